@@ -1,0 +1,370 @@
+//! The one typed configuration: TOML file (every key optional), then environment overrides
+//! (`USERSTORE_<SECTION>__<KEY>`, e.g. `USERSTORE_SERVER__LISTEN`), then command-line flags,
+//! validated at start-up with messages that name the bad key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::store::password::HashParams;
+use crate::store::{RoleName, UserName};
+
+/// Prefix of environment overrides; path segments are joined with `__`.
+pub const ENV_PREFIX: &str = "USERSTORE_";
+/// Environment variable holding the first admin's password (read once, on an empty database).
+pub const ADMIN_PASSWORD_ENV: &str = "USERSTORE_ADMIN_PASSWORD";
+
+/// Why the configuration was rejected.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys or wrong types.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// toml's message, which names the key and line.
+        message: String,
+    },
+    /// An environment override is not valid.
+    #[error("environment override {var}: {message}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("config key {key}: {message}")]
+    Invalid {
+        /// Dotted key path.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Listener settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Plain-HTTP listen address; WSO2's HTTP port is 9763.
+    pub listen: SocketAddr,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9763)),
+        }
+    }
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// SQLite file, created on first start.
+    pub path: PathBuf,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("userstore.db"),
+        }
+    }
+}
+
+/// The realm: built-in administrator and listing bounds, named as WSO2's realm config names them.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RealmConfig {
+    /// Name of the administrator created on an empty database.
+    pub admin_user: String,
+    /// Role whose members may call the admin API.
+    pub admin_role: String,
+    /// Upper bound of listUsers results (WSO2's `MaxUserNameListLength`).
+    pub max_user_list_length: usize,
+    /// Days until a password expires, reported by getPasswordExpirationTime; 0 means never.
+    pub password_expiry_days: u32,
+}
+
+impl Default for RealmConfig {
+    fn default() -> Self {
+        Self {
+            admin_user: "admin".into(),
+            admin_role: "admin".into(),
+            max_user_list_length: 100,
+            password_expiry_days: 0,
+        }
+    }
+}
+
+/// argon2id cost; defaults are OWASP's minimum.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordHashingConfig {
+    /// Memory cost in KiB.
+    pub memory_kib: u32,
+    /// Time cost (passes).
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for PasswordHashingConfig {
+    fn default() -> Self {
+        let p = HashParams::default();
+        Self {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: p.parallelism,
+        }
+    }
+}
+
+/// Bounds on what one request may cost.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest request body, in bytes (bigger gets 413).
+    pub max_body_bytes: usize,
+    /// Deepest XML nesting.
+    pub max_xml_depth: usize,
+    /// Most XML elements in one request.
+    pub max_xml_elements: usize,
+    /// Longest a request may take end to end, in seconds.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_xml_depth: 32,
+            max_xml_elements: 10_000,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+/// WSO2's `[admin_service.wsdl]` switch.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WsdlConfig {
+    /// Publish the WSDL at `?wsdl` (off by default, as in WSO2).
+    pub enable: bool,
+}
+
+/// WSO2's `[admin_service]` table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminServiceConfig {
+    /// WSDL publishing.
+    pub wsdl: WsdlConfig,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Listener.
+    pub server: ServerConfig,
+    /// Database.
+    pub database: DatabaseConfig,
+    /// Realm.
+    pub realm: RealmConfig,
+    /// Password hashing.
+    pub password_hashing: PasswordHashingConfig,
+    /// Request limits.
+    pub limits: LimitsConfig,
+    /// Admin-service switches.
+    pub admin_service: AdminServiceConfig,
+}
+
+/// Parse an override's text as a TOML value (number, boolean...), falling back to a string.
+fn env_value(raw: &str) -> toml::Value {
+    let parsed: Result<toml::Table, _> = format!("v = {raw}").parse();
+    match parsed.ok().and_then(|mut t| t.remove("v")) {
+        Some(value) => value,
+        None => toml::Value::String(raw.to_string()),
+    }
+}
+
+fn apply_env_override(table: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
+    let path = &var[ENV_PREFIX.len()..];
+    let segments: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+    let (last, parents) = segments.split_last().expect("split yields at least one segment");
+    let mut current = table;
+    for segment in parents {
+        let entry = current
+            .entry(segment.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry.as_table_mut().ok_or_else(|| ConfigError::Env {
+            var: var.to_string(),
+            message: format!("'{segment}' is not a table"),
+        })?;
+    }
+    current.insert(last.clone(), env_value(raw));
+    Ok(())
+}
+
+impl Config {
+    /// Load from an optional file plus `USERSTORE_*__*` variables from `env`, then validate.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let (source, text) = match path {
+            Some(p) => (
+                p.display().to_string(),
+                std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })?,
+            ),
+            None => ("(defaults)".to_string(), String::new()),
+        };
+        let parse_error = |e: toml::de::Error| ConfigError::Parse {
+            path: source.clone(),
+            message: e.to_string().trim_end().to_string(),
+        };
+        // Typed parse of the file alone first: its errors carry the key and line.
+        toml::from_str::<Config>(&text).map_err(parse_error)?;
+        let mut table: toml::Table = text.parse().map_err(parse_error)?;
+        let mut applied = Vec::new();
+        for (var, raw) in env {
+            if var.starts_with(ENV_PREFIX) && var.contains("__") {
+                apply_env_override(&mut table, &var, &raw)?;
+                applied.push(var);
+            }
+        }
+        let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| {
+            ConfigError::Env {
+                var: applied.join(", "),
+                message: e.to_string().trim_end().to_string(),
+            }
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Check ranges and names; the error names the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
+        if let Err(e) = UserName::new_account(&self.realm.admin_user) {
+            return invalid("realm.admin_user", e.to_string());
+        }
+        if let Err(e) = RoleName::new_role(&self.realm.admin_role) {
+            return invalid("realm.admin_role", e.to_string());
+        }
+        if RoleName::lookup(&self.realm.admin_role)
+            .is_ok_and(|r| r.key() == RoleName::everyone().key())
+        {
+            return invalid(
+                "realm.admin_role",
+                "the everyone role cannot be the admin role".into(),
+            );
+        }
+        if self.realm.max_user_list_length == 0 {
+            return invalid("realm.max_user_list_length", "must be at least 1".into());
+        }
+        let h = &self.password_hashing;
+        if !(1..=16).contains(&h.parallelism) {
+            return invalid("password_hashing.parallelism", "must be 1 to 16".into());
+        }
+        if !(1..=64).contains(&h.iterations) {
+            return invalid("password_hashing.iterations", "must be 1 to 64".into());
+        }
+        if h.memory_kib < 8 * h.parallelism || h.memory_kib > 4 * 1024 * 1024 {
+            return invalid(
+                "password_hashing.memory_kib",
+                "must be at least 8 × parallelism and at most 4194304 (4 GiB)".into(),
+            );
+        }
+        let l = &self.limits;
+        if l.max_body_bytes < 1024 {
+            return invalid("limits.max_body_bytes", "must be at least 1024".into());
+        }
+        if !(4..=256).contains(&l.max_xml_depth) {
+            return invalid("limits.max_xml_depth", "must be 4 to 256".into());
+        }
+        if l.max_xml_elements < 16 {
+            return invalid("limits.max_xml_elements", "must be at least 16".into());
+        }
+        if l.request_timeout_secs == 0 {
+            return invalid("limits.request_timeout_secs", "must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The argon2id parameters for the store.
+    pub fn hash_params(&self) -> HashParams {
+        HashParams {
+            memory_kib: self.password_hashing.memory_kib,
+            iterations: self.password_hashing.iterations,
+            parallelism: self.password_hashing.parallelism,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(
+            Some(&path),
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        assert_eq!(load_text("", &[]).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = load_text("[server]\nlissten = \"127.0.0.1:1\"\n", &[]).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("lissten") && msg.contains("line 2"), "{msg}");
+    }
+
+    #[test]
+    fn env_overrides_and_wsdl_switch() {
+        let c = load_text(
+            "[admin_service.wsdl]\nenable = true\n",
+            &[
+                ("USERSTORE_SERVER__LISTEN", "127.0.0.1:1234"),
+                ("USERSTORE_REALM__MAX_USER_LIST_LENGTH", "7"),
+                ("USERSTORE_ADMIN_PASSWORD", "not a config key"),
+            ],
+        )
+        .unwrap();
+        assert!(c.admin_service.wsdl.enable);
+        assert_eq!(c.server.listen.port(), 1234);
+        assert_eq!(c.realm.max_user_list_length, 7);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = load_text("[password_hashing]\nmemory_kib = 1\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("password_hashing.memory_kib"));
+        let err = load_text("[realm]\nadmin_user = \"a b\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("realm.admin_user"));
+    }
+}

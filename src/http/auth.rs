@@ -1,0 +1,37 @@
+//! HTTP Basic credentials.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+use crate::store::Password;
+
+/// The `WWW-Authenticate` challenge sent with 401.
+pub const BASIC_CHALLENGE: &str = "Basic realm=\"userstore\", charset=\"UTF-8\"";
+
+/// User name and password from an `Authorization: Basic ...` header; `None` when absent or
+/// malformed.
+pub fn basic_credentials(header: Option<&str>) -> Option<(String, Password)> {
+    let value = header?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), Password::new(password.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_basic() {
+        let (user, _) = basic_credentials(Some("Basic YWRtaW46cHc6d2l0aDpjb2xvbnM=")).unwrap();
+        assert_eq!(user, "admin");
+        assert!(basic_credentials(Some("Bearer abc")).is_none());
+        assert!(basic_credentials(Some("Basic !!!")).is_none());
+        assert!(basic_credentials(None).is_none());
+    }
+}

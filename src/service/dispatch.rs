@@ -1,0 +1,306 @@
+//! Access control and dispatch of typed requests to the store traits.
+
+use std::sync::Arc;
+
+use super::request::Request;
+use super::ServiceError;
+use crate::store::{
+    ClaimValue, Password, RoleName, StoreError, UserName, UserStore,
+};
+
+/// WSO2's super-tenant id, the only tenant of this store.
+pub const SUPER_TENANT_ID: i32 = -1234;
+
+/// An operation's result, shaped by the catalogue's output type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// In-only operation succeeded (HTTP 202, empty body).
+    Accepted,
+    /// `xs:boolean`.
+    Boolean(bool),
+    /// `xs:int`.
+    Int(i32),
+    /// `xs:long`.
+    Long(i64),
+    /// Nillable `xs:string`.
+    Text(Option<String>),
+    /// Repeated `xs:string`.
+    Texts(Vec<String>),
+    /// Repeated `ClaimValue`.
+    ClaimValues(Vec<ClaimValue>),
+    /// Repeated `Claim` (same data, richer type).
+    Claims(Vec<ClaimValue>),
+    /// Repeated `ArrayOfString`.
+    StringTable(Vec<Vec<String>>),
+}
+
+/// Settings of the service that do not belong to a particular store.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// listUsers' upper bound (WSO2's `MaxUserNameListLength`).
+    pub max_user_list_length: usize,
+    /// The role whose members may call the admin API.
+    pub admin_role: RoleName,
+    /// Passwords expire this many days after they are set; `None` means never.
+    pub password_expiry_days: Option<u32>,
+}
+
+/// A caller whose credentials were verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's user name.
+    pub name: String,
+    /// Whether the caller is in the admin role.
+    pub is_admin: bool,
+}
+
+/// Why an admin-API caller was turned away.
+#[derive(Debug)]
+pub enum AuthFailure {
+    /// No or wrong credentials: HTTP 401.
+    Unauthenticated,
+    /// The check itself failed (database error): a SOAP fault.
+    Failed(ServiceError),
+}
+
+/// The service: store plus settings; cheap to clone and share across requests.
+#[derive(Clone)]
+pub struct Service {
+    store: Arc<dyn UserStore>,
+    settings: Arc<ServiceSettings>,
+}
+
+const MS_PER_DAY: i64 = 24 * 60 * 60 * 1000;
+
+impl Service {
+    /// Wrap a store.
+    pub fn new(store: Arc<dyn UserStore>, settings: ServiceSettings) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// Check HTTP Basic credentials; the caller learns whether they are an administrator.
+    /// Blocking: runs an argon2 verification (also for unknown users, to hide who exists).
+    pub fn authenticate_caller(&self, user: &str, password: Password) -> Result<Caller, AuthFailure> {
+        let Ok(user) = UserName::lookup(user) else {
+            return Err(AuthFailure::Unauthenticated);
+        };
+        match self.store.authenticate(&user, &password) {
+            Ok(true) => {}
+            Ok(false) => return Err(AuthFailure::Unauthenticated),
+            Err(e) => return Err(AuthFailure::Failed(e.into())),
+        }
+        let is_admin = self
+            .store
+            .is_user_in_role(&user, &self.settings.admin_role)
+            .map_err(|e| AuthFailure::Failed(e.into()))?;
+        Ok(Caller {
+            name: user.to_string(),
+            is_admin,
+        })
+    }
+
+    /// Every operation of this admin service needs the admin role, as in WSO2.
+    pub fn require_admin(&self, caller: &Caller, operation: &'static str) -> Result<(), ServiceError> {
+        if caller.is_admin {
+            Ok(())
+        } else {
+            Err(ServiceError::AccessDenied {
+                user: caller.name.clone(),
+                role: self.settings.admin_role.to_string(),
+                operation,
+            })
+        }
+    }
+
+    /// Run one request against the store. Blocking: may hash passwords and touch the database.
+    pub fn execute(&self, request: Request) -> Result<Reply, ServiceError> {
+        let store = &*self.store;
+        let reply = match request {
+            Request::Authenticate { user, credential } => {
+                Reply::Boolean(store.authenticate(&user, &credential)?)
+            }
+            Request::GetUserClaimValue {
+                user,
+                claim,
+                profile,
+            } => Reply::Text(store.claim_value(&user, &claim, &profile)?),
+            Request::GetUserListOfRole { role } => Reply::Texts(store.users_of_role(&role)?),
+            Request::IsReadOnly => Reply::Boolean(store.is_read_only()),
+            Request::UpdateCredential { user, new, old } => {
+                store.update_credential(&user, &new, &old)?;
+                Reply::Accepted
+            }
+            Request::SetUserClaimValue {
+                user,
+                claim,
+                profile,
+            } => {
+                store.set_claim_values(&user, &[claim], &profile)?;
+                Reply::Accepted
+            }
+            Request::GetUserClaimValuesForClaims {
+                user,
+                claims,
+                profile,
+            } => {
+                let all = store.claim_values(&user, &profile)?;
+                Reply::ClaimValues(
+                    all.into_iter()
+                        .filter(|c| claims.contains(&c.uri))
+                        .collect(),
+                )
+            }
+            Request::DeleteUserClaimValues {
+                user,
+                claims,
+                profile,
+            } => {
+                store.delete_claim_values(&user, &claims, &profile)?;
+                Reply::Accepted
+            }
+            Request::DeleteUserClaimValue {
+                user,
+                claim,
+                profile,
+            } => {
+                store.delete_claim_values(&user, &[claim], &profile)?;
+                Reply::Accepted
+            }
+            Request::IsExistingUser { user } => Reply::Boolean(store.find_user(&user)?.is_some()),
+            Request::UpdateCredentialByAdmin { user, new } => {
+                store.update_credential_by_admin(&user, &new)?;
+                Reply::Accepted
+            }
+            Request::GetRoleNames => Reply::Texts(store.role_names()?),
+            Request::GetTenantId | Request::GetTenantIdOfUser => Reply::Int(SUPER_TENANT_ID),
+            Request::GetProperties => Reply::StringTable(self.properties()),
+            Request::GetUserId { user } => {
+                let record = store
+                    .find_user(&user)?
+                    .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
+                let id = i32::try_from(record.id).map_err(|_| {
+                    StoreError::InvalidInput(format!("user id of '{user}' exceeds xs:int"))
+                })?;
+                Reply::Int(id)
+            }
+            Request::GetAllProfileNames => Reply::Texts(store.all_profile_names()?),
+            Request::GetPasswordExpirationTime { user } => {
+                let record = store
+                    .find_user(&user)?
+                    .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
+                Reply::Long(match self.settings.password_expiry_days {
+                    Some(days) => record.password_changed_at_ms + i64::from(days) * MS_PER_DAY,
+                    None => -1,
+                })
+            }
+            Request::DeleteRole { role } => {
+                store.delete_role(&role)?;
+                Reply::Accepted
+            }
+            Request::ListUsers { filter, max_items } => {
+                let limit = self.list_limit(max_items);
+                if limit == 0 {
+                    Reply::Texts(Vec::new())
+                } else {
+                    Reply::Texts(store.list_users(&filter, limit)?)
+                }
+            }
+            Request::DeleteUser { user } => {
+                store.delete_user(&user)?;
+                Reply::Accepted
+            }
+            Request::GetRoleListOfUser { user } => Reply::Texts(store.roles_of_user(&user)?),
+            Request::IsExistingRole { role } => Reply::Boolean(store.role_exists(&role)?),
+            Request::UpdateRoleName { role, new_name } => {
+                store.rename_role(&role, &new_name)?;
+                Reply::Accepted
+            }
+            Request::UpdateRoleListOfUser {
+                user,
+                deleted,
+                added,
+            } => {
+                store.update_roles_of_user(&user, &deleted, &added)?;
+                Reply::Accepted
+            }
+            Request::GetUserClaimValues { user, profile } => {
+                Reply::Claims(store.claim_values(&user, &profile)?)
+            }
+            Request::GetHybridRoles => {
+                let roles = store.role_names()?;
+                Reply::Texts(
+                    roles
+                        .into_iter()
+                        .filter(|r| RoleName::lookup(r).is_ok_and(|r| r.is_hybrid()))
+                        .collect(),
+                )
+            }
+            Request::AddUser(create) => {
+                store.add_user(create)?;
+                Reply::Accepted
+            }
+            Request::AddRole(create) => {
+                store.add_role(create)?;
+                Reply::Accepted
+            }
+            Request::UpdateUserListOfRole {
+                role,
+                deleted,
+                added,
+            } => {
+                store.update_users_of_role(&role, &deleted, &added)?;
+                Reply::Accepted
+            }
+            Request::SetUserClaimValues {
+                user,
+                claims,
+                profile,
+            } => {
+                store.set_claim_values(&user, &claims, &profile)?;
+                Reply::Accepted
+            }
+            Request::GetProfileNames { user } => Reply::Texts(store.profile_names_of_user(&user)?),
+            Request::GetUserList {
+                claim,
+                value,
+                profile,
+            } => Reply::Texts(store.users_with_claim(&claim, &value, &profile)?),
+        };
+        Ok(reply)
+    }
+
+    /// WSO2's rule: a limit below 0 or above the configured maximum means the maximum.
+    fn list_limit(&self, requested: Option<i32>) -> usize {
+        let max = self.settings.max_user_list_length;
+        match requested {
+            Some(n) if n >= 0 && (n as usize) <= max => n as usize,
+            _ => max,
+        }
+    }
+
+    /// The user-store properties getProperties reports, as WSO2 names them. No secrets.
+    fn properties(&self) -> Vec<Vec<String>> {
+        let pairs = [
+            ("ReadOnly", self.store.is_read_only().to_string()),
+            (
+                "MaxUserNameListLength",
+                self.settings.max_user_list_length.to_string(),
+            ),
+            ("CaseInsensitiveUsername", "true".to_string()),
+            ("DomainName", "PRIMARY".to_string()),
+            ("AdminRoleName", self.settings.admin_role.to_string()),
+            (
+                "EveryOneRoleName",
+                crate::store::names::EVERYONE_ROLE.to_string(),
+            ),
+            ("PasswordDigest", "argon2id".to_string()),
+        ];
+        pairs
+            .into_iter()
+            .map(|(k, v)| vec![k.to_string(), v])
+            .collect()
+    }
+}

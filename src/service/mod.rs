@@ -1,0 +1,38 @@
+//! The service: the operation catalogue, typed requests, access control and dispatch to the
+//! store traits. It knows nothing of XML or HTTP; the SOAP layer turns its [`Reply`] and
+//! [`ServiceError`] into envelopes.
+
+pub mod catalogue;
+mod dispatch;
+pub mod params;
+pub mod request;
+
+use thiserror::Error;
+
+pub use catalogue::{Operation, OperationSpec, CATALOGUE};
+pub use dispatch::{AuthFailure, Caller, Reply, Service, ServiceSettings, SUPER_TENANT_ID};
+pub use params::{ParamValue, Params};
+pub use request::Request;
+
+use crate::store::StoreError;
+
+/// Why an operation failed; mapped to a SOAP fault in exactly one place (`soap::fault`).
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    /// The request is malformed for the operation (unknown element, bad number...).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The caller authenticated but may not use the admin API.
+    #[error("Access denied: user '{user}' is not in the admin role '{role}', which is required to call {operation}.")]
+    AccessDenied {
+        /// Who called.
+        user: String,
+        /// The role they lack.
+        role: String,
+        /// What they called.
+        operation: &'static str,
+    },
+}

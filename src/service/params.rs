@@ -1,0 +1,161 @@
+//! The neutral form of a request's parameters: what the SOAP codec extracts from the operation
+//! element, before the catalogue gives it types. Keeps XML out of the service layer.
+
+use super::catalogue::{FieldType, OperationSpec};
+use super::ServiceError;
+
+/// The content of one parameter element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamValue {
+    /// `xsi:nil="true"`.
+    Nil,
+    /// Text content (for an empty element, the empty string).
+    Text(String),
+    /// Child elements by local name, each with its text (`None` when nil).
+    Complex(Vec<(String, Option<String>)>),
+}
+
+/// The parameters of one request, in document order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params {
+    entries: Vec<(String, ParamValue)>,
+}
+
+impl Params {
+    /// Append a parameter as it appeared in the request.
+    pub fn push(&mut self, name: String, value: ParamValue) {
+        self.entries.push((name, value));
+    }
+
+    /// Check every parameter against the operation's catalogue entry: known name, allowed count
+    /// and the right shape for its type.
+    pub fn validate(&self, spec: &OperationSpec) -> Result<(), ServiceError> {
+        for (index, (name, value)) in self.entries.iter().enumerate() {
+            let Some(field) = spec.field(name) else {
+                let expected: Vec<&str> = spec.input.iter().map(|f| f.name).collect();
+                return Err(ServiceError::BadRequest(format!(
+                    "unexpected element '{name}' in {}; expected {}",
+                    spec.name,
+                    if expected.is_empty() {
+                        "no child elements".to_string()
+                    } else {
+                        format!("only: {}", expected.join(", "))
+                    }
+                )));
+            };
+            if !field.repeated && self.entries[..index].iter().any(|(n, _)| n == name) {
+                return Err(ServiceError::BadRequest(format!(
+                    "element '{name}' of {} may appear at most once",
+                    spec.name
+                )));
+            }
+            let shape_ok = match (field.ty.is_complex(), value) {
+                (_, ParamValue::Nil) => field.ty.is_nillable(),
+                (true, ParamValue::Complex(_)) => true,
+                (true, ParamValue::Text(text)) => text.trim().is_empty(),
+                (false, ParamValue::Text(_)) => true,
+                (false, ParamValue::Complex(_)) => false,
+            };
+            if !shape_ok {
+                return Err(ServiceError::BadRequest(format!(
+                    "element '{name}' of {} does not have the content of a {}",
+                    spec.name,
+                    type_label(field.ty)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn values(&self, name: &str) -> Vec<&ParamValue> {
+        self.entries
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// A single string parameter; absent or nil gives `None`.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.values(name).into_iter().find_map(|v| match v {
+            ParamValue::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+    }
+
+    /// A repeated string parameter; nil entries are skipped.
+    pub fn texts(&self, name: &str) -> Vec<&str> {
+        self.values(name)
+            .into_iter()
+            .filter_map(|v| match v {
+                ParamValue::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A repeated complex parameter: for each occurrence, a lookup of its children by local name.
+    pub fn records(&self, name: &str) -> Vec<Record<'_>> {
+        self.values(name)
+            .into_iter()
+            .filter_map(|v| match v {
+                ParamValue::Complex(children) => Some(Record(children)),
+                ParamValue::Text(_) => Some(Record(&[])),
+                ParamValue::Nil => None,
+            })
+            .collect()
+    }
+
+    /// An `xs:int` parameter; absent gives `None`.
+    pub fn int(&self, name: &str) -> Result<Option<i32>, ServiceError> {
+        self.text(name)
+            .map(|t| {
+                t.trim().parse::<i32>().map_err(|_| {
+                    ServiceError::BadRequest(format!(
+                        "element '{name}' must be an xs:int, got '{}'",
+                        crate::store::names::truncate_for_message(t)
+                    ))
+                })
+            })
+            .transpose()
+    }
+
+    /// An `xs:boolean` parameter (`true`, `false`, `1`, `0`); absent gives `None`.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ServiceError> {
+        self.text(name)
+            .map(|t| match t.trim() {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                other => Err(ServiceError::BadRequest(format!(
+                    "element '{name}' must be an xs:boolean (true or false), got '{}'",
+                    crate::store::names::truncate_for_message(other)
+                ))),
+            })
+            .transpose()
+    }
+}
+
+/// The children of one complex parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a>(&'a [(String, Option<String>)]);
+
+impl<'a> Record<'a> {
+    /// The text of the child called `name`; absent or nil gives `None`.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+}
+
+fn type_label(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::String => "xs:string",
+        FieldType::Int => "xs:int",
+        FieldType::Boolean => "xs:boolean",
+        FieldType::ClaimValue => "ClaimValue",
+        FieldType::Permission => "Permission",
+        FieldType::Tenant => "Tenant",
+    }
+}

@@ -1,0 +1,288 @@
+//! Typed requests: each operation's parameters, validated and converted from [`Params`].
+
+use super::catalogue::Operation;
+use super::params::Params;
+use super::ServiceError;
+use crate::store::{
+    ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, Password, Permission,
+    ProfileName, RoleName, StoreError, UserFilter, UserName,
+};
+
+/// One decoded operation call.
+#[derive(Debug)]
+pub enum Request {
+    /// Check a user's password.
+    Authenticate { user: UserName, credential: Password },
+    /// One claim of a user.
+    GetUserClaimValue { user: UserName, claim: ClaimUri, profile: ProfileName },
+    /// Members of a role.
+    GetUserListOfRole { role: RoleName },
+    /// Whether the store refuses writes.
+    IsReadOnly,
+    /// A user changes their own password.
+    UpdateCredential { user: UserName, new: Password, old: Password },
+    /// Set one claim.
+    SetUserClaimValue { user: UserName, claim: ClaimValue, profile: ProfileName },
+    /// Selected claims of a user as ClaimValue pairs.
+    GetUserClaimValuesForClaims { user: UserName, claims: Vec<ClaimUri>, profile: ProfileName },
+    /// Remove several claims.
+    DeleteUserClaimValues { user: UserName, claims: Vec<ClaimUri>, profile: ProfileName },
+    /// Remove one claim.
+    DeleteUserClaimValue { user: UserName, claim: ClaimUri, profile: ProfileName },
+    /// Whether a user exists.
+    IsExistingUser { user: UserName },
+    /// An administrator sets a password.
+    UpdateCredentialByAdmin { user: UserName, new: Password },
+    /// All roles.
+    GetRoleNames,
+    /// The tenant of this store.
+    GetTenantId,
+    /// Store properties as key/value pairs.
+    GetProperties,
+    /// Numeric id of a user.
+    GetUserId { user: UserName },
+    /// Every profile in use.
+    GetAllProfileNames,
+    /// When a user's password expires.
+    GetPasswordExpirationTime { user: UserName },
+    /// Delete a role.
+    DeleteRole { role: RoleName },
+    /// User names matching a filter.
+    ListUsers { filter: UserFilter, max_items: Option<i32> },
+    /// Delete a user.
+    DeleteUser { user: UserName },
+    /// Roles of a user.
+    GetRoleListOfUser { user: UserName },
+    /// Whether a role exists.
+    IsExistingRole { role: RoleName },
+    /// Rename a role.
+    UpdateRoleName { role: RoleName, new_name: RoleName },
+    /// Change the roles of a user.
+    UpdateRoleListOfUser { user: UserName, deleted: Vec<RoleName>, added: Vec<RoleName> },
+    /// All claims of a user as Claim objects.
+    GetUserClaimValues { user: UserName, profile: ProfileName },
+    /// `Internal/` roles.
+    GetHybridRoles,
+    /// Create a user.
+    AddUser(CreateUserRequest),
+    /// Create a role.
+    AddRole(CreateRoleRequest),
+    /// Change the members of a role.
+    UpdateUserListOfRole { role: RoleName, deleted: Vec<UserName>, added: Vec<UserName> },
+    /// Tenant of a user (always this store's tenant).
+    GetTenantIdOfUser,
+    /// Set several claims.
+    SetUserClaimValues { user: UserName, claims: Vec<ClaimValue>, profile: ProfileName },
+    /// Profiles of a user.
+    GetProfileNames { user: UserName },
+    /// Users with a given claim value.
+    GetUserList { claim: ClaimUri, value: String, profile: ProfileName },
+}
+
+fn lookup_user(params: &Params, name: &str) -> Result<UserName, ServiceError> {
+    Ok(UserName::lookup(params.text(name).unwrap_or(""))?)
+}
+
+fn lookup_role(params: &Params, name: &str) -> Result<RoleName, ServiceError> {
+    Ok(RoleName::lookup(params.text(name).unwrap_or(""))?)
+}
+
+fn lookup_users(params: &Params, name: &str) -> Result<Vec<UserName>, ServiceError> {
+    Ok(params
+        .texts(name)
+        .into_iter()
+        .map(UserName::lookup)
+        .collect::<Result<_, _>>()?)
+}
+
+fn lookup_roles(params: &Params, name: &str) -> Result<Vec<RoleName>, ServiceError> {
+    Ok(params
+        .texts(name)
+        .into_iter()
+        .map(RoleName::lookup)
+        .collect::<Result<_, _>>()?)
+}
+
+fn profile(params: &Params, name: &str) -> Result<ProfileName, ServiceError> {
+    Ok(ProfileName::from_request(params.text(name))?)
+}
+
+fn claim_uri(params: &Params, name: &str) -> Result<ClaimUri, ServiceError> {
+    Ok(ClaimUri::parse(params.text(name).unwrap_or(""))?)
+}
+
+fn claim_uris(params: &Params, name: &str) -> Result<Vec<ClaimUri>, ServiceError> {
+    Ok(params
+        .texts(name)
+        .into_iter()
+        .map(ClaimUri::parse)
+        .collect::<Result<_, _>>()?)
+}
+
+fn claim_values(params: &Params, name: &str) -> Result<Vec<ClaimValue>, ServiceError> {
+    params
+        .records(name)
+        .into_iter()
+        .map(|record| {
+            Ok(ClaimValue {
+                uri: ClaimUri::parse(record.get("claimURI").unwrap_or(""))?,
+                value: record.get("value").unwrap_or("").to_string(),
+            })
+        })
+        .collect()
+}
+
+fn permissions(params: &Params, name: &str) -> Result<Vec<Permission>, ServiceError> {
+    params
+        .records(name)
+        .into_iter()
+        .map(|record| {
+            let resource_id = record.get("resourceId").unwrap_or("").trim();
+            let action = record.get("action").unwrap_or("").trim();
+            if resource_id.is_empty() || action.is_empty() {
+                return Err(StoreError::InvalidInput(
+                    "a permission needs both a resourceId and an action".to_string(),
+                )
+                .into());
+            }
+            Ok(Permission {
+                resource_id: resource_id.to_string(),
+                action: action.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn password(params: &Params, name: &str) -> Password {
+    Password::new(params.text(name).unwrap_or("").to_string())
+}
+
+impl Request {
+    /// Validate `params` against the catalogue entry of `operation` and build the typed request.
+    pub fn decode(operation: Operation, params: &Params) -> Result<Request, ServiceError> {
+        params.validate(operation.spec())?;
+        use Operation as Op;
+        Ok(match operation {
+            Op::Authenticate => Request::Authenticate {
+                user: lookup_user(params, "userName")?,
+                credential: password(params, "credential"),
+            },
+            Op::GetUserClaimValue => Request::GetUserClaimValue {
+                user: lookup_user(params, "userName")?,
+                claim: claim_uri(params, "claim")?,
+                profile: profile(params, "profileName")?,
+            },
+            Op::GetUserListOfRole => Request::GetUserListOfRole {
+                role: lookup_role(params, "roleName")?,
+            },
+            Op::IsReadOnly => Request::IsReadOnly,
+            Op::UpdateCredential => Request::UpdateCredential {
+                user: lookup_user(params, "userName")?,
+                new: password(params, "newCredential"),
+                old: password(params, "oldCredential"),
+            },
+            Op::SetUserClaimValue => Request::SetUserClaimValue {
+                user: lookup_user(params, "userName")?,
+                claim: ClaimValue {
+                    uri: claim_uri(params, "claimURI")?,
+                    value: params.text("claimValue").unwrap_or("").to_string(),
+                },
+                profile: profile(params, "profileName")?,
+            },
+            Op::GetUserClaimValuesForClaims => Request::GetUserClaimValuesForClaims {
+                user: lookup_user(params, "userName")?,
+                claims: claim_uris(params, "claims")?,
+                profile: profile(params, "profileName")?,
+            },
+            Op::DeleteUserClaimValues => Request::DeleteUserClaimValues {
+                user: lookup_user(params, "userName")?,
+                claims: claim_uris(params, "claims")?,
+                profile: profile(params, "profileName")?,
+            },
+            Op::DeleteUserClaimValue => Request::DeleteUserClaimValue {
+                user: lookup_user(params, "userName")?,
+                claim: claim_uri(params, "claimURI")?,
+                profile: profile(params, "profileName")?,
+            },
+            Op::IsExistingUser => Request::IsExistingUser {
+                user: lookup_user(params, "userName")?,
+            },
+            Op::UpdateCredentialByAdmin => Request::UpdateCredentialByAdmin {
+                user: lookup_user(params, "userName")?,
+                new: password(params, "newCredential"),
+            },
+            Op::GetRoleNames => Request::GetRoleNames,
+            Op::GetTenantId => Request::GetTenantId,
+            Op::GetProperties => Request::GetProperties,
+            Op::GetUserId => Request::GetUserId {
+                user: lookup_user(params, "username")?,
+            },
+            Op::GetAllProfileNames => Request::GetAllProfileNames,
+            Op::GetPasswordExpirationTime => Request::GetPasswordExpirationTime {
+                user: lookup_user(params, "username")?,
+            },
+            Op::DeleteRole => Request::DeleteRole {
+                role: lookup_role(params, "roleName")?,
+            },
+            Op::ListUsers => Request::ListUsers {
+                filter: UserFilter::from_request(params.text("filter")),
+                max_items: params.int("maxItemLimit")?,
+            },
+            Op::DeleteUser => Request::DeleteUser {
+                user: lookup_user(params, "userName")?,
+            },
+            Op::GetRoleListOfUser => Request::GetRoleListOfUser {
+                user: lookup_user(params, "userName")?,
+            },
+            Op::IsExistingRole => Request::IsExistingRole {
+                role: lookup_role(params, "roleName")?,
+            },
+            Op::UpdateRoleName => Request::UpdateRoleName {
+                role: lookup_role(params, "roleName")?,
+                new_name: RoleName::new_role(params.text("newRoleName").unwrap_or(""))?,
+            },
+            Op::UpdateRoleListOfUser => Request::UpdateRoleListOfUser {
+                user: lookup_user(params, "userName")?,
+                deleted: lookup_roles(params, "deletedRoles")?,
+                added: lookup_roles(params, "newRoles")?,
+            },
+            Op::GetUserClaimValues => Request::GetUserClaimValues {
+                user: lookup_user(params, "userName")?,
+                profile: profile(params, "profileName")?,
+            },
+            Op::GetHybridRoles => Request::GetHybridRoles,
+            Op::AddUser => Request::AddUser(CreateUserRequest {
+                user: UserName::new_account(params.text("userName").unwrap_or(""))?,
+                password: password(params, "credential"),
+                roles: lookup_roles(params, "roleList")?,
+                claims: claim_values(params, "claims")?,
+                profile: profile(params, "profileName")?,
+                require_password_change: params.boolean("requirePasswordChange")?.unwrap_or(false),
+            }),
+            Op::AddRole => Request::AddRole(CreateRoleRequest {
+                role: RoleName::new_role(params.text("roleName").unwrap_or(""))?,
+                users: lookup_users(params, "userList")?,
+                permissions: permissions(params, "permissions")?,
+            }),
+            Op::UpdateUserListOfRole => Request::UpdateUserListOfRole {
+                role: lookup_role(params, "roleName")?,
+                deleted: lookup_users(params, "deletedUsers")?,
+                added: lookup_users(params, "newUsers")?,
+            },
+            Op::GetTenantIdOfUser => Request::GetTenantIdOfUser,
+            Op::SetUserClaimValues => Request::SetUserClaimValues {
+                user: lookup_user(params, "userName")?,
+                claims: claim_values(params, "claims")?,
+                profile: profile(params, "profileName")?,
+            },
+            Op::GetProfileNames => Request::GetProfileNames {
+                user: lookup_user(params, "userName")?,
+            },
+            Op::GetUserList => Request::GetUserList {
+                claim: claim_uri(params, "claimUri")?,
+                value: params.text("claimValue").unwrap_or("").to_string(),
+                profile: profile(params, "profile")?,
+            },
+        })
+    }
+}

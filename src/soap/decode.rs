@@ -1,0 +1,430 @@
+//! Streaming envelope decoder over quick-xml: no DOM, no DOCTYPE or entities, bounded depth and
+//! element count. Produces the operation and its [`Params`].
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+
+use super::{action_names_operation, Binding, Fault, FaultCode, SoapVersion, XSI_NAMESPACE};
+use crate::service::catalogue::SERVICE_NAMESPACE;
+use crate::service::{Operation, ParamValue, Params};
+
+/// Bounds on the XML a request may contain.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    /// Deepest element nesting accepted (the Envelope is depth 1).
+    pub max_depth: usize,
+    /// Most elements accepted in one request.
+    pub max_elements: usize,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 32,
+            max_elements: 10_000,
+        }
+    }
+}
+
+/// A decoded request: the SOAP version to answer in, the operation and its parameters.
+#[derive(Debug)]
+pub struct Envelope {
+    /// Version of the request envelope.
+    pub version: SoapVersion,
+    /// The Body's operation.
+    pub operation: Operation,
+    /// The operation element's children.
+    pub params: Params,
+}
+
+/// Where decoding failed: the fault to send, and the version to send it in.
+pub type DecodeError = (SoapVersion, Fault);
+
+struct Decoder<'a> {
+    reader: NsReader<&'a [u8]>,
+    version: SoapVersion,
+    depth: usize,
+    elements: usize,
+    limits: DecodeLimits,
+}
+
+/// An element start with its resolved namespace, owned so the reader can move on.
+struct Element {
+    namespace: Option<Vec<u8>>,
+    local: String,
+    nil: bool,
+    must_understand: bool,
+}
+
+fn xml_error(e: impl std::fmt::Display) -> Fault {
+    Fault::client(format!("malformed XML: {e}"))
+}
+
+impl<'a> Decoder<'a> {
+    fn fault(&self, fault: Fault) -> DecodeError {
+        (self.version, fault)
+    }
+
+    /// The next structural event; comments, processing instructions and the XML declaration are
+    /// skipped, DOCTYPE is refused, depth and element count are enforced.
+    fn next(&mut self) -> Result<Event<'a>, DecodeError> {
+        loop {
+            let event = self
+                .reader
+                .read_event()
+                .map_err(|e| (self.version, xml_error(e)))?;
+            match &event {
+                Event::Comment(_) | Event::PI(_) | Event::Decl(_) => continue,
+                Event::DocType(_) => {
+                    return Err(self.fault(Fault::client(
+                        "DOCTYPE and entity declarations are not allowed in SOAP messages",
+                    )))
+                }
+                Event::Start(_) => {
+                    self.depth += 1;
+                    self.elements += 1;
+                    if self.depth > self.limits.max_depth {
+                        return Err(self.fault(Fault::client(format!(
+                            "XML nesting deeper than {} levels",
+                            self.limits.max_depth
+                        ))));
+                    }
+                    if self.elements > self.limits.max_elements {
+                        return Err(self.fault(Fault::client(format!(
+                            "more than {} XML elements in one request",
+                            self.limits.max_elements
+                        ))));
+                    }
+                }
+                Event::End(_) => self.depth -= 1,
+                _ => {}
+            }
+            return Ok(event);
+        }
+    }
+
+    fn element(&self, start: &BytesStart<'_>) -> Result<Element, DecodeError> {
+        let (ns, _) = self.reader.resolve_element(start.name());
+        let namespace = match ns {
+            ResolveResult::Bound(n) => Some(n.into_inner().to_vec()),
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(prefix) => {
+                return Err(self.fault(Fault::client(format!(
+                    "undeclared namespace prefix '{}'",
+                    String::from_utf8_lossy(&prefix)
+                ))))
+            }
+        };
+        let local = std::str::from_utf8(start.local_name().into_inner())
+            .map_err(|e| self.fault(xml_error(e)))?
+            .to_string();
+        let mut element = Element {
+            namespace,
+            local,
+            nil: false,
+            must_understand: false,
+        };
+        for attr in start.attributes() {
+            let attr = attr.map_err(|e| self.fault(xml_error(e)))?;
+            let (attr_ns, attr_local) = self.reader.resolve_attribute(attr.key);
+            let value = attr.unescape_value().map_err(|e| self.fault(xml_error(e)))?;
+            let truthy = matches!(value.trim(), "true" | "1");
+            let attr_ns = match attr_ns {
+                ResolveResult::Bound(n) => n.into_inner(),
+                _ => continue,
+            };
+            match attr_local.into_inner() {
+                b"nil" if attr_ns == XSI_NAMESPACE.as_bytes() => element.nil = truthy,
+                b"mustUnderstand" if SoapVersion::from_namespace(attr_ns).is_some() => {
+                    element.must_understand = truthy
+                }
+                _ => {}
+            }
+        }
+        Ok(element)
+    }
+
+    /// Skip to the end of the element whose start was just read.
+    fn skip_element(&mut self) -> Result<(), DecodeError> {
+        let target = self.depth - 1;
+        while self.depth > target {
+            if let Event::Eof = self.next()? {
+                return Err(self.fault(Fault::client("truncated XML document")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Read the content of an element whose start was just read: its text, or its child
+    /// elements' texts (grandchildren are skipped: only Tenant has them, and it is ignored).
+    fn read_value(&mut self, nil: bool) -> Result<ParamValue, DecodeError> {
+        let mut text = String::new();
+        let mut children: Vec<(String, Option<String>)> = Vec::new();
+        loop {
+            let event = self.next()?;
+            match event {
+                Event::Text(t) => text.push_str(&t.unescape().map_err(|e| self.fault(xml_error(e)))?),
+                Event::CData(c) => text.push_str(
+                    std::str::from_utf8(&c.into_inner()).map_err(|e| self.fault(xml_error(e)))?,
+                ),
+                Event::Start(start) => {
+                    let child = self.element(&start)?;
+                    let value = match self.read_value(child.nil)? {
+                        ParamValue::Text(t) => Some(t),
+                        ParamValue::Nil | ParamValue::Complex(_) => None,
+                    };
+                    children.push((child.local, value));
+                }
+                Event::End(_) => break,
+                Event::Eof => return Err(self.fault(Fault::client("truncated XML document"))),
+                _ => {}
+            }
+        }
+        Ok(if nil {
+            ParamValue::Nil
+        } else if !children.is_empty() {
+            ParamValue::Complex(children)
+        } else {
+            ParamValue::Text(text)
+        })
+    }
+
+    /// Skip whitespace up to the next element start or end; text there is an error.
+    fn next_element_or_end(&mut self) -> Result<Option<Element>, DecodeError> {
+        loop {
+            let event = self.next()?;
+            match event {
+                Event::Start(start) => return self.element(&start).map(Some),
+                Event::End(_) => return Ok(None),
+                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+                Event::Eof => return Err(self.fault(Fault::client("truncated XML document"))),
+                _ => {
+                    return Err(self.fault(Fault::client(
+                        "unexpected text between SOAP elements",
+                    )))
+                }
+            }
+        }
+    }
+
+    fn check_header(&mut self) -> Result<(), DecodeError> {
+        while let Some(entry) = self.next_element_or_end()? {
+            if entry.must_understand {
+                return Err(self.fault(Fault {
+                    code: FaultCode::MustUnderstand,
+                    reason: format!(
+                        "header '{}' is marked mustUnderstand but is not understood by this service",
+                        entry.local
+                    ),
+                    user_store_exception: false,
+                }));
+            }
+            self.skip_element()?;
+        }
+        Ok(())
+    }
+
+    fn read_operation(&mut self) -> Result<(Operation, Params), DecodeError> {
+        let Some(op_element) = self.next_element_or_end()? else {
+            return Err(self.fault(Fault::client(
+                "the SOAP Body is empty: it must contain one operation element",
+            )));
+        };
+        let known = Operation::from_name(&op_element.local);
+        let in_service_ns = op_element.namespace.as_deref() == Some(SERVICE_NAMESPACE.as_bytes());
+        let operation = match known {
+            Some(op) if in_service_ns => op,
+            _ => {
+                let ns = op_element
+                    .namespace
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                return Err(self.fault(Fault::client(format!(
+                    "unknown operation '{{{ns}}}{}': this service implements the operations of RemoteUserStoreManagerService in namespace {SERVICE_NAMESPACE}",
+                    op_element.local
+                ))));
+            }
+        };
+        let mut params = Params::default();
+        while let Some(param) = self.next_element_or_end()? {
+            let value = self.read_value(param.nil)?;
+            params.push(param.local, value);
+        }
+        if self.next_element_or_end()?.is_some() {
+            return Err(self.fault(Fault::client(
+                "the SOAP Body must contain exactly one operation element",
+            )));
+        }
+        Ok((operation, params))
+    }
+
+    fn read_envelope(&mut self, binding: &Binding) -> Result<(Operation, Params), DecodeError> {
+        let root = loop {
+            let event = self.next()?;
+            match event {
+                Event::Start(start) => break self.element(&start)?,
+                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+                Event::Eof => return Err(self.fault(Fault::client("the request body is empty"))),
+                _ => return Err(self.fault(Fault::client("content before the SOAP Envelope"))),
+            }
+        };
+        let envelope_version = root.namespace.as_deref().and_then(SoapVersion::from_namespace);
+        match (root.local.as_str(), envelope_version) {
+            ("Envelope", Some(version)) => {
+                if binding.version.is_some_and(|announced| announced != version) {
+                    return Err(self.fault(Fault {
+                        code: FaultCode::VersionMismatch,
+                        reason: format!(
+                            "the Content-Type announces SOAP {} but the envelope is SOAP {}",
+                            label(self.version),
+                            label(version)
+                        ),
+                        user_store_exception: false,
+                    }));
+                }
+                self.version = version;
+            }
+            ("Envelope", None) => {
+                return Err(self.fault(Fault {
+                    code: FaultCode::VersionMismatch,
+                    reason: "the Envelope is not in the SOAP 1.1 or SOAP 1.2 namespace".into(),
+                    user_store_exception: false,
+                }))
+            }
+            (other, _) => {
+                return Err(self.fault(Fault::client(format!(
+                    "the root element is '{other}', not a SOAP Envelope"
+                ))))
+            }
+        }
+        let mut section = self.next_element_or_end()?;
+        if section.as_ref().is_some_and(|s| s.local == "Header" && self.is_envelope_ns(s)) {
+            self.check_header()?;
+            section = self.next_element_or_end()?;
+        }
+        match section {
+            Some(body) if body.local == "Body" && self.is_envelope_ns(&body) => {}
+            _ => return Err(self.fault(Fault::client("the SOAP Envelope has no Body"))),
+        }
+        let (operation, params) = self.read_operation()?;
+        // Whatever follows the Body must be well-formed up to the end of the document.
+        loop {
+            if let Event::Eof = self.next()? {
+                break;
+            }
+        }
+        Ok((operation, params))
+    }
+
+    fn is_envelope_ns(&self, element: &Element) -> bool {
+        element.namespace.as_deref() == Some(self.version.namespace().as_bytes())
+    }
+}
+
+fn label(version: SoapVersion) -> &'static str {
+    match version {
+        SoapVersion::V11 => "1.1",
+        SoapVersion::V12 => "1.2",
+    }
+}
+
+/// Decode a request body. The error carries the version to answer in: the envelope's when it
+/// was recognised, else the one the Content-Type announced, else 1.1.
+pub fn decode_request(
+    body: &[u8],
+    binding: &Binding,
+    limits: DecodeLimits,
+) -> Result<Envelope, DecodeError> {
+    let fallback = binding.version.unwrap_or(SoapVersion::V11);
+    let text = std::str::from_utf8(body)
+        .map_err(|_| (fallback, Fault::client("the request body is not valid UTF-8")))?;
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().expand_empty_elements = true;
+    let mut decoder = Decoder {
+        reader,
+        version: fallback,
+        depth: 0,
+        elements: 0,
+        limits,
+    };
+    let (operation, params) = decoder.read_envelope(binding)?;
+    let version = decoder.version;
+    if let Some(action) = &binding.action {
+        if !action_names_operation(action, operation.name()) {
+            return Err((
+                version,
+                Fault::client(format!(
+                    "the SOAP action '{action}' does not match the operation '{}' in the Body (expected urn:{})",
+                    operation.name(),
+                    operation.name()
+                )),
+            ));
+        }
+    }
+    Ok(Envelope {
+        version,
+        operation,
+        params,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(body: &str) -> Result<Envelope, DecodeError> {
+        decode_request(
+            body.as_bytes(),
+            &Binding {
+                version: None,
+                action: None,
+            },
+            DecodeLimits::default(),
+        )
+    }
+
+    #[test]
+    fn decodes_soapui_style_request() {
+        let env = decode(
+            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ser="http://service.ws.um.carbon.wso2.org" xmlns:xsd="http://common.mgt.user.carbon.wso2.org/xsd">
+<soapenv:Header/><soapenv:Body><ser:addUser>
+<!--Optional:--><ser:userName>bob</ser:userName>
+<ser:roleList>a</ser:roleList><ser:roleList>b</ser:roleList>
+<ser:claims><xsd:claimURI>http://wso2.org/claims/country</xsd:claimURI><xsd:value>England</xsd:value></ser:claims>
+<ser:profileName xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>
+</ser:addUser></soapenv:Body></soapenv:Envelope>"#,
+        )
+        .unwrap();
+        assert_eq!(env.version, SoapVersion::V11);
+        assert_eq!(env.operation, Operation::AddUser);
+        assert_eq!(env.params.text("userName"), Some("bob"));
+        assert_eq!(env.params.texts("roleList"), vec!["a", "b"]);
+        assert_eq!(env.params.records("claims")[0].get("value"), Some("England"));
+        assert_eq!(env.params.text("profileName"), None);
+    }
+
+    #[test]
+    fn refuses_doctype_and_deep_nesting() {
+        let (_, fault) = decode(r#"<!DOCTYPE x [<!ENTITY a "b">]><x/>"#).unwrap_err();
+        assert!(fault.reason.contains("DOCTYPE"));
+        let deep = format!(
+            r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>{}{}</s:Body></s:Envelope>"#,
+            "<a>".repeat(40),
+            "</a>".repeat(40)
+        );
+        let (version, fault) = decode(&deep).unwrap_err();
+        assert_eq!(version, SoapVersion::V12);
+        assert!(fault.reason.contains("deeper"));
+    }
+
+    #[test]
+    fn must_understand_headers_fault() {
+        let (_, fault) = decode(
+            r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header><x:Sec xmlns:x="urn:x" s:mustUnderstand="true"/></s:Header><s:Body><ser:getRoleNames xmlns:ser="http://service.ws.um.carbon.wso2.org"/></s:Body></s:Envelope>"#,
+        )
+        .unwrap_err();
+        assert_eq!(fault.code, FaultCode::MustUnderstand);
+    }
+}

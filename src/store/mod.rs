@@ -1,0 +1,197 @@
+//! The user store: what the service needs from a backend, as narrow traits, and the SQLite
+//! implementation that is the default. Nothing here knows about SOAP or HTTP.
+
+mod error;
+pub mod names;
+pub mod password;
+pub mod sqlite;
+
+pub use error::StoreError;
+pub use names::{ClaimUri, NameKind, ProfileName, RoleName, UserName};
+pub use password::{Password, PasswordHasher};
+
+/// Result of every store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One claim of a user in one profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimValue {
+    /// The claim's URI.
+    pub uri: ClaimUri,
+    /// The stored value.
+    pub value: String,
+}
+
+/// A permission granted to a role: WSO2 stores them as (resource, action) pairs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permission {
+    /// The resource path, e.g. `/permission/admin/manage/identity`.
+    pub resource_id: String,
+    /// The action on it, e.g. `ui.execute`.
+    pub action: String,
+}
+
+/// Everything needed to create an account in one transaction.
+#[derive(Debug)]
+pub struct CreateUserRequest {
+    /// The new account's name.
+    pub user: UserName,
+    /// Its initial password (hashed by the store, never stored as given).
+    pub password: Password,
+    /// Roles to put it in; each must exist.
+    pub roles: Vec<RoleName>,
+    /// Claims to set in `profile`.
+    pub claims: Vec<ClaimValue>,
+    /// Profile the claims belong to.
+    pub profile: ProfileName,
+    /// Whether the user must change the password at next login.
+    pub require_password_change: bool,
+}
+
+/// Everything needed to create a role in one transaction.
+#[derive(Debug)]
+pub struct CreateRoleRequest {
+    /// The new role's name.
+    pub role: RoleName,
+    /// Users to put in it; each must exist.
+    pub users: Vec<UserName>,
+    /// Permissions to store with it.
+    pub permissions: Vec<Permission>,
+}
+
+/// A user-name pattern for listing: `*` matches any run of characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserFilter {
+    /// Every user.
+    All,
+    /// Names matching a `*` wildcard pattern, compared case-insensitively.
+    Wildcard(String),
+}
+
+impl UserFilter {
+    /// Interpret a request's filter: absent, empty or `*` means all users.
+    pub fn from_request(raw: Option<&str>) -> Self {
+        match raw.map(str::trim) {
+            None | Some("") | Some("*") => UserFilter::All,
+            Some(pattern) => UserFilter::Wildcard(pattern.to_string()),
+        }
+    }
+}
+
+/// Facts about a stored account that the service layer reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Stable numeric id (WSO2's `UM_ID`), reported by getUserId.
+    pub id: i64,
+    /// The name as stored.
+    pub name: String,
+    /// When the password was last set, in milliseconds since the Unix epoch.
+    pub password_changed_at_ms: i64,
+    /// Whether the user must change the password at next login.
+    pub require_password_change: bool,
+}
+
+/// Verifying credentials: the only place a password is compared.
+pub trait LoginHandler {
+    /// True when `user` exists and `password` is its password. Does the same hashing work for
+    /// unknown users, so the answer's timing does not reveal which users exist.
+    fn authenticate(&self, user: &UserName, password: &Password) -> StoreResult<bool>;
+}
+
+/// Accounts and their credentials.
+pub trait UserBackend {
+    /// Create an account with its roles and claims, all or nothing.
+    fn add_user(&self, request: CreateUserRequest) -> StoreResult<()>;
+    /// Delete an account with its memberships and claims.
+    fn delete_user(&self, user: &UserName) -> StoreResult<()>;
+    /// The stored account, if any.
+    fn find_user(&self, user: &UserName) -> StoreResult<Option<UserRecord>>;
+    /// Names matching `filter`, sorted, at most `limit` of them.
+    fn list_users(&self, filter: &UserFilter, limit: usize) -> StoreResult<Vec<String>>;
+    /// Change a password after checking the old one.
+    fn update_credential(&self, user: &UserName, new: &Password, old: &Password)
+        -> StoreResult<()>;
+    /// Set a password without knowing the old one.
+    fn update_credential_by_admin(&self, user: &UserName, new: &Password) -> StoreResult<()>;
+}
+
+/// Roles, their members and permissions.
+pub trait RoleBackend {
+    /// Create a role with its members and permissions, all or nothing.
+    fn add_role(&self, request: CreateRoleRequest) -> StoreResult<()>;
+    /// Delete a role and its memberships.
+    fn delete_role(&self, role: &RoleName) -> StoreResult<()>;
+    /// True when the role exists.
+    fn role_exists(&self, role: &RoleName) -> StoreResult<bool>;
+    /// Rename a role, keeping members and permissions.
+    fn rename_role(&self, role: &RoleName, new_name: &RoleName) -> StoreResult<()>;
+    /// All role names, sorted.
+    fn role_names(&self) -> StoreResult<Vec<String>>;
+    /// The roles of a user, `Internal/everyone` included, sorted.
+    fn roles_of_user(&self, user: &UserName) -> StoreResult<Vec<String>>;
+    /// The members of a role, sorted.
+    fn users_of_role(&self, role: &RoleName) -> StoreResult<Vec<String>>;
+    /// Remove a user from `deleted` roles and add it to `added` ones, all or nothing.
+    fn update_roles_of_user(
+        &self,
+        user: &UserName,
+        deleted: &[RoleName],
+        added: &[RoleName],
+    ) -> StoreResult<()>;
+    /// Remove `deleted` users from a role and add `added` ones, all or nothing.
+    fn update_users_of_role(
+        &self,
+        role: &RoleName,
+        deleted: &[UserName],
+        added: &[UserName],
+    ) -> StoreResult<()>;
+    /// True when the user is a member of the role (everyone included).
+    fn is_user_in_role(&self, user: &UserName, role: &RoleName) -> StoreResult<bool>;
+}
+
+/// Per-profile user attributes (claims).
+pub trait ClaimBackend {
+    /// One claim value, if set.
+    fn claim_value(
+        &self,
+        user: &UserName,
+        uri: &ClaimUri,
+        profile: &ProfileName,
+    ) -> StoreResult<Option<String>>;
+    /// All claims of a user in a profile, sorted by URI.
+    fn claim_values(&self, user: &UserName, profile: &ProfileName)
+        -> StoreResult<Vec<ClaimValue>>;
+    /// Set (insert or replace) claims, all or nothing.
+    fn set_claim_values(
+        &self,
+        user: &UserName,
+        claims: &[ClaimValue],
+        profile: &ProfileName,
+    ) -> StoreResult<()>;
+    /// Remove claims; removing an unset claim is not an error.
+    fn delete_claim_values(
+        &self,
+        user: &UserName,
+        uris: &[ClaimUri],
+        profile: &ProfileName,
+    ) -> StoreResult<()>;
+    /// Users whose claim in `profile` matches `value` (`*` wildcards allowed).
+    fn users_with_claim(
+        &self,
+        uri: &ClaimUri,
+        value: &str,
+        profile: &ProfileName,
+    ) -> StoreResult<Vec<String>>;
+    /// Profiles in which the user has claims, `default` always included.
+    fn profile_names_of_user(&self, user: &UserName) -> StoreResult<Vec<String>>;
+    /// Every profile in use, `default` always included.
+    fn all_profile_names(&self) -> StoreResult<Vec<String>>;
+}
+
+/// A complete backend: what the service layer is written against.
+pub trait UserStore: LoginHandler + UserBackend + RoleBackend + ClaimBackend + Send + Sync {
+    /// Whether writes are refused (isReadOnly).
+    fn is_read_only(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,166 @@
+//! Password hashing with argon2id PHC strings.
+
+use std::fmt;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use super::StoreError;
+
+/// Longest password accepted, in bytes: bounds the hashing cost of one request.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A plaintext password. It cannot be printed or logged: `Debug` is redacted and there is no
+/// `Display`; the buffer is wiped when dropped.
+pub struct Password(String);
+
+impl Password {
+    /// Wrap a password received in a request.
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// Check the length bound before any hashing work is spent on it.
+    pub fn check_length(&self) -> Result<(), StoreError> {
+        if self.0.is_empty() {
+            return Err(StoreError::InvalidInput(
+                "a non-empty credential is required".to_string(),
+            ));
+        }
+        if self.0.len() > MAX_PASSWORD_BYTES {
+            return Err(StoreError::InvalidInput(format!(
+                "the credential is longer than {MAX_PASSWORD_BYTES} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl Drop for Password {
+    fn drop(&mut self) {
+        // Overwrite the plaintext so it does not linger in freed memory.
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        for byte in bytes.iter_mut() {
+            // SAFETY: `byte` is a valid, exclusive reference into the vector.
+            unsafe { std::ptr::write_volatile(byte, 0) };
+        }
+    }
+}
+
+/// Argon2id cost parameters, from config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Number of passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for HashParams {
+    /// OWASP's recommended minimum for argon2id.
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// Hashes and verifies passwords; holds a decoy hash so unknown users cost the same as real ones.
+pub struct PasswordHasher {
+    argon2: Argon2<'static>,
+    decoy_hash: String,
+}
+
+impl PasswordHasher {
+    /// Build a hasher; fails when the parameters are outside argon2's bounds.
+    pub fn new(params: HashParams) -> Result<Self, String> {
+        let params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut hasher = Self {
+            argon2,
+            decoy_hash: String::new(),
+        };
+        hasher.decoy_hash = hasher
+            .hash(&Password::new("decoy password for unknown users".into()))
+            .map_err(|e| e.to_string())?;
+        Ok(hasher)
+    }
+
+    /// A PHC string with a fresh random salt.
+    pub fn hash(&self, password: &Password) -> Result<String, StoreError> {
+        use argon2::PasswordHasher as _;
+        let salt = SaltString::generate(&mut OsRng);
+        self.argon2
+            .hash_password(password.bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|_| StoreError::Hashing)
+    }
+
+    /// Constant-time check of `password` against a stored PHC string; `None` (unknown user)
+    /// verifies against the decoy so the time spent is the same.
+    pub fn verify(&self, password: &Password, stored: Option<&str>) -> bool {
+        let known = stored.is_some();
+        let phc = stored.unwrap_or(&self.decoy_hash);
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let matches = self
+            .argon2
+            .verify_password(password.bytes(), &parsed)
+            .is_ok();
+        matches && known
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::new(HashParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn hashes_are_salted_argon2id_and_verify() {
+        let hasher = cheap();
+        let pw = Password::new("s3cret!".into());
+        let a = hasher.hash(&pw).unwrap();
+        let b = hasher.hash(&pw).unwrap();
+        assert!(a.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+        assert_ne!(a, b, "salts must differ");
+        assert!(hasher.verify(&pw, Some(&a)));
+        assert!(!hasher.verify(&Password::new("wrong".into()), Some(&a)));
+        assert!(!hasher.verify(&pw, None));
+    }
+
+    #[test]
+    fn debug_does_not_reveal_the_password() {
+        let pw = Password::new("hunter2".into());
+        assert!(!format!("{pw:?}").contains("hunter2"));
+    }
+}

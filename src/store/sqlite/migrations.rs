@@ -1,0 +1,70 @@
+//! Schema migrations, versioned with SQLite's `user_version`. Each entry runs once, in order, in
+//! its own transaction; never edit an entry that has shipped, append a new one.
+
+use rusqlite::Connection;
+
+use crate::store::StoreError;
+
+/// The schema steps; index + 1 is the `user_version` after the step has run.
+const MIGRATIONS: &[&str] = &[
+    // 1: users, roles, memberships, permissions, claims.
+    r#"
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        require_password_change INTEGER NOT NULL DEFAULT 0,
+        password_changed_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE roles (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE user_roles (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, role_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX user_roles_by_role ON user_roles(role_id, user_id);
+    CREATE TABLE role_permissions (
+        role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+        resource_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        PRIMARY KEY (role_id, resource_id, action)
+    ) WITHOUT ROWID;
+    CREATE TABLE user_claims (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        profile TEXT NOT NULL,
+        claim_uri TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (user_id, profile, claim_uri)
+    ) WITHOUT ROWID;
+    CREATE INDEX user_claims_by_value ON user_claims(claim_uri, profile, value);
+    CREATE INDEX user_claims_by_profile ON user_claims(profile);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Bring the database up to [`SCHEMA_VERSION`]; refuses a database written by a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,733 @@
+//! The embedded default backend: one SQLite file in WAL mode, one writer connection and a small
+//! pool of readers. Every multi-row write runs in one IMMEDIATE transaction; passwords are hashed
+//! before the writer lock is taken so slow hashing never blocks other writers.
+
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+
+use super::names::{check_claim_value, EVERYONE_ROLE};
+use super::password::{HashParams, Password, PasswordHasher};
+use super::{
+    ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler,
+    ProfileName, RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter,
+    UserName, UserRecord, UserStore,
+};
+
+pub use migrations::SCHEMA_VERSION;
+
+/// How many idle read connections are kept open.
+const MAX_IDLE_READERS: usize = 8;
+/// How long a connection waits for a lock held by another process before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings the SQLite store needs at open time.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// argon2id cost parameters for new hashes.
+    pub hash_params: HashParams,
+    /// The bootstrap administrator, protected from deletion and from leaving the admin role.
+    pub admin_user: UserName,
+    /// The role whose members may call the admin API.
+    pub admin_role: RoleName,
+}
+
+/// What [`SqliteStore::ensure_admin_user`] did on start-up.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AdminBootstrap {
+    /// Users already existed; nothing was created.
+    AlreadyPresent,
+    /// The admin user was created with the password supplied by the operator.
+    Created,
+    /// The admin user was created with this generated password, to be shown once.
+    CreatedWithGeneratedPassword(String),
+}
+
+/// The SQLite implementation of [`UserStore`].
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    hasher: PasswordHasher,
+    admin_user: UserName,
+    admin_role: RoleName,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn open_connection(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(conn)
+}
+
+/// Turn a `*` wildcard into a GLOB pattern that matches everything else literally.
+fn glob_pattern(wildcard: &str) -> String {
+    let mut glob = String::with_capacity(wildcard.len() + 4);
+    for c in wildcard.chars() {
+        match c {
+            '*' => glob.push('*'),
+            '?' => glob.push_str("[?]"),
+            '[' => glob.push_str("[[]"),
+            other => glob.push(other),
+        }
+    }
+    glob
+}
+
+fn sort_case_insensitively(names: &mut [String]) {
+    names.sort_by_cached_key(|n| n.to_lowercase());
+}
+
+fn user_id(tx: &Connection, user: &UserName) -> StoreResult<i64> {
+    tx.prepare_cached("SELECT id FROM users WHERE name_key = ?1")?
+        .query_row([user.key()], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UserNotFound(user.to_string()))
+}
+
+fn role_id(tx: &Connection, role: &RoleName) -> StoreResult<i64> {
+    tx.prepare_cached("SELECT id FROM roles WHERE name_key = ?1")?
+        .query_row([role.key()], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::RoleNotFound(role.to_string()))
+}
+
+fn insert_role(tx: &Transaction<'_>, role: &RoleName) -> StoreResult<i64> {
+    let exists = tx
+        .prepare_cached("SELECT 1 FROM roles WHERE name_key = ?1")?
+        .exists([role.key()])?;
+    if exists {
+        return Err(StoreError::RoleExists(role.to_string()));
+    }
+    tx.prepare_cached("INSERT INTO roles (name, name_key, created_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![role.as_str(), role.key(), now_ms()])?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn add_membership(tx: &Transaction<'_>, user_id: i64, role_id: i64) -> StoreResult<()> {
+    tx.prepare_cached("INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)")?
+        .execute([user_id, role_id])?;
+    Ok(())
+}
+
+fn remove_membership(tx: &Transaction<'_>, user_id: i64, role_id: i64) -> StoreResult<()> {
+    tx.prepare_cached("DELETE FROM user_roles WHERE user_id = ?1 AND role_id = ?2")?
+        .execute([user_id, role_id])?;
+    Ok(())
+}
+
+fn upsert_claims(
+    tx: &Transaction<'_>,
+    user_id: i64,
+    claims: &[ClaimValue],
+    profile: &ProfileName,
+) -> StoreResult<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO user_claims (user_id, profile, claim_uri, value) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (user_id, profile, claim_uri) DO UPDATE SET value = excluded.value",
+    )?;
+    for claim in claims {
+        check_claim_value(&claim.uri, &claim.value)?;
+        stmt.execute(params![
+            user_id,
+            profile.as_str(),
+            claim.uri.as_str(),
+            claim.value
+        ])?;
+    }
+    Ok(())
+}
+
+fn set_password_hash(tx: &Transaction<'_>, user_id: i64, hash: &str) -> StoreResult<()> {
+    tx.prepare_cached(
+        "UPDATE users SET password_hash = ?1, password_changed_at = ?2, require_password_change = 0
+         WHERE id = ?3",
+    )?
+    .execute(params![hash, now_ms(), user_id])?;
+    Ok(())
+}
+
+fn query_names(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let names = stmt
+        .query_map(params, |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(names)
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database at `path`, migrate it, and make sure the built-in
+    /// roles exist.
+    pub fn open(path: &Path, options: SqliteOptions) -> StoreResult<Self> {
+        let hasher = PasswordHasher::new(options.hash_params).map_err(|e| {
+            StoreError::InvalidInput(format!("invalid password hashing parameters: {e}"))
+        })?;
+        let mut writer = open_connection(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        migrations::migrate(&mut writer)?;
+        let store = Self {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            hasher,
+            admin_user: options.admin_user,
+            admin_role: options.admin_role,
+        };
+        store.write(|tx| {
+            for role in [&store.admin_role, &RoleName::everyone()] {
+                match insert_role(tx, role) {
+                    Ok(_) | Err(StoreError::RoleExists(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// On a database with no users, create the admin user in the admin role, with `provided` as
+    /// its password or else a generated one that is returned to be shown once.
+    pub fn ensure_admin_user(&self, provided: Option<Password>) -> StoreResult<AdminBootstrap> {
+        let any_user = self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT 1 FROM users LIMIT 1")?
+                .exists([])?)
+        })?;
+        if any_user {
+            return Ok(AdminBootstrap::AlreadyPresent);
+        }
+        let (password, outcome) = match provided {
+            Some(p) => (p, AdminBootstrap::Created),
+            None => {
+                let generated = generate_password();
+                (
+                    Password::new(generated.clone()),
+                    AdminBootstrap::CreatedWithGeneratedPassword(generated),
+                )
+            }
+        };
+        password.check_length()?;
+        self.add_user(CreateUserRequest {
+            user: self.admin_user.clone(),
+            password,
+            roles: vec![self.admin_role.clone()],
+            claims: Vec::new(),
+            profile: ProfileName::default(),
+            require_password_change: false,
+        })?;
+        Ok(outcome)
+    }
+
+    /// The database file this store works on.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run `f` in an IMMEDIATE transaction on the writer connection; commit on Ok.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Run `f` on a pooled read-only connection.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let pooled = self
+            .readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?,
+        };
+        let result = f(&conn);
+        let mut idle = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+
+    fn protect_builtin_role(&self, role: &RoleName, action: &str) -> StoreResult<()> {
+        if role.key() == self.admin_role.key() || role.key() == RoleName::everyone().key() {
+            return Err(StoreError::Forbidden(format!(
+                "The built-in role '{role}' cannot be {action}."
+            )));
+        }
+        Ok(())
+    }
+
+    fn protect_admin_membership(&self, user: &UserName, role: &RoleName) -> StoreResult<()> {
+        if user.key() == self.admin_user.key() && role.key() == self.admin_role.key() {
+            return Err(StoreError::Forbidden(format!(
+                "The admin user '{}' cannot be removed from the admin role '{}'.",
+                self.admin_user, self.admin_role
+            )));
+        }
+        Ok(())
+    }
+
+    fn stored_hash(&self, user: &UserName) -> StoreResult<Option<String>> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT password_hash FROM users WHERE name_key = ?1")?
+                .query_row([user.key()], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn hash_new_password(&self, password: &Password) -> StoreResult<String> {
+        password.check_length()?;
+        self.hasher.hash(password)
+    }
+}
+
+/// A random password for the first admin: 24 characters from an unambiguous alphabet.
+fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..24)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+impl LoginHandler for SqliteStore {
+    fn authenticate(&self, user: &UserName, password: &Password) -> StoreResult<bool> {
+        if password.check_length().is_err() {
+            return Ok(false);
+        }
+        let stored = self.stored_hash(user)?;
+        Ok(self.hasher.verify(password, stored.as_deref()))
+    }
+}
+
+impl UserBackend for SqliteStore {
+    fn add_user(&self, request: CreateUserRequest) -> StoreResult<()> {
+        let hash = self.hash_new_password(&request.password)?;
+        self.write(|tx| {
+            let taken = tx
+                .prepare_cached("SELECT 1 FROM users WHERE name_key = ?1")?
+                .exists([request.user.key()])?;
+            if taken {
+                return Err(StoreError::UserExists(request.user.to_string()));
+            }
+            let now = now_ms();
+            tx.prepare_cached(
+                "INSERT INTO users (name, name_key, password_hash, require_password_change,
+                                    password_changed_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            )?
+            .execute(params![
+                request.user.as_str(),
+                request.user.key(),
+                hash,
+                request.require_password_change,
+                now
+            ])?;
+            let id = tx.last_insert_rowid();
+            for role in &request.roles {
+                if role.key() == RoleName::everyone().key() {
+                    continue;
+                }
+                add_membership(tx, id, role_id(tx, role)?)?;
+            }
+            upsert_claims(tx, id, &request.claims, &request.profile)
+        })
+    }
+
+    fn delete_user(&self, user: &UserName) -> StoreResult<()> {
+        if user.key() == self.admin_user.key() {
+            return Err(StoreError::Forbidden(format!(
+                "The admin user '{}' cannot be deleted.",
+                self.admin_user
+            )));
+        }
+        self.write(|tx| {
+            let id = user_id(tx, user)?;
+            tx.prepare_cached("DELETE FROM users WHERE id = ?1")?
+                .execute([id])?;
+            Ok(())
+        })
+    }
+
+    fn find_user(&self, user: &UserName) -> StoreResult<Option<UserRecord>> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT id, name, password_changed_at, require_password_change
+                     FROM users WHERE name_key = ?1",
+                )?
+                .query_row([user.key()], |r| {
+                    Ok(UserRecord {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        password_changed_at_ms: r.get(2)?,
+                        require_password_change: r.get(3)?,
+                    })
+                })
+                .optional()?)
+        })
+    }
+
+    fn list_users(&self, filter: &UserFilter, limit: usize) -> StoreResult<Vec<String>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| match filter {
+            UserFilter::All => query_names(
+                conn,
+                "SELECT name FROM users ORDER BY name_key LIMIT ?1",
+                [limit],
+            ),
+            UserFilter::Wildcard(pattern) => query_names(
+                conn,
+                "SELECT name FROM users WHERE name_key GLOB ?1 ORDER BY name_key LIMIT ?2",
+                params![glob_pattern(&pattern.to_lowercase()), limit],
+            ),
+        })
+    }
+
+    fn update_credential(
+        &self,
+        user: &UserName,
+        new: &Password,
+        old: &Password,
+    ) -> StoreResult<()> {
+        let stored = self.stored_hash(user)?;
+        let old_matches = self.hasher.verify(old, stored.as_deref());
+        if stored.is_none() {
+            return Err(StoreError::UserNotFound(user.to_string()));
+        }
+        if !old_matches {
+            return Err(StoreError::WrongOldCredential);
+        }
+        let hash = self.hash_new_password(new)?;
+        self.write(|tx| {
+            let id = user_id(tx, user)?;
+            set_password_hash(tx, id, &hash)
+        })
+    }
+
+    fn update_credential_by_admin(&self, user: &UserName, new: &Password) -> StoreResult<()> {
+        // Fail fast for unknown users before spending a hash on them.
+        self.find_user(user)?
+            .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
+        let hash = self.hash_new_password(new)?;
+        self.write(|tx| {
+            let id = user_id(tx, user)?;
+            set_password_hash(tx, id, &hash)
+        })
+    }
+}
+
+impl RoleBackend for SqliteStore {
+    fn add_role(&self, request: CreateRoleRequest) -> StoreResult<()> {
+        self.write(|tx| {
+            let id = insert_role(tx, &request.role)?;
+            for user in &request.users {
+                add_membership(tx, user_id(tx, user)?, id)?;
+            }
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO role_permissions (role_id, resource_id, action)
+                 VALUES (?1, ?2, ?3)",
+            )?;
+            for permission in &request.permissions {
+                stmt.execute(params![id, permission.resource_id, permission.action])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_role(&self, role: &RoleName) -> StoreResult<()> {
+        self.protect_builtin_role(role, "deleted")?;
+        self.write(|tx| {
+            let id = role_id(tx, role)?;
+            tx.prepare_cached("DELETE FROM roles WHERE id = ?1")?
+                .execute([id])?;
+            Ok(())
+        })
+    }
+
+    fn role_exists(&self, role: &RoleName) -> StoreResult<bool> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT 1 FROM roles WHERE name_key = ?1")?
+                .exists([role.key()])?)
+        })
+    }
+
+    fn rename_role(&self, role: &RoleName, new_name: &RoleName) -> StoreResult<()> {
+        self.protect_builtin_role(role, "renamed")?;
+        self.write(|tx| {
+            let id = role_id(tx, role)?;
+            let clash: Option<i64> = tx
+                .prepare_cached("SELECT id FROM roles WHERE name_key = ?1")?
+                .query_row([new_name.key()], |r| r.get(0))
+                .optional()?;
+            if clash.is_some_and(|other| other != id) {
+                return Err(StoreError::RoleExists(new_name.to_string()));
+            }
+            tx.prepare_cached("UPDATE roles SET name = ?1, name_key = ?2 WHERE id = ?3")?
+                .execute(params![new_name.as_str(), new_name.key(), id])?;
+            Ok(())
+        })
+    }
+
+    fn role_names(&self) -> StoreResult<Vec<String>> {
+        self.read(|conn| query_names(conn, "SELECT name FROM roles ORDER BY name_key", []))
+    }
+
+    fn roles_of_user(&self, user: &UserName) -> StoreResult<Vec<String>> {
+        self.read(|conn| {
+            let id = user_id(conn, user)?;
+            let mut names = query_names(
+                conn,
+                "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                 WHERE ur.user_id = ?1",
+                [id],
+            )?;
+            names.push(EVERYONE_ROLE.to_string());
+            sort_case_insensitively(&mut names);
+            Ok(names)
+        })
+    }
+
+    fn users_of_role(&self, role: &RoleName) -> StoreResult<Vec<String>> {
+        self.read(|conn| {
+            let id = role_id(conn, role)?;
+            if role.key() == RoleName::everyone().key() {
+                return query_names(conn, "SELECT name FROM users ORDER BY name_key", []);
+            }
+            query_names(
+                conn,
+                "SELECT u.name FROM user_roles ur JOIN users u ON u.id = ur.user_id
+                 WHERE ur.role_id = ?1 ORDER BY u.name_key",
+                [id],
+            )
+        })
+    }
+
+    fn update_roles_of_user(
+        &self,
+        user: &UserName,
+        deleted: &[RoleName],
+        added: &[RoleName],
+    ) -> StoreResult<()> {
+        let everyone = RoleName::everyone();
+        for role in deleted {
+            if role.key() == everyone.key() {
+                return Err(StoreError::Forbidden(format!(
+                    "Every user is a member of '{EVERYONE_ROLE}'; it cannot be removed from a user."
+                )));
+            }
+            self.protect_admin_membership(user, role)?;
+        }
+        self.write(|tx| {
+            let uid = user_id(tx, user)?;
+            for role in deleted {
+                remove_membership(tx, uid, role_id(tx, role)?)?;
+            }
+            for role in added.iter().filter(|r| r.key() != everyone.key()) {
+                add_membership(tx, uid, role_id(tx, role)?)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn update_users_of_role(
+        &self,
+        role: &RoleName,
+        deleted: &[UserName],
+        added: &[UserName],
+    ) -> StoreResult<()> {
+        if role.key() == RoleName::everyone().key() {
+            return Err(StoreError::Forbidden(format!(
+                "The members of '{EVERYONE_ROLE}' are all users; its user list cannot be changed."
+            )));
+        }
+        for user in deleted {
+            self.protect_admin_membership(user, role)?;
+        }
+        self.write(|tx| {
+            let rid = role_id(tx, role)?;
+            for user in deleted {
+                remove_membership(tx, user_id(tx, user)?, rid)?;
+            }
+            for user in added {
+                add_membership(tx, user_id(tx, user)?, rid)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn is_user_in_role(&self, user: &UserName, role: &RoleName) -> StoreResult<bool> {
+        self.read(|conn| {
+            let uid = user_id(conn, user)?;
+            if role.key() == RoleName::everyone().key() {
+                return Ok(true);
+            }
+            Ok(conn
+                .prepare_cached(
+                    "SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                     WHERE ur.user_id = ?1 AND r.name_key = ?2",
+                )?
+                .exists(params![uid, role.key()])?)
+        })
+    }
+}
+
+impl ClaimBackend for SqliteStore {
+    fn claim_value(
+        &self,
+        user: &UserName,
+        uri: &ClaimUri,
+        profile: &ProfileName,
+    ) -> StoreResult<Option<String>> {
+        self.read(|conn| {
+            let uid = user_id(conn, user)?;
+            Ok(conn
+                .prepare_cached(
+                    "SELECT value FROM user_claims
+                     WHERE user_id = ?1 AND profile = ?2 AND claim_uri = ?3",
+                )?
+                .query_row(params![uid, profile.as_str(), uri.as_str()], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn claim_values(
+        &self,
+        user: &UserName,
+        profile: &ProfileName,
+    ) -> StoreResult<Vec<ClaimValue>> {
+        self.read(|conn| {
+            let uid = user_id(conn, user)?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT claim_uri, value FROM user_claims
+                 WHERE user_id = ?1 AND profile = ?2 ORDER BY claim_uri",
+            )?;
+            let rows = stmt
+                .query_map(params![uid, profile.as_str()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(uri, value)| {
+                    Ok(ClaimValue {
+                        uri: ClaimUri::parse(&uri)?,
+                        value,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn set_claim_values(
+        &self,
+        user: &UserName,
+        claims: &[ClaimValue],
+        profile: &ProfileName,
+    ) -> StoreResult<()> {
+        self.write(|tx| {
+            let uid = user_id(tx, user)?;
+            upsert_claims(tx, uid, claims, profile)
+        })
+    }
+
+    fn delete_claim_values(
+        &self,
+        user: &UserName,
+        uris: &[ClaimUri],
+        profile: &ProfileName,
+    ) -> StoreResult<()> {
+        self.write(|tx| {
+            let uid = user_id(tx, user)?;
+            let mut stmt = tx.prepare_cached(
+                "DELETE FROM user_claims WHERE user_id = ?1 AND profile = ?2 AND claim_uri = ?3",
+            )?;
+            for uri in uris {
+                stmt.execute(params![uid, profile.as_str(), uri.as_str()])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn users_with_claim(
+        &self,
+        uri: &ClaimUri,
+        value: &str,
+        profile: &ProfileName,
+    ) -> StoreResult<Vec<String>> {
+        self.read(|conn| {
+            query_names(
+                conn,
+                "SELECT u.name FROM user_claims c JOIN users u ON u.id = c.user_id
+                 WHERE c.claim_uri = ?1 AND c.profile = ?2 AND c.value GLOB ?3
+                 ORDER BY u.name_key",
+                params![uri.as_str(), profile.as_str(), glob_pattern(value)],
+            )
+        })
+    }
+
+    fn profile_names_of_user(&self, user: &UserName) -> StoreResult<Vec<String>> {
+        self.read(|conn| {
+            let uid = user_id(conn, user)?;
+            let names = query_names(
+                conn,
+                "SELECT DISTINCT profile FROM user_claims WHERE user_id = ?1",
+                [uid],
+            )?;
+            Ok(with_default_profile(names))
+        })
+    }
+
+    fn all_profile_names(&self) -> StoreResult<Vec<String>> {
+        self.read(|conn| {
+            let names = query_names(conn, "SELECT DISTINCT profile FROM user_claims", [])?;
+            Ok(with_default_profile(names))
+        })
+    }
+}
+
+fn with_default_profile(mut names: Vec<String>) -> Vec<String> {
+    let default = ProfileName::default();
+    if !names.iter().any(|n| n == default.as_str()) {
+        names.push(default.as_str().to_string());
+    }
+    names.sort();
+    names
+}
+
+impl UserStore for SqliteStore {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_escapes_everything_but_star() {
+        assert_eq!(glob_pattern("a*b?c[d]"), "a*b[?]c[[]d]");
+    }
+}
