@@ -1,0 +1,377 @@
+//! Test harness: runs the real `userstore` binary on an ephemeral 127.0.0.1 port with a temporary
+//! SQLite file, and talks to it with a minimal HTTP/1.1 client over a real TCP socket.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use quick_xml::events::Event;
+use quick_xml::NsReader;
+
+/// The password the harness gives the bootstrap admin.
+pub const ADMIN_PASSWORD: &str = "Adm1n-test-pw";
+/// The endpoint path legacy clients use most.
+pub const SERVICE_PATH: &str = "/services/RemoteUserStoreManagerService";
+/// Service namespace.
+pub const NS: &str = "http://service.ws.um.carbon.wso2.org";
+/// SOAP 1.1 envelope namespace.
+pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// SOAP 1.2 envelope namespace.
+pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+
+/// SOAP version of a test request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Soap {
+    V11,
+    V12,
+}
+
+impl Soap {
+    pub fn namespace(self) -> &'static str {
+        match self {
+            Soap::V11 => SOAP11,
+            Soap::V12 => SOAP12,
+        }
+    }
+
+    /// Content-Type (and SOAPAction header for 1.1) as WSDL-generated clients send them.
+    pub fn headers(self, operation: &str) -> Vec<(String, String)> {
+        match self {
+            Soap::V11 => vec![
+                ("Content-Type".into(), "text/xml; charset=UTF-8".into()),
+                ("SOAPAction".into(), format!("\"urn:{operation}\"")),
+            ],
+            Soap::V12 => vec![(
+                "Content-Type".into(),
+                format!("application/soap+xml; charset=UTF-8; action=\"urn:{operation}\""),
+            )],
+        }
+    }
+
+    /// An envelope whose Body holds `<ser:{operation}>{inner}</ser:{operation}>`.
+    pub fn envelope(self, operation: &str, inner: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="{}" xmlns:ser="{NS}" xmlns:xsd="http://common.mgt.user.carbon.wso2.org/xsd">
+  <soapenv:Header/>
+  <soapenv:Body><ser:{operation}>{inner}</ser:{operation}></soapenv:Body>
+</soapenv:Envelope>"#,
+            self.namespace()
+        )
+    }
+}
+
+/// An HTTP response as received.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Texts of every `<ns:return>` (None for `xsi:nil`), in order.
+    pub fn returns(&self) -> Vec<Option<String>> {
+        elements_in(&self.body, NS, "return")
+    }
+
+    /// The texts of `<ns:return>`, failing on nil.
+    pub fn return_texts(&self) -> Vec<String> {
+        self.returns()
+            .into_iter()
+            .map(|r| r.expect("non-nil return"))
+            .collect()
+    }
+
+    /// The single `<ns:return>` text.
+    pub fn return_text(&self) -> String {
+        let all = self.return_texts();
+        assert_eq!(all.len(), 1, "expected one return in {}", self.body);
+        all.into_iter().next().unwrap()
+    }
+
+    /// The fault reason (1.1 faultstring or 1.2 Reason/Text).
+    pub fn fault_string(&self) -> String {
+        let v11 = elements_in(&self.body, "", "faultstring");
+        let v12 = elements_in(&self.body, SOAP12, "Text");
+        v11.into_iter()
+            .chain(v12)
+            .flatten()
+            .next()
+            .unwrap_or_else(|| panic!("no fault in {} {}", self.status, self.body))
+    }
+
+    /// The fault code's local part (`Client`, `Server`, `Sender`, `Receiver`...).
+    pub fn fault_code(&self) -> String {
+        let v11 = elements_in(&self.body, "", "faultcode");
+        let v12 = elements_in(&self.body, SOAP12, "Value");
+        let code = v11.into_iter().chain(v12).flatten().next().expect("fault code");
+        code.rsplit(':').next().unwrap().to_string()
+    }
+
+    /// Assert a SOAP fault with HTTP 500 whose reason contains `needle`.
+    pub fn assert_fault(&self, needle: &str) {
+        assert_eq!(self.status, 500, "expected a fault, got: {}", self.body);
+        let reason = self.fault_string();
+        assert!(
+            reason.contains(needle),
+            "fault reason {reason:?} does not contain {needle:?}"
+        );
+        assert!(
+            self.body
+                .contains("RemoteUserStoreManagerServiceUserStoreException")
+                || !needle.is_empty(),
+            "fault detail missing"
+        );
+    }
+
+    /// Assert the in-only success shape: 202 and an empty body.
+    pub fn assert_accepted(&self) {
+        assert_eq!(self.status, 202, "expected 202, got {}: {}", self.status, self.body);
+        assert!(self.body.is_empty(), "202 body should be empty: {}", self.body);
+    }
+}
+
+/// Texts of elements with `local` name in namespace `ns` ("" = no namespace), nil as None.
+pub fn elements_in(xml: &str, ns: &str, local: &str) -> Vec<Option<String>> {
+    let mut reader = NsReader::from_str(xml);
+    reader.config_mut().expand_empty_elements = true;
+    let mut found = Vec::new();
+    let mut current: Option<(String, bool)> = None;
+    loop {
+        match reader.read_resolved_event().expect("well-formed XML response") {
+            (resolved, Event::Start(start)) => {
+                let matches_ns = match resolved {
+                    quick_xml::name::ResolveResult::Bound(n) => n.into_inner() == ns.as_bytes(),
+                    _ => ns.is_empty(),
+                };
+                if matches_ns && start.local_name().into_inner() == local.as_bytes() {
+                    let nil = start.attributes().flatten().any(|a| {
+                        a.key.local_name().into_inner() == b"nil" && &*a.value == b"true"
+                    });
+                    current = Some((String::new(), nil));
+                }
+            }
+            (_, Event::Text(t)) => {
+                if let Some((text, _)) = current.as_mut() {
+                    text.push_str(&t.unescape().unwrap());
+                }
+            }
+            (_, Event::End(end)) => {
+                if end.local_name().into_inner() == local.as_bytes() {
+                    if let Some((text, nil)) = current.take() {
+                        found.push(if nil { None } else { Some(text) });
+                    }
+                }
+            }
+            (_, Event::Eof) => break,
+            _ => {}
+        }
+    }
+    found
+}
+
+/// A running server process, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub addr: String,
+    pub db: PathBuf,
+    dir: Option<tempfile::TempDir>,
+    pub stdout_banner: String,
+}
+
+/// How to start a server.
+#[derive(Clone)]
+pub struct Options {
+    /// Password for the bootstrap admin (None: let the server generate one).
+    pub admin_password: Option<String>,
+    /// Cheap argon2 parameters keep the suite fast; set false to use the defaults.
+    pub cheap_hashing: bool,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            cheap_hashing: true,
+            env: Vec::new(),
+        }
+    }
+}
+
+impl Server {
+    /// Start on a fresh temporary database.
+    pub fn start() -> Server {
+        Self::start_with(Options::default())
+    }
+
+    pub fn start_with(options: Options) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("userstore.db");
+        let mut server = Self::spawn(&db, &options);
+        server.dir = Some(dir);
+        server
+    }
+
+    /// Start on an existing database file.
+    pub fn spawn(db: &Path, options: &Options) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_userstore"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database"])
+            .arg(db)
+            .env_remove("USERSTORE_ADMIN_PASSWORD")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(pw) = &options.admin_password {
+            cmd.env("USERSTORE_ADMIN_PASSWORD", pw);
+        }
+        if options.cheap_hashing {
+            cmd.env("USERSTORE_PASSWORD_HASHING__MEMORY_KIB", "256")
+                .env("USERSTORE_PASSWORD_HASHING__ITERATIONS", "1");
+        }
+        for (k, v) in &options.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start userstore");
+        let stdout = child.stdout.take().unwrap();
+        let mut reader = BufReader::new(stdout);
+        let mut banner = String::new();
+        let addr = loop {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).unwrap();
+            assert!(n > 0, "server exited before listening; output so far: {banner}");
+            banner.push_str(&line);
+            if let Some(rest) = line.trim().strip_prefix("userstore listening on http://") {
+                break rest.split('/').next().unwrap().to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = reader.read_to_end(&mut sink);
+        });
+        Server {
+            child,
+            addr,
+            db: db.to_path_buf(),
+            dir: None,
+            stdout_banner: banner,
+        }
+    }
+
+    /// Stop the process (SIGKILL) and wait for it.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Send a raw HTTP request and read the whole response.
+    pub fn raw(&self, request: &[u8]) -> HttpResponse {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        stream.write_all(request).unwrap();
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).unwrap();
+        parse_response(&bytes)
+    }
+
+    /// POST `body` to `path` with the given headers (Connection: close is added).
+    pub fn post(&self, path: &str, headers: &[(String, String)], body: &[u8]) -> HttpResponse {
+        let mut head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        self.raw(&request)
+    }
+
+    /// Call an operation as `user`.
+    pub fn call_as(&self, user: &str, password: &str, soap: Soap, op: &str, inner: &str) -> HttpResponse {
+        let mut headers = soap.headers(op);
+        headers.push(basic(user, password));
+        self.post(SERVICE_PATH, &headers, soap.envelope(op, inner).as_bytes())
+    }
+
+    /// Call an operation as the bootstrap admin.
+    pub fn call(&self, soap: Soap, op: &str, inner: &str) -> HttpResponse {
+        self.call_as("admin", ADMIN_PASSWORD, soap, op, inner)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// An `Authorization: Basic` header.
+pub fn basic(user: &str, password: &str) -> (String, String) {
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    ("Authorization".into(), format!("Basic {token}"))
+}
+
+fn parse_response(bytes: &[u8]) -> HttpResponse {
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP header end in {:?}", String::from_utf8_lossy(bytes)));
+    let head = String::from_utf8_lossy(&bytes[..split]).to_string();
+    let mut body = bytes[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8(body).expect("UTF-8 response body"),
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// Escape text for inclusion in a test envelope.
+pub fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
