@@ -204,7 +204,9 @@ fn env_value(raw: &str) -> toml::Value {
 fn apply_env_override(table: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
     let path = &var[ENV_PREFIX.len()..];
     let segments: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
-    let (last, parents) = segments.split_last().expect("split yields at least one segment");
+    let (last, parents) = segments
+        .split_last()
+        .expect("split yields at least one segment");
     let mut current = table;
     for segment in parents {
         let entry = current
@@ -249,19 +251,19 @@ impl Config {
                 applied.push(var);
             }
         }
-        let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| {
-            ConfigError::Env {
+        let config =
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
                 var: applied.join(", "),
                 message: e.to_string().trim_end().to_string(),
-            }
-        })?;
+            })?;
         config.validate()?;
         Ok(config)
     }
 
     /// Check ranges and names; the error names the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
+        let invalid =
+            |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
         if let Err(e) = UserName::new_account(&self.realm.admin_user) {
             return invalid("realm.admin_user", e.to_string());
         }

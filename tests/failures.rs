@@ -21,31 +21,74 @@ fn setup() -> Server {
 fn store_errors_are_server_faults_with_wso2_messages() {
     let s = setup();
     for soap in [Soap::V11, Soap::V12] {
-        let r = s.call(soap, "getRoleListOfUser", "<ser:userName>ghost</ser:userName>");
+        let r = s.call(
+            soap,
+            "getRoleListOfUser",
+            "<ser:userName>ghost</ser:userName>",
+        );
         r.assert_fault("User 'ghost' does not exist in the user store.");
-        assert_eq!(r.fault_code(), if soap == Soap::V11 { "Server" } else { "Receiver" });
-        assert!(r.body.contains("<ns:RemoteUserStoreManagerServiceUserStoreException"));
-        let expected_type = if soap == Soap::V11 { "text/xml" } else { "application/soap+xml" };
+        assert_eq!(
+            r.fault_code(),
+            if soap == Soap::V11 {
+                "Server"
+            } else {
+                "Receiver"
+            }
+        );
+        assert!(r
+            .body
+            .contains("<ns:RemoteUserStoreManagerServiceUserStoreException"));
+        let expected_type = if soap == Soap::V11 {
+            "text/xml"
+        } else {
+            "application/soap+xml"
+        };
         assert!(r.header("content-type").unwrap().starts_with(expected_type));
     }
-    s.call(Soap::V11, "addUser", "<ser:userName>NILASINI</ser:userName><ser:credential>x-y-z-1</ser:credential>")
-        .assert_fault("Username 'NILASINI' already exists in the system. Please pick another username.");
+    s.call(
+        Soap::V11,
+        "addUser",
+        "<ser:userName>NILASINI</ser:userName><ser:credential>x-y-z-1</ser:credential>",
+    )
+    .assert_fault(
+        "Username 'NILASINI' already exists in the system. Please pick another username.",
+    );
     s.call(Soap::V11, "addRole", "<ser:roleName>Teacher</ser:roleName>")
         .assert_fault("Role name 'Teacher' already exists in the system.");
     s.call(Soap::V12, "updateCredential", "<ser:userName>nilasini</ser:userName><ser:newCredential>New-pass1</ser:newCredential><ser:oldCredential>wrong</ser:oldCredential>")
         .assert_fault("Old credential does not match with the existing credentials.");
     s.call(Soap::V11, "updateCredential", "<ser:userName>ghost</ser:userName><ser:newCredential>New-pass1</ser:newCredential><ser:oldCredential>wrong</ser:oldCredential>")
         .assert_fault("User 'ghost' does not exist");
-    s.call(Soap::V11, "updateCredentialByAdmin", "<ser:userName>ghost</ser:userName><ser:newCredential>New-pass1</ser:newCredential>")
-        .assert_fault("User 'ghost' does not exist");
-    s.call(Soap::V11, "deleteUser", "<ser:userName>ghost</ser:userName>")
-        .assert_fault("User 'ghost' does not exist");
-    s.call(Soap::V11, "getUserListOfRole", "<ser:roleName>nurse</ser:roleName>")
-        .assert_fault("Role 'nurse' does not exist in the user store.");
-    s.call(Soap::V11, "deleteRole", "<ser:roleName>nurse</ser:roleName>")
-        .assert_fault("Role 'nurse' does not exist");
-    s.call(Soap::V11, "updateRoleName", "<ser:roleName>nurse</ser:roleName><ser:newRoleName>x</ser:newRoleName>")
-        .assert_fault("Role 'nurse' does not exist");
+    s.call(
+        Soap::V11,
+        "updateCredentialByAdmin",
+        "<ser:userName>ghost</ser:userName><ser:newCredential>New-pass1</ser:newCredential>",
+    )
+    .assert_fault("User 'ghost' does not exist");
+    s.call(
+        Soap::V11,
+        "deleteUser",
+        "<ser:userName>ghost</ser:userName>",
+    )
+    .assert_fault("User 'ghost' does not exist");
+    s.call(
+        Soap::V11,
+        "getUserListOfRole",
+        "<ser:roleName>nurse</ser:roleName>",
+    )
+    .assert_fault("Role 'nurse' does not exist in the user store.");
+    s.call(
+        Soap::V11,
+        "deleteRole",
+        "<ser:roleName>nurse</ser:roleName>",
+    )
+    .assert_fault("Role 'nurse' does not exist");
+    s.call(
+        Soap::V11,
+        "updateRoleName",
+        "<ser:roleName>nurse</ser:roleName><ser:newRoleName>x</ser:newRoleName>",
+    )
+    .assert_fault("Role 'nurse' does not exist");
     s.call(Soap::V11, "setUserClaimValue", "<ser:userName>ghost</ser:userName><ser:claimURI>http://wso2.org/claims/country</ser:claimURI><ser:claimValue>x</ser:claimValue>")
         .assert_fault("User 'ghost' does not exist");
     s.call(Soap::V11, "getUserId", "<ser:username>ghost</ser:username>")
@@ -58,67 +101,147 @@ fn multi_row_writes_are_all_or_nothing() {
     // addUser naming an unknown role creates nothing.
     s.call(Soap::V11, "addUser", "<ser:userName>dave</ser:userName><ser:credential>Dave-pw1</ser:credential><ser:roleList>teacher</ser:roleList><ser:roleList>nurse</ser:roleList>")
         .assert_fault("Role 'nurse' does not exist");
-    assert_eq!(s.call(Soap::V11, "isExistingUser", "<ser:userName>dave</ser:userName>").return_text(), "false");
+    assert_eq!(
+        s.call(
+            Soap::V11,
+            "isExistingUser",
+            "<ser:userName>dave</ser:userName>"
+        )
+        .return_text(),
+        "false"
+    );
     // updateRoleListOfUser with one unknown role changes nothing.
     s.call(Soap::V11, "updateRoleListOfUser", "<ser:userName>nilasini</ser:userName><ser:deletedRoles>teacher</ser:deletedRoles><ser:newRoles>nurse</ser:newRoles>")
         .assert_fault("Role 'nurse' does not exist");
     assert_eq!(
-        s.call(Soap::V11, "getRoleListOfUser", "<ser:userName>nilasini</ser:userName>").return_texts(),
+        s.call(
+            Soap::V11,
+            "getRoleListOfUser",
+            "<ser:userName>nilasini</ser:userName>"
+        )
+        .return_texts(),
         ["Internal/everyone", "teacher"]
     );
     // addRole with an unknown member creates no role.
     s.call(Soap::V11, "addRole", "<ser:roleName>nurse</ser:roleName><ser:userList>nilasini</ser:userList><ser:userList>ghost</ser:userList>")
         .assert_fault("User 'ghost' does not exist");
-    assert_eq!(s.call(Soap::V11, "isExistingRole", "<ser:roleName>nurse</ser:roleName>").return_text(), "false");
+    assert_eq!(
+        s.call(
+            Soap::V11,
+            "isExistingRole",
+            "<ser:roleName>nurse</ser:roleName>"
+        )
+        .return_text(),
+        "false"
+    );
 }
 
 #[test]
 fn built_in_users_and_roles_are_protected() {
     let s = setup();
-    s.call(Soap::V11, "deleteRole", "<ser:roleName>admin</ser:roleName>")
-        .assert_fault("The built-in role 'admin' cannot be deleted.");
-    s.call(Soap::V11, "deleteRole", "<ser:roleName>Internal/everyone</ser:roleName>")
-        .assert_fault("cannot be deleted");
-    s.call(Soap::V11, "updateRoleName", "<ser:roleName>admin</ser:roleName><ser:newRoleName>boss</ser:newRoleName>")
-        .assert_fault("cannot be renamed");
-    s.call(Soap::V11, "deleteUser", "<ser:userName>admin</ser:userName>")
-        .assert_fault("The admin user 'admin' cannot be deleted.");
-    s.call(Soap::V11, "updateUserListOfRole", "<ser:roleName>admin</ser:roleName><ser:deletedUsers>admin</ser:deletedUsers>")
-        .assert_fault("cannot be removed from the admin role");
-    s.call(Soap::V11, "updateRoleListOfUser", "<ser:userName>admin</ser:userName><ser:deletedRoles>admin</ser:deletedRoles>")
-        .assert_fault("cannot be removed from the admin role");
+    s.call(
+        Soap::V11,
+        "deleteRole",
+        "<ser:roleName>admin</ser:roleName>",
+    )
+    .assert_fault("The built-in role 'admin' cannot be deleted.");
+    s.call(
+        Soap::V11,
+        "deleteRole",
+        "<ser:roleName>Internal/everyone</ser:roleName>",
+    )
+    .assert_fault("cannot be deleted");
+    s.call(
+        Soap::V11,
+        "updateRoleName",
+        "<ser:roleName>admin</ser:roleName><ser:newRoleName>boss</ser:newRoleName>",
+    )
+    .assert_fault("cannot be renamed");
+    s.call(
+        Soap::V11,
+        "deleteUser",
+        "<ser:userName>admin</ser:userName>",
+    )
+    .assert_fault("The admin user 'admin' cannot be deleted.");
+    s.call(
+        Soap::V11,
+        "updateUserListOfRole",
+        "<ser:roleName>admin</ser:roleName><ser:deletedUsers>admin</ser:deletedUsers>",
+    )
+    .assert_fault("cannot be removed from the admin role");
+    s.call(
+        Soap::V11,
+        "updateRoleListOfUser",
+        "<ser:userName>admin</ser:userName><ser:deletedRoles>admin</ser:deletedRoles>",
+    )
+    .assert_fault("cannot be removed from the admin role");
     s.call(Soap::V11, "updateRoleListOfUser", "<ser:userName>nilasini</ser:userName><ser:deletedRoles>Internal/everyone</ser:deletedRoles>")
         .assert_fault("cannot be removed from a user");
-    s.call(Soap::V11, "updateUserListOfRole", "<ser:roleName>Internal/everyone</ser:roleName><ser:newUsers>nilasini</ser:newUsers>")
-        .assert_fault("cannot be changed");
+    s.call(
+        Soap::V11,
+        "updateUserListOfRole",
+        "<ser:roleName>Internal/everyone</ser:roleName><ser:newUsers>nilasini</ser:newUsers>",
+    )
+    .assert_fault("cannot be changed");
 }
 
 #[test]
 fn invalid_names_and_values_are_rejected_with_the_rule() {
     let s = setup();
-    s.call(Soap::V11, "addUser", "<ser:userName>a b</ser:userName><ser:credential>Secret-1</ser:credential>")
-        .assert_fault("user name 'a b' is not valid: it must not contain whitespace");
-    s.call(Soap::V11, "addUser", "<ser:userName>a/b</ser:userName><ser:credential>Secret-1</ser:credential>")
-        .assert_fault("'/' is reserved");
-    s.call(Soap::V11, "addUser", &format!("<ser:userName>{}</ser:userName><ser:credential>Secret-1</ser:credential>", "x".repeat(101)))
-        .assert_fault("1 to 100 characters");
-    s.call(Soap::V11, "addUser", "<ser:credential>Secret-1</ser:credential>")
-        .assert_fault("a user name is required");
+    s.call(
+        Soap::V11,
+        "addUser",
+        "<ser:userName>a b</ser:userName><ser:credential>Secret-1</ser:credential>",
+    )
+    .assert_fault("user name 'a b' is not valid: it must not contain whitespace");
+    s.call(
+        Soap::V11,
+        "addUser",
+        "<ser:userName>a/b</ser:userName><ser:credential>Secret-1</ser:credential>",
+    )
+    .assert_fault("'/' is reserved");
+    s.call(
+        Soap::V11,
+        "addUser",
+        &format!(
+            "<ser:userName>{}</ser:userName><ser:credential>Secret-1</ser:credential>",
+            "x".repeat(101)
+        ),
+    )
+    .assert_fault("1 to 100 characters");
+    s.call(
+        Soap::V11,
+        "addUser",
+        "<ser:credential>Secret-1</ser:credential>",
+    )
+    .assert_fault("a user name is required");
     s.call(Soap::V11, "addUser", "<ser:userName>erin</ser:userName>")
         .assert_fault("a non-empty credential is required");
-    s.call(Soap::V11, "addRole", "<ser:roleName>bad role</ser:roleName>")
-        .assert_fault("role name 'bad role' is not valid");
+    s.call(
+        Soap::V11,
+        "addRole",
+        "<ser:roleName>bad role</ser:roleName>",
+    )
+    .assert_fault("role name 'bad role' is not valid");
     s.call(Soap::V11, "addUser", "<ser:userName>erin</ser:userName><ser:credential>Secret-1</ser:credential><ser:claims><xsd:value>x</xsd:value></ser:claims>")
         .assert_fault("a claim URI is required");
     // Type errors in the request are Client faults.
-    let r = s.call(Soap::V11, "listUsers", "<ser:filter>*</ser:filter><ser:maxItemLimit>?</ser:maxItemLimit>");
+    let r = s.call(
+        Soap::V11,
+        "listUsers",
+        "<ser:filter>*</ser:filter><ser:maxItemLimit>?</ser:maxItemLimit>",
+    );
     r.assert_fault("element 'maxItemLimit' must be an xs:int, got '?'");
     assert_eq!(r.fault_code(), "Client");
     let r = s.call(Soap::V12, "addUser", "<ser:userName>erin</ser:userName><ser:credential>Secret-1</ser:credential><ser:requirePasswordChange>maybe</ser:requirePasswordChange>");
     r.assert_fault("must be an xs:boolean");
     assert_eq!(r.fault_code(), "Sender");
-    s.call(Soap::V11, "isExistingUser", "<ser:userName>x</ser:userName><ser:userName>y</ser:userName>")
-        .assert_fault("may appear at most once");
+    s.call(
+        Soap::V11,
+        "isExistingUser",
+        "<ser:userName>x</ser:userName><ser:userName>y</ser:userName>",
+    )
+    .assert_fault("may appear at most once");
     s.call(Soap::V11, "isExistingUser", "<ser:name>x</ser:name>")
         .assert_fault("unexpected element 'name' in isExistingUser; expected only: userName");
 }
@@ -140,24 +263,48 @@ fn malformed_and_unknown_requests_are_client_faults() {
         .assert_fault("malformed XML");
     post(xml11(), "").assert_fault("the request body is empty");
     post(xml11(), "<x/>").assert_fault("the root element is 'x', not a SOAP Envelope");
-    post(xml11(), &Soap::V11.envelope("frobnicate", "")).assert_fault("unknown operation '{http://service.ws.um.carbon.wso2.org}frobnicate'");
+    post(xml11(), &Soap::V11.envelope("frobnicate", ""))
+        .assert_fault("unknown operation '{http://service.ws.um.carbon.wso2.org}frobnicate'");
     post(xml11(), "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><getRoleNames xmlns=\"urn:other\"/></soapenv:Body></soapenv:Envelope>")
         .assert_fault("unknown operation '{urn:other}getRoleNames'");
     post(xml11(), "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body/></soapenv:Envelope>")
         .assert_fault("the SOAP Body is empty");
-    let r = s.post(SERVICE_PATH, &[basic("admin", ADMIN_PASSWORD), ("Content-Type".into(), "text/xml".into())], b"\xff\xfe<x/>");
+    let r = s.post(
+        SERVICE_PATH,
+        &[
+            basic("admin", ADMIN_PASSWORD),
+            ("Content-Type".into(), "text/xml".into()),
+        ],
+        b"\xff\xfe<x/>",
+    );
     r.assert_fault("not valid UTF-8");
-    post(xml11(), "<!DOCTYPE lolz [<!ENTITY lol \"lol\">]><lolz>&lol;</lolz>").assert_fault("DOCTYPE");
-    post(xml11(), &Soap::V11.envelope("isExistingUser", "<ser:userName>&xxe;</ser:userName>")).assert_fault("malformed XML");
+    post(
+        xml11(),
+        "<!DOCTYPE lolz [<!ENTITY lol \"lol\">]><lolz>&lol;</lolz>",
+    )
+    .assert_fault("DOCTYPE");
+    post(
+        xml11(),
+        &Soap::V11.envelope("isExistingUser", "<ser:userName>&xxe;</ser:userName>"),
+    )
+    .assert_fault("malformed XML");
 
     // A SOAPAction that names another operation.
     let r = post(
-        vec![("Content-Type".into(), "text/xml".into()), ("SOAPAction".into(), "\"urn:deleteUser\"".into())],
+        vec![
+            ("Content-Type".into(), "text/xml".into()),
+            ("SOAPAction".into(), "\"urn:deleteUser\"".into()),
+        ],
         &Soap::V11.envelope("isExistingUser", "<ser:userName>x</ser:userName>"),
     );
-    r.assert_fault("the SOAP action 'urn:deleteUser' does not match the operation 'isExistingUser'");
+    r.assert_fault(
+        "the SOAP action 'urn:deleteUser' does not match the operation 'isExistingUser'",
+    );
     let r = post(
-        vec![("Content-Type".into(), "application/soap+xml; action=\"urn:deleteUser\"".into())],
+        vec![(
+            "Content-Type".into(),
+            "application/soap+xml; action=\"urn:deleteUser\"".into(),
+        )],
         &Soap::V12.envelope("isExistingUser", "<ser:userName>x</ser:userName>"),
     );
     r.assert_fault("does not match");
@@ -173,7 +320,10 @@ fn malformed_and_unknown_requests_are_client_faults() {
     assert_eq!(r.fault_code(), "MustUnderstand");
 
     // Unsupported media type.
-    let r = post(vec![("Content-Type".into(), "application/json".into())], "{}");
+    let r = post(
+        vec![("Content-Type".into(), "application/json".into())],
+        "{}",
+    );
     assert_eq!(r.status, 415);
 }
 
@@ -183,7 +333,11 @@ fn authentication_and_authorisation() {
     let envelope = Soap::V11.envelope("getRoleNames", "");
     let xml = ("Content-Type".to_string(), "text/xml".to_string());
     // Missing credentials.
-    let r = s.post(SERVICE_PATH, std::slice::from_ref(&xml), envelope.as_bytes());
+    let r = s.post(
+        SERVICE_PATH,
+        std::slice::from_ref(&xml),
+        envelope.as_bytes(),
+    );
     assert_eq!(r.status, 401);
     assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
     // Wrong password, unknown user, malformed header.
@@ -202,8 +356,12 @@ fn authentication_and_authorisation() {
     r.assert_fault("Access denied: user 'nilasini' is not in the admin role 'admin', which is required to call getRoleNames.");
     assert_eq!(r.fault_code(), "Client");
     // Joining the admin role grants access; user names in Basic are case-insensitive.
-    s.call(Soap::V11, "updateRoleListOfUser", "<ser:userName>nilasini</ser:userName><ser:newRoles>admin</ser:newRoles>")
-        .assert_accepted();
+    s.call(
+        Soap::V11,
+        "updateRoleListOfUser",
+        "<ser:userName>nilasini</ser:userName><ser:newRoles>admin</ser:newRoles>",
+    )
+    .assert_accepted();
     let r = s.call_as("NILASINI", "Secret-1", Soap::V11, "getRoleNames", "");
     assert_eq!(r.status, 200, "{}", r.body);
 }
@@ -225,7 +383,12 @@ fn every_legacy_endpoint_path_and_header_style_works() {
             for soap in [Soap::V11, Soap::V12] {
                 let mut headers = soap.headers("isExistingUser");
                 headers.push(auth.clone());
-                let r = s.post(&path, &headers, soap.envelope("isExistingUser", "<ser:userName>nilasini</ser:userName>").as_bytes());
+                let r = s.post(
+                    &path,
+                    &headers,
+                    soap.envelope("isExistingUser", "<ser:userName>nilasini</ser:userName>")
+                        .as_bytes(),
+                );
                 assert_eq!(r.status, 200, "{path}: {}", r.body);
                 assert_eq!(r.return_text(), "true");
             }
@@ -247,7 +410,13 @@ fn every_legacy_endpoint_path_and_header_style_works() {
   </Body>
 </Envelope>"#;
     for action in [Some("urn:isExistingUser"), Some("\"\""), None] {
-        let mut headers = vec![("Content-Type".to_string(), "text/xml; charset=UTF-8".to_string()), auth.clone()];
+        let mut headers = vec![
+            (
+                "Content-Type".to_string(),
+                "text/xml; charset=UTF-8".to_string(),
+            ),
+            auth.clone(),
+        ];
         if let Some(a) = action {
             headers.push(("SOAPAction".into(), a.into()));
         }
@@ -256,9 +425,16 @@ fn every_legacy_endpoint_path_and_header_style_works() {
         assert_eq!(r.return_text(), "true");
     }
     // No Content-Type at all: the envelope namespace decides.
-    let r = s.post(SERVICE_PATH, &[auth.clone()], Soap::V12.envelope("isReadOnly", "").as_bytes());
+    let r = s.post(
+        SERVICE_PATH,
+        std::slice::from_ref(&auth),
+        Soap::V12.envelope("isReadOnly", "").as_bytes(),
+    );
     assert_eq!(r.status, 200);
-    assert!(r.header("content-type").unwrap().starts_with("application/soap+xml"));
+    assert!(r
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/soap+xml"));
 }
 
 #[test]
@@ -268,19 +444,41 @@ fn http_level_errors() {
     let get = |path: &str| {
         s.raw(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
     };
-    assert_eq!(get("/services/RemoteUserStoreManagerService?wsdl").status, 404, "WSDL is off by default");
+    assert_eq!(
+        get("/services/RemoteUserStoreManagerService?wsdl").status,
+        404,
+        "WSDL is off by default"
+    );
     assert_eq!(get("/nothing").status, 404);
     let r = s.raw(b"PUT /services/RemoteUserStoreManagerService HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(r.status, 405);
     // Bodies over the configured limit (1 MiB by default) get 413.
-    let big = Soap::V11.envelope("isExistingUser", &format!("<ser:userName>{}</ser:userName>", "x".repeat(1_100_000)));
-    let r = s.post(SERVICE_PATH, &[("Content-Type".into(), "text/xml".into()), auth.clone()], big.as_bytes());
+    let big = Soap::V11.envelope(
+        "isExistingUser",
+        &format!("<ser:userName>{}</ser:userName>", "x".repeat(1_100_000)),
+    );
+    let r = s.post(
+        SERVICE_PATH,
+        &[("Content-Type".into(), "text/xml".into()), auth.clone()],
+        big.as_bytes(),
+    );
     assert_eq!(r.status, 413);
     // Deep nesting is refused with a fault.
-    let deep = Soap::V11.envelope("isExistingUser", &format!("{}{}", "<a>".repeat(100), "</a>".repeat(100)));
-    let r = s.post(SERVICE_PATH, &[("Content-Type".into(), "text/xml".into()), auth.clone()], deep.as_bytes());
+    let deep = Soap::V11.envelope(
+        "isExistingUser",
+        &format!("{}{}", "<a>".repeat(100), "</a>".repeat(100)),
+    );
+    let r = s.post(
+        SERVICE_PATH,
+        &[("Content-Type".into(), "text/xml".into()), auth.clone()],
+        deep.as_bytes(),
+    );
     r.assert_fault("XML nesting deeper than 32 levels");
     // And the server still answers normally afterwards.
-    let r = s.call(Soap::V11, "isExistingUser", "<ser:userName>nilasini</ser:userName>");
+    let r = s.call(
+        Soap::V11,
+        "isExistingUser",
+        "<ser:userName>nilasini</ser:userName>",
+    );
     assert_eq!(r.return_text(), "true");
 }

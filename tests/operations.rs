@@ -13,7 +13,9 @@ fn user(name: &str) -> String {
 }
 
 fn claim(uri: &str, value: &str) -> String {
-    format!("<ser:claims><xsd:claimURI>{uri}</xsd:claimURI><xsd:value>{value}</xsd:value></ser:claims>")
+    format!(
+        "<ser:claims><xsd:claimURI>{uri}</xsd:claimURI><xsd:value>{value}</xsd:value></ser:claims>"
+    )
 }
 
 fn texts(s: &Server, soap: Soap, op: &str, inner: &str) -> Vec<String> {
@@ -28,7 +30,9 @@ fn texts(s: &Server, soap: Soap, op: &str, inner: &str) -> Vec<String> {
         "{op} answered in the wrong SOAP version"
     );
     assert!(
-        r.body.contains(&format!("<ns:{op}Response xmlns:ns=\"http://service.ws.um.carbon.wso2.org\"")),
+        r.body.contains(&format!(
+            "<ns:{op}Response xmlns:ns=\"http://service.ws.um.carbon.wso2.org\""
+        )),
         "{op}: Axis2 response wrapper missing in {}",
         r.body
     );
@@ -54,7 +58,10 @@ fn scenario(soap: Soap) {
     const LASTNAME: &str = "http://wso2.org/claims/lastname";
 
     // A fresh store: the admin role, the everyone role, the super tenant, writable.
-    assert_eq!(texts(&s, soap, "getRoleNames", ""), ["admin", "Internal/everyone"]);
+    assert_eq!(
+        texts(&s, soap, "getRoleNames", ""),
+        ["admin", "Internal/everyone"]
+    );
     assert_eq!(texts(&s, soap, "getHybridRoles", ""), ["Internal/everyone"]);
     assert_eq!(one(&s, soap, "isReadOnly", ""), "false");
     assert_eq!(one(&s, soap, "getTenantId", ""), "-1234");
@@ -62,10 +69,39 @@ fn scenario(soap: Soap) {
     // Roles, with permissions and an internal (hybrid) role.
     accepted(&s, soap, "addRole", "<ser:roleName>teacher</ser:roleName><ser:permissions><xsd:action>ui.execute</xsd:action><xsd:resourceId>/permission/admin/manage/identity</xsd:resourceId></ser:permissions>");
     accepted(&s, soap, "addRole", "<ser:roleName>doctor</ser:roleName>");
-    accepted(&s, soap, "addRole", "<ser:roleName>internal/auditor</ser:roleName>");
-    assert_eq!(one(&s, soap, "isExistingRole", "<ser:roleName>teacher</ser:roleName>"), "true");
-    assert_eq!(one(&s, soap, "isExistingRole", "<ser:roleName>TEACHER</ser:roleName>"), "true");
-    assert_eq!(one(&s, soap, "isExistingRole", "<ser:roleName>nurse</ser:roleName>"), "false");
+    accepted(
+        &s,
+        soap,
+        "addRole",
+        "<ser:roleName>internal/auditor</ser:roleName>",
+    );
+    assert_eq!(
+        one(
+            &s,
+            soap,
+            "isExistingRole",
+            "<ser:roleName>teacher</ser:roleName>"
+        ),
+        "true"
+    );
+    assert_eq!(
+        one(
+            &s,
+            soap,
+            "isExistingRole",
+            "<ser:roleName>TEACHER</ser:roleName>"
+        ),
+        "true"
+    );
+    assert_eq!(
+        one(
+            &s,
+            soap,
+            "isExistingRole",
+            "<ser:roleName>nurse</ser:roleName>"
+        ),
+        "false"
+    );
     assert_eq!(
         texts(&s, soap, "getHybridRoles", ""),
         ["Internal/auditor", "Internal/everyone"]
@@ -83,14 +119,27 @@ fn scenario(soap: Soap) {
             claim(ORG, "Intuit")
         ),
     );
-    accepted(&s, soap, "addUser", &format!("{}<ser:credential>Bob-pass1</ser:credential>", user("bob")));
+    accepted(
+        &s,
+        soap,
+        "addUser",
+        &format!("{}<ser:credential>Bob-pass1</ser:credential>", user("bob")),
+    );
     assert_eq!(one(&s, soap, "isExistingUser", &user("nilasini")), "true");
-    assert_eq!(one(&s, soap, "isExistingUser", &user("  NILASINI ")), "true");
+    assert_eq!(
+        one(&s, soap, "isExistingUser", &user("  NILASINI ")),
+        "true"
+    );
     assert_eq!(one(&s, soap, "isExistingUser", &user("ghost")), "false");
 
     // authenticate: right, wrong, unknown.
     let auth = |name: &str, pw: &str| {
-        one(&s, soap, "authenticate", &format!("{}<ser:credential>{pw}</ser:credential>", user(name)))
+        one(
+            &s,
+            soap,
+            "authenticate",
+            &format!("{}<ser:credential>{pw}</ser:credential>", user(name)),
+        )
     };
     assert_eq!(auth("nilasini", "Secret-1"), "true");
     assert_eq!(auth("nilasini", "secret-1"), "false");
@@ -101,20 +150,52 @@ fn scenario(soap: Soap) {
         texts(&s, soap, "getRoleListOfUser", &user("nilasini")),
         ["Internal/everyone", "teacher"]
     );
-    assert_eq!(texts(&s, soap, "getUserListOfRole", "<ser:roleName>teacher</ser:roleName>"), ["nilasini"]);
     assert_eq!(
-        texts(&s, soap, "getUserListOfRole", "<ser:roleName>Internal/everyone</ser:roleName>"),
+        texts(
+            &s,
+            soap,
+            "getUserListOfRole",
+            "<ser:roleName>teacher</ser:roleName>"
+        ),
+        ["nilasini"]
+    );
+    assert_eq!(
+        texts(
+            &s,
+            soap,
+            "getUserListOfRole",
+            "<ser:roleName>Internal/everyone</ser:roleName>"
+        ),
         ["admin", "bob", "nilasini"]
     );
 
     // Claims: single value, nil for an unset claim, Claim objects, ClaimValue pairs.
     assert_eq!(
-        one(&s, soap, "getUserClaimValue", &format!("{}<ser:claim>{COUNTRY}</ser:claim><ser:profileName>?</ser:profileName>", user("nilasini"))),
+        one(
+            &s,
+            soap,
+            "getUserClaimValue",
+            &format!(
+                "{}<ser:claim>{COUNTRY}</ser:claim><ser:profileName>?</ser:profileName>",
+                user("nilasini")
+            )
+        ),
         "England"
     );
-    let r = s.call(soap, "getUserClaimValue", &format!("{}<ser:claim>{LASTNAME}</ser:claim>", user("nilasini")));
+    let r = s.call(
+        soap,
+        "getUserClaimValue",
+        &format!("{}<ser:claim>{LASTNAME}</ser:claim>", user("nilasini")),
+    );
     assert_eq!(r.returns(), [None], "unset claim is xsi:nil: {}", r.body);
-    let r = s.call(soap, "getUserClaimValues", &format!("{}<ser:profileName>default</ser:profileName>", user("nilasini")));
+    let r = s.call(
+        soap,
+        "getUserClaimValues",
+        &format!(
+            "{}<ser:profileName>default</ser:profileName>",
+            user("nilasini")
+        ),
+    );
     assert_eq!(r.status, 200);
     assert!(r.body.contains("xsi:type=\"ax2442:Claim\""), "{}", r.body);
     assert_eq!(
@@ -127,51 +208,127 @@ fn scenario(soap: Soap) {
     );
     assert_eq!(
         elements_in(&r.body, API_NS, "dialectURI"),
-        [Some("http://wso2.org/claims".to_string()), Some("http://wso2.org/claims".to_string())]
+        [
+            Some("http://wso2.org/claims".to_string()),
+            Some("http://wso2.org/claims".to_string())
+        ]
     );
     let r = s.call(
         soap,
         "getUserClaimValuesForClaims",
-        &format!("{}<ser:claims>{COUNTRY}</ser:claims><ser:claims>{LASTNAME}</ser:claims>", user("nilasini")),
+        &format!(
+            "{}<ser:claims>{COUNTRY}</ser:claims><ser:claims>{LASTNAME}</ser:claims>",
+            user("nilasini")
+        ),
     );
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("xsi:type=\"ax2438:ClaimValue\""), "{}", r.body);
-    assert_eq!(elements_in(&r.body, COMMON_NS, "claimURI"), [Some(COUNTRY.to_string())]);
-    assert_eq!(elements_in(&r.body, COMMON_NS, "value"), [Some("England".to_string())]);
+    assert!(
+        r.body.contains("xsi:type=\"ax2438:ClaimValue\""),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        elements_in(&r.body, COMMON_NS, "claimURI"),
+        [Some(COUNTRY.to_string())]
+    );
+    assert_eq!(
+        elements_in(&r.body, COMMON_NS, "value"),
+        [Some("England".to_string())]
+    );
 
     // Setting claims, in the default profile and in another one.
-    accepted(&s, soap, "setUserClaimValue", &format!("{}<ser:claimURI>{LASTNAME}</ser:claimURI><ser:claimValue>thiru</ser:claimValue>", user("nilasini")));
-    assert_eq!(one(&s, soap, "getUserClaimValue", &format!("{}<ser:claim>{LASTNAME}</ser:claim>", user("nilasini"))), "thiru");
+    accepted(
+        &s,
+        soap,
+        "setUserClaimValue",
+        &format!(
+            "{}<ser:claimURI>{LASTNAME}</ser:claimURI><ser:claimValue>thiru</ser:claimValue>",
+            user("nilasini")
+        ),
+    );
+    assert_eq!(
+        one(
+            &s,
+            soap,
+            "getUserClaimValue",
+            &format!("{}<ser:claim>{LASTNAME}</ser:claim>", user("nilasini"))
+        ),
+        "thiru"
+    );
     accepted(
         &s,
         soap,
         "setUserClaimValues",
-        &format!("{}{}{}<ser:profileName>default</ser:profileName>", user("nilasini"), claim(ORG, "wso2"), claim(COUNTRY, "srilanka")),
+        &format!(
+            "{}{}{}<ser:profileName>default</ser:profileName>",
+            user("nilasini"),
+            claim(ORG, "wso2"),
+            claim(COUNTRY, "srilanka")
+        ),
     );
     assert_eq!(
         texts(&s, soap, "getUserList", &format!("<ser:claimUri>{COUNTRY}</ser:claimUri><ser:claimValue>srilanka</ser:claimValue><ser:profile>default</ser:profile>")),
         ["nilasini"]
     );
     assert_eq!(
-        texts(&s, soap, "getUserList", &format!("<ser:claimUri>{COUNTRY}</ser:claimUri><ser:claimValue>sri*</ser:claimValue>")),
+        texts(
+            &s,
+            soap,
+            "getUserList",
+            &format!("<ser:claimUri>{COUNTRY}</ser:claimUri><ser:claimValue>sri*</ser:claimValue>")
+        ),
         ["nilasini"]
     );
-    assert!(texts(&s, soap, "getUserList", &format!("<ser:claimUri>{COUNTRY}</ser:claimUri><ser:claimValue>England</ser:claimValue>")).is_empty());
+    assert!(texts(
+        &s,
+        soap,
+        "getUserList",
+        &format!("<ser:claimUri>{COUNTRY}</ser:claimUri><ser:claimValue>England</ser:claimValue>")
+    )
+    .is_empty());
     accepted(&s, soap, "setUserClaimValue", &format!("{}<ser:claimURI>http://wso2.org/claims/emailaddress</ser:claimURI><ser:claimValue>n@work.example</ser:claimValue><ser:profileName>work</ser:profileName>", user("nilasini")));
-    assert_eq!(texts(&s, soap, "getProfileNames", &user("nilasini")), ["default", "work"]);
-    assert_eq!(texts(&s, soap, "getProfileNames", &user("bob")), ["default"]);
-    assert_eq!(texts(&s, soap, "getAllProfileNames", ""), ["default", "work"]);
+    assert_eq!(
+        texts(&s, soap, "getProfileNames", &user("nilasini")),
+        ["default", "work"]
+    );
+    assert_eq!(
+        texts(&s, soap, "getProfileNames", &user("bob")),
+        ["default"]
+    );
+    assert_eq!(
+        texts(&s, soap, "getAllProfileNames", ""),
+        ["default", "work"]
+    );
 
     // Deleting claims.
-    accepted(&s, soap, "deleteUserClaimValue", &format!("{}<ser:claimURI>{LASTNAME}</ser:claimURI><ser:profileName>null</ser:profileName>", user("nilasini")));
-    let r = s.call(soap, "getUserClaimValue", &format!("{}<ser:claim>{LASTNAME}</ser:claim>", user("nilasini")));
+    accepted(
+        &s,
+        soap,
+        "deleteUserClaimValue",
+        &format!(
+            "{}<ser:claimURI>{LASTNAME}</ser:claimURI><ser:profileName>null</ser:profileName>",
+            user("nilasini")
+        ),
+    );
+    let r = s.call(
+        soap,
+        "getUserClaimValue",
+        &format!("{}<ser:claim>{LASTNAME}</ser:claim>", user("nilasini")),
+    );
     assert_eq!(r.returns(), [None]);
     accepted(&s, soap, "deleteUserClaimValues", &format!("{}<ser:claims>{ORG}</ser:claims><ser:claims>{COUNTRY}</ser:claims><ser:profileName>default</ser:profileName>", user("nilasini")));
     assert!(texts(&s, soap, "getUserClaimValues", &user("nilasini")).is_empty());
 
     // listUsers: wildcard filters and WSO2's limit rules (configured maximum is 100).
     let list = |filter: &str, limit: &str| {
-        texts(&s, soap, "listUsers", &format!("<ser:filter>{filter}</ser:filter><ser:maxItemLimit>{limit}</ser:maxItemLimit>"))
+        texts(
+            &s,
+            soap,
+            "listUsers",
+            &format!(
+                "<ser:filter>{filter}</ser:filter><ser:maxItemLimit>{limit}</ser:maxItemLimit>"
+            ),
+        )
     };
     assert_eq!(list("*", "-1"), ["admin", "bob", "nilasini"]);
     assert_eq!(list("*", "1000"), ["admin", "bob", "nilasini"]);
@@ -185,7 +342,15 @@ fn scenario(soap: Soap) {
     accepted(&s, soap, "updateCredential", &format!("{}<ser:newCredential>Secret-2</ser:newCredential><ser:oldCredential>Secret-1</ser:oldCredential>", user("nilasini")));
     assert_eq!(auth("nilasini", "Secret-2"), "true");
     assert_eq!(auth("nilasini", "Secret-1"), "false");
-    accepted(&s, soap, "updateCredentialByAdmin", &format!("{}<ser:newCredential>Secret-3</ser:newCredential>", user("nilasini")));
+    accepted(
+        &s,
+        soap,
+        "updateCredentialByAdmin",
+        &format!(
+            "{}<ser:newCredential>Secret-3</ser:newCredential>",
+            user("nilasini")
+        ),
+    );
     assert_eq!(auth("nilasini", "Secret-3"), "true");
 
     // Changing memberships from both sides.
@@ -194,36 +359,127 @@ fn scenario(soap: Soap) {
         texts(&s, soap, "getRoleListOfUser", &user("nilasini")),
         ["doctor", "Internal/auditor", "Internal/everyone"]
     );
-    assert!(texts(&s, soap, "getUserListOfRole", "<ser:roleName>teacher</ser:roleName>").is_empty());
+    assert!(texts(
+        &s,
+        soap,
+        "getUserListOfRole",
+        "<ser:roleName>teacher</ser:roleName>"
+    )
+    .is_empty());
     accepted(&s, soap, "updateUserListOfRole", "<ser:roleName>doctor</ser:roleName><ser:deletedUsers>nilasini</ser:deletedUsers><ser:newUsers>bob</ser:newUsers>");
-    assert_eq!(texts(&s, soap, "getUserListOfRole", "<ser:roleName>doctor</ser:roleName>"), ["bob"]);
+    assert_eq!(
+        texts(
+            &s,
+            soap,
+            "getUserListOfRole",
+            "<ser:roleName>doctor</ser:roleName>"
+        ),
+        ["bob"]
+    );
 
     // Renaming keeps members.
-    accepted(&s, soap, "updateRoleName", "<ser:roleName>doctor</ser:roleName><ser:newRoleName>physician</ser:newRoleName>");
-    assert_eq!(one(&s, soap, "isExistingRole", "<ser:roleName>doctor</ser:roleName>"), "false");
-    assert_eq!(texts(&s, soap, "getUserListOfRole", "<ser:roleName>physician</ser:roleName>"), ["bob"]);
+    accepted(
+        &s,
+        soap,
+        "updateRoleName",
+        "<ser:roleName>doctor</ser:roleName><ser:newRoleName>physician</ser:newRoleName>",
+    );
+    assert_eq!(
+        one(
+            &s,
+            soap,
+            "isExistingRole",
+            "<ser:roleName>doctor</ser:roleName>"
+        ),
+        "false"
+    );
+    assert_eq!(
+        texts(
+            &s,
+            soap,
+            "getUserListOfRole",
+            "<ser:roleName>physician</ser:roleName>"
+        ),
+        ["bob"]
+    );
 
     // Ids, tenant, expiry, properties.
-    let id: i32 = one(&s, soap, "getUserId", "<ser:username>nilasini</ser:username>").parse().unwrap();
-    let admin_id: i32 = one(&s, soap, "getUserId", "<ser:username>admin</ser:username>").parse().unwrap();
+    let id: i32 = one(
+        &s,
+        soap,
+        "getUserId",
+        "<ser:username>nilasini</ser:username>",
+    )
+    .parse()
+    .unwrap();
+    let admin_id: i32 = one(&s, soap, "getUserId", "<ser:username>admin</ser:username>")
+        .parse()
+        .unwrap();
     assert!(id > 0 && id != admin_id);
-    assert_eq!(one(&s, soap, "getTenantIdofUser", "<ser:username>nilasini</ser:username>"), "-1234");
-    assert_eq!(one(&s, soap, "getPasswordExpirationTime", "<ser:username>nilasini</ser:username>"), "-1");
-    let r = s.call(soap, "getProperties", "<ser:tenant><xsd:active>?</xsd:active></ser:tenant>");
+    assert_eq!(
+        one(
+            &s,
+            soap,
+            "getTenantIdofUser",
+            "<ser:username>nilasini</ser:username>"
+        ),
+        "-1234"
+    );
+    assert_eq!(
+        one(
+            &s,
+            soap,
+            "getPasswordExpirationTime",
+            "<ser:username>nilasini</ser:username>"
+        ),
+        "-1"
+    );
+    let r = s.call(
+        soap,
+        "getProperties",
+        "<ser:tenant><xsd:active>?</xsd:active></ser:tenant>",
+    );
     assert_eq!(r.status, 200, "{}", r.body);
-    let cells: Vec<String> = elements_in(&r.body, common::NS, "array").into_iter().flatten().collect();
-    let pos = cells.iter().position(|c| c == "MaxUserNameListLength").expect("property listed");
+    let cells: Vec<String> = elements_in(&r.body, common::NS, "array")
+        .into_iter()
+        .flatten()
+        .collect();
+    let pos = cells
+        .iter()
+        .position(|c| c == "MaxUserNameListLength")
+        .expect("property listed");
     assert_eq!(cells[pos + 1], "100");
 
     // Deleting a role removes its memberships; deleting a user removes the account.
-    accepted(&s, soap, "deleteRole", "<ser:roleName>physician</ser:roleName>");
-    assert_eq!(one(&s, soap, "isExistingRole", "<ser:roleName>physician</ser:roleName>"), "false");
-    assert_eq!(texts(&s, soap, "getRoleListOfUser", &user("bob")), ["Internal/everyone"]);
+    accepted(
+        &s,
+        soap,
+        "deleteRole",
+        "<ser:roleName>physician</ser:roleName>",
+    );
+    assert_eq!(
+        one(
+            &s,
+            soap,
+            "isExistingRole",
+            "<ser:roleName>physician</ser:roleName>"
+        ),
+        "false"
+    );
+    assert_eq!(
+        texts(&s, soap, "getRoleListOfUser", &user("bob")),
+        ["Internal/everyone"]
+    );
     accepted(&s, soap, "deleteUser", &user("nilasini"));
     assert_eq!(one(&s, soap, "isExistingUser", &user("nilasini")), "false");
     assert_eq!(auth("nilasini", "Secret-3"), "false");
     assert_eq!(
-        texts(&s, soap, "getUserListOfRole", "<ser:roleName>Internal/auditor</ser:roleName>"),
+        texts(
+            &s,
+            soap,
+            "getUserListOfRole",
+            "<ser:roleName>Internal/auditor</ser:roleName>"
+        ),
         Vec::<String>::new()
     );
 }
@@ -248,10 +504,23 @@ fn password_expiry_is_reported_when_configured() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    accepted(&s, Soap::V11, "addUser", "<ser:userName>carol</ser:userName><ser:credential>Carol-pw1</ser:credential>");
-    let expiry: i64 = one(&s, Soap::V11, "getPasswordExpirationTime", "<ser:username>carol</ser:username>")
-        .parse()
-        .unwrap();
+    accepted(
+        &s,
+        Soap::V11,
+        "addUser",
+        "<ser:userName>carol</ser:userName><ser:credential>Carol-pw1</ser:credential>",
+    );
+    let expiry: i64 = one(
+        &s,
+        Soap::V11,
+        "getPasswordExpirationTime",
+        "<ser:username>carol</ser:username>",
+    )
+    .parse()
+    .unwrap();
     let thirty_days = 30 * 24 * 3600 * 1000;
-    assert!(expiry >= before + thirty_days && expiry < before + thirty_days + 60_000, "{expiry}");
+    assert!(
+        expiry >= before + thirty_days && expiry < before + thirty_days + 60_000,
+        "{expiry}"
+    );
 }

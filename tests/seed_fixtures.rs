@@ -27,25 +27,46 @@ const PLAN: &[(&str, Expect)] = &[
     ("04_getUserList.xml", Expect::Returns(&[])),
     ("05_getUserListOfRole.xml", Expect::Returns(&[])),
     ("06_updateCredential.xml", OBFUSCATED_USER_MISSING),
-    ("07_getUserClaimValuesForClaims.xml", OBFUSCATED_USER_MISSING),
+    (
+        "07_getUserClaimValuesForClaims.xml",
+        OBFUSCATED_USER_MISSING,
+    ),
     ("08_setUserClaimValue.xml", OBFUSCATED_USER_MISSING),
     ("09_deleteUserClaimValue.xml", OBFUSCATED_USER_MISSING),
     ("10_isExistingUser.xml", Expect::Returns(&["false"])),
     ("11_deleteUserClaimValues.xml", OBFUSCATED_USER_MISSING),
     ("12_updateCredentialByAdmin.xml", OBFUSCATED_USER_MISSING),
-    ("13_getRoleNames.xml", Expect::Returns(&["admin", "Doctor", "Engineer", "Internal/everyone", "teacher"])),
+    (
+        "13_getRoleNames.xml",
+        Expect::Returns(&[
+            "admin",
+            "Doctor",
+            "Engineer",
+            "Internal/everyone",
+            "teacher",
+        ]),
+    ),
     ("14_getAllProfileNames.xml", Expect::Returns(&["default"])),
     ("15_listUsers.xml", Expect::Returns(&[])),
     ("16_deleteRole.xml", Expect::Accepted),
     ("17_deleteUser.xml", OBFUSCATED_USER_MISSING),
     ("18_getRoleListOfUser.xml", OBFUSCATED_USER_MISSING),
     // Role names are case-insensitive: "Teacher" is taken by "teacher".
-    ("19_updateRoleName.xml", Expect::Fault("Role name 'Teacher' already exists")),
+    (
+        "19_updateRoleName.xml",
+        Expect::Fault("Role name 'Teacher' already exists"),
+    ),
     ("20_isExistingRole.xml", Expect::Returns(&["true"])),
     ("21_updateRoleListOfUser.xml", OBFUSCATED_USER_MISSING),
-    ("22_getHybridRoles.xml", Expect::Returns(&["Internal/everyone"])),
+    (
+        "22_getHybridRoles.xml",
+        Expect::Returns(&["Internal/everyone"]),
+    ),
     // The seed's sample lacks the leading '<' of the Envelope.
-    ("23_getUserClaimValues.xml", Expect::Fault("content before the SOAP Envelope")),
+    (
+        "23_getUserClaimValues.xml",
+        Expect::Fault("content before the SOAP Envelope"),
+    ),
     ("25_addRole.xml", OBFUSCATED_USER_MISSING),
     ("26_updateUserListOfRole.xml", OBFUSCATED_USER_MISSING),
     ("27_setUserClaimValues.xml", OBFUSCATED_USER_MISSING),
@@ -62,15 +83,27 @@ fn every_seed_envelope_gets_the_right_answer() {
     let s = Server::start();
     // The data the samples refer to: the roles addUser assigns and the role they list/delete.
     for role in ["teacher", "Doctor", "Engineer"] {
-        s.call(Soap::V11, "addRole", &format!("<ser:roleName>{role}</ser:roleName>")).assert_accepted();
+        s.call(
+            Soap::V11,
+            "addRole",
+            &format!("<ser:roleName>{role}</ser:roleName>"),
+        )
+        .assert_accepted();
     }
     for (file, expect) in PLAN {
         let body = std::fs::read(dir.join(file)).unwrap();
         let is_soap12 = String::from_utf8_lossy(&body).contains(SOAP12);
-        let content_type = if is_soap12 { "application/soap+xml; charset=UTF-8" } else { "text/xml; charset=UTF-8" };
+        let content_type = if is_soap12 {
+            "application/soap+xml; charset=UTF-8"
+        } else {
+            "text/xml; charset=UTF-8"
+        };
         let r = s.post(
             SERVICE_PATH,
-            &[("Content-Type".into(), content_type.into()), basic("admin", ADMIN_PASSWORD)],
+            &[
+                ("Content-Type".into(), content_type.into()),
+                basic("admin", ADMIN_PASSWORD),
+            ],
             &body,
         );
         match expect {
@@ -83,12 +116,20 @@ fn every_seed_envelope_gets_the_right_answer() {
             }
             Expect::Fault(text) => {
                 assert_eq!(r.status, 500, "{file}: {}", r.body);
-                assert!(r.fault_string().contains(text), "{file}: {}", r.fault_string());
+                assert!(
+                    r.fault_string().contains(text),
+                    "{file}: {}",
+                    r.fault_string()
+                );
             }
         }
     }
     // The addUser sample's data arrived: roles and claims.
-    let r = s.call(Soap::V11, "getRoleListOfUser", "<ser:userName>nilasini</ser:userName>");
+    let r = s.call(
+        Soap::V11,
+        "getRoleListOfUser",
+        "<ser:userName>nilasini</ser:userName>",
+    );
     assert_eq!(r.return_texts(), ["Doctor", "Internal/everyone", "teacher"]);
     let r = s.call(Soap::V11, "getUserClaimValue", "<ser:userName>nilasini</ser:userName><ser:claim>http://wso2.org/claims/organization</ser:claim>");
     assert_eq!(r.return_text(), "Intuit");

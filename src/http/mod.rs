@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hyper::body::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use hyper::server::conn::http1;
@@ -177,9 +177,10 @@ fn text_response(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
 fn xml_response(status: StatusCode, version: SoapVersion, body: String) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(version.content_type()));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(version.content_type()),
+    );
     response
 }
 
@@ -196,13 +197,14 @@ fn unauthorized() -> Response<Full<Bytes>> {
         StatusCode::UNAUTHORIZED,
         "authentication required: send HTTP Basic credentials of a user in the admin role",
     );
-    response
-        .headers_mut()
-        .insert(WWW_AUTHENTICATE, HeaderValue::from_static(auth::BASIC_CHALLENGE));
+    response.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static(auth::BASIC_CHALLENGE),
+    );
     response
 }
 
-fn header<'a>(req: &'a HttpRequest<Incoming>, name: impl hyper::header::AsHeaderName) -> Option<&'a str> {
+fn header(req: &HttpRequest<Incoming>, name: impl hyper::header::AsHeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -250,15 +252,13 @@ async fn route(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Outcome {
 }
 
 async fn call_operation(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Outcome {
-    let binding = match Binding::from_headers(
-        header(&req, CONTENT_TYPE),
-        header(&req, "soapaction"),
-    ) {
-        Ok(binding) => binding,
-        Err(message) => {
-            return Outcome::plain(text_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message))
-        }
-    };
+    let binding =
+        match Binding::from_headers(header(&req, CONTENT_TYPE), header(&req, "soapaction")) {
+            Ok(binding) => binding,
+            Err(message) => {
+                return Outcome::plain(text_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message))
+            }
+        };
     let version = binding.version.unwrap_or(SoapVersion::V11);
     let Some((user, password)) = auth::basic_credentials(header(&req, AUTHORIZATION)) else {
         return Outcome::plain(unauthorized());
@@ -282,7 +282,10 @@ async fn call_operation(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Out
         .await
     {
         Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             outcome.response = text_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!(
@@ -293,7 +296,8 @@ async fn call_operation(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Out
             return outcome;
         }
         Err(_) => {
-            outcome.response = text_response(StatusCode::BAD_REQUEST, "could not read the request body");
+            outcome.response =
+                text_response(StatusCode::BAD_REQUEST, "could not read the request body");
             return outcome;
         }
     };
@@ -345,7 +349,11 @@ mod tests {
         ] {
             assert!(is_service_path(path), "{path}");
         }
-        for path in ["/", "/services/Other", "/services/RemoteUserStoreManagerService.Nope"] {
+        for path in [
+            "/",
+            "/services/Other",
+            "/services/RemoteUserStoreManagerService.Nope",
+        ] {
             assert!(!is_service_path(path), "{path}");
         }
     }

@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use super::request::Request;
 use super::ServiceError;
-use crate::store::{
-    ClaimValue, Password, RoleName, StoreError, UserName, UserStore,
-};
+use crate::store::{ClaimValue, Password, RoleName, StoreError, UserName, UserStore};
 
 /// WSO2's super-tenant id, the only tenant of this store.
 pub const SUPER_TENANT_ID: i32 = -1234;
@@ -83,7 +81,11 @@ impl Service {
 
     /// Check HTTP Basic credentials; the caller learns whether they are an administrator.
     /// Blocking: runs an argon2 verification (also for unknown users, to hide who exists).
-    pub fn authenticate_caller(&self, user: &str, password: Password) -> Result<Caller, AuthFailure> {
+    pub fn authenticate_caller(
+        &self,
+        user: &str,
+        password: Password,
+    ) -> Result<Caller, AuthFailure> {
         let Ok(user) = UserName::lookup(user) else {
             return Err(AuthFailure::Unauthenticated);
         };
@@ -103,7 +105,11 @@ impl Service {
     }
 
     /// Every operation of this admin service needs the admin role, as in WSO2.
-    pub fn require_admin(&self, caller: &Caller, operation: &'static str) -> Result<(), ServiceError> {
+    pub fn require_admin(
+        &self,
+        caller: &Caller,
+        operation: &'static str,
+    ) -> Result<(), ServiceError> {
         if caller.is_admin {
             Ok(())
         } else {

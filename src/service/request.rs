@@ -4,31 +4,58 @@ use super::catalogue::Operation;
 use super::params::Params;
 use super::ServiceError;
 use crate::store::{
-    ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, Password, Permission,
-    ProfileName, RoleName, StoreError, UserFilter, UserName,
+    ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, Password, Permission, ProfileName,
+    RoleName, StoreError, UserFilter, UserName,
 };
 
 /// One decoded operation call.
 #[derive(Debug)]
 pub enum Request {
     /// Check a user's password.
-    Authenticate { user: UserName, credential: Password },
+    Authenticate {
+        user: UserName,
+        credential: Password,
+    },
     /// One claim of a user.
-    GetUserClaimValue { user: UserName, claim: ClaimUri, profile: ProfileName },
+    GetUserClaimValue {
+        user: UserName,
+        claim: ClaimUri,
+        profile: ProfileName,
+    },
     /// Members of a role.
     GetUserListOfRole { role: RoleName },
     /// Whether the store refuses writes.
     IsReadOnly,
     /// A user changes their own password.
-    UpdateCredential { user: UserName, new: Password, old: Password },
+    UpdateCredential {
+        user: UserName,
+        new: Password,
+        old: Password,
+    },
     /// Set one claim.
-    SetUserClaimValue { user: UserName, claim: ClaimValue, profile: ProfileName },
+    SetUserClaimValue {
+        user: UserName,
+        claim: ClaimValue,
+        profile: ProfileName,
+    },
     /// Selected claims of a user as ClaimValue pairs.
-    GetUserClaimValuesForClaims { user: UserName, claims: Vec<ClaimUri>, profile: ProfileName },
+    GetUserClaimValuesForClaims {
+        user: UserName,
+        claims: Vec<ClaimUri>,
+        profile: ProfileName,
+    },
     /// Remove several claims.
-    DeleteUserClaimValues { user: UserName, claims: Vec<ClaimUri>, profile: ProfileName },
+    DeleteUserClaimValues {
+        user: UserName,
+        claims: Vec<ClaimUri>,
+        profile: ProfileName,
+    },
     /// Remove one claim.
-    DeleteUserClaimValue { user: UserName, claim: ClaimUri, profile: ProfileName },
+    DeleteUserClaimValue {
+        user: UserName,
+        claim: ClaimUri,
+        profile: ProfileName,
+    },
     /// Whether a user exists.
     IsExistingUser { user: UserName },
     /// An administrator sets a password.
@@ -48,7 +75,10 @@ pub enum Request {
     /// Delete a role.
     DeleteRole { role: RoleName },
     /// User names matching a filter.
-    ListUsers { filter: UserFilter, max_items: Option<i32> },
+    ListUsers {
+        filter: UserFilter,
+        max_items: Option<i32>,
+    },
     /// Delete a user.
     DeleteUser { user: UserName },
     /// Roles of a user.
@@ -58,9 +88,16 @@ pub enum Request {
     /// Rename a role.
     UpdateRoleName { role: RoleName, new_name: RoleName },
     /// Change the roles of a user.
-    UpdateRoleListOfUser { user: UserName, deleted: Vec<RoleName>, added: Vec<RoleName> },
+    UpdateRoleListOfUser {
+        user: UserName,
+        deleted: Vec<RoleName>,
+        added: Vec<RoleName>,
+    },
     /// All claims of a user as Claim objects.
-    GetUserClaimValues { user: UserName, profile: ProfileName },
+    GetUserClaimValues {
+        user: UserName,
+        profile: ProfileName,
+    },
     /// `Internal/` roles.
     GetHybridRoles,
     /// Create a user.
@@ -68,15 +105,27 @@ pub enum Request {
     /// Create a role.
     AddRole(CreateRoleRequest),
     /// Change the members of a role.
-    UpdateUserListOfRole { role: RoleName, deleted: Vec<UserName>, added: Vec<UserName> },
+    UpdateUserListOfRole {
+        role: RoleName,
+        deleted: Vec<UserName>,
+        added: Vec<UserName>,
+    },
     /// Tenant of a user (always this store's tenant).
     GetTenantIdOfUser,
     /// Set several claims.
-    SetUserClaimValues { user: UserName, claims: Vec<ClaimValue>, profile: ProfileName },
+    SetUserClaimValues {
+        user: UserName,
+        claims: Vec<ClaimValue>,
+        profile: ProfileName,
+    },
     /// Profiles of a user.
     GetProfileNames { user: UserName },
     /// Users with a given claim value.
-    GetUserList { claim: ClaimUri, value: String, profile: ProfileName },
+    GetUserList {
+        claim: ClaimUri,
+        value: String,
+        profile: ProfileName,
+    },
 }
 
 fn lookup_user(params: &Params, name: &str) -> Result<UserName, ServiceError> {

@@ -4,8 +4,7 @@ use std::fmt::Write as _;
 
 use super::{SoapVersion, XSI_NAMESPACE};
 use crate::service::catalogue::{
-    OperationSpec, OutputType, API_NAMESPACE, CLAIM_NAMESPACE, COMMON_NAMESPACE,
-    SERVICE_NAMESPACE,
+    OperationSpec, OutputType, API_NAMESPACE, CLAIM_NAMESPACE, COMMON_NAMESPACE, SERVICE_NAMESPACE,
 };
 use crate::service::Reply;
 use crate::store::ClaimValue;

@@ -107,10 +107,7 @@ fn clean_action(raw: &str) -> Option<String> {
 
 /// Whether a SOAPAction names `operation`: `urn:op`, a URI ending in `/op` or `:op`, or `op`.
 pub fn action_names_operation(action: &str, operation: &str) -> bool {
-    let last = action
-        .rsplit(['/', ':', '#'])
-        .next()
-        .unwrap_or(action);
+    let last = action.rsplit(['/', ':', '#']).next().unwrap_or(action);
     last == operation
 }
 
@@ -132,7 +129,10 @@ mod tests {
         assert_eq!(b.version, Some(SoapVersion::V12));
         assert_eq!(b.action.as_deref(), Some("urn:getRoleNames"));
         assert!(Binding::from_headers(Some("application/json"), None).is_err());
-        assert_eq!(Binding::from_headers(None, Some("\"\"")).unwrap().action, None);
+        assert_eq!(
+            Binding::from_headers(None, Some("\"\"")).unwrap().action,
+            None
+        );
     }
 
     #[test]

@@ -159,8 +159,7 @@ pub trait ClaimBackend {
         profile: &ProfileName,
     ) -> StoreResult<Option<String>>;
     /// All claims of a user in a profile, sorted by URI.
-    fn claim_values(&self, user: &UserName, profile: &ProfileName)
-        -> StoreResult<Vec<ClaimValue>>;
+    fn claim_values(&self, user: &UserName, profile: &ProfileName) -> StoreResult<Vec<ClaimValue>>;
     /// Set (insert or replace) claims, all or nothing.
     fn set_claim_values(
         &self,

@@ -74,11 +74,10 @@ fn check_plain_segment(kind: NameKind, whole: &str, segment: &str) -> Result<(),
     if chars == 0 || whole.chars().count() > MAX_NAME_CHARS {
         return Err(invalid("it must be 1 to 100 characters long"));
     }
-    if segment
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(invalid("it must not contain whitespace or control characters"));
+    if segment.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            "it must not contain whitespace or control characters",
+        ));
     }
     if segment.contains('/') {
         return Err(invalid("'/' is reserved for a domain prefix"));
@@ -313,6 +312,9 @@ mod tests {
         for raw in [None, Some(""), Some("?"), Some("null"), Some(" NULL ")] {
             assert_eq!(ProfileName::from_request(raw).unwrap().as_str(), "default");
         }
-        assert_eq!(ProfileName::from_request(Some("work")).unwrap().as_str(), "work");
+        assert_eq!(
+            ProfileName::from_request(Some("work")).unwrap().as_str(),
+            "work"
+        );
     }
 }

@@ -116,7 +116,12 @@ impl HttpResponse {
     pub fn fault_code(&self) -> String {
         let v11 = elements_in(&self.body, "", "faultcode");
         let v12 = elements_in(&self.body, SOAP12, "Value");
-        let code = v11.into_iter().chain(v12).flatten().next().expect("fault code");
+        let code = v11
+            .into_iter()
+            .chain(v12)
+            .flatten()
+            .next()
+            .expect("fault code");
         code.rsplit(':').next().unwrap().to_string()
     }
 
@@ -138,8 +143,16 @@ impl HttpResponse {
 
     /// Assert the in-only success shape: 202 and an empty body.
     pub fn assert_accepted(&self) {
-        assert_eq!(self.status, 202, "expected 202, got {}: {}", self.status, self.body);
-        assert!(self.body.is_empty(), "202 body should be empty: {}", self.body);
+        assert_eq!(
+            self.status, 202,
+            "expected 202, got {}: {}",
+            self.status, self.body
+        );
+        assert!(
+            self.body.is_empty(),
+            "202 body should be empty: {}",
+            self.body
+        );
     }
 }
 
@@ -150,16 +163,20 @@ pub fn elements_in(xml: &str, ns: &str, local: &str) -> Vec<Option<String>> {
     let mut found = Vec::new();
     let mut current: Option<(String, bool)> = None;
     loop {
-        match reader.read_resolved_event().expect("well-formed XML response") {
+        match reader
+            .read_resolved_event()
+            .expect("well-formed XML response")
+        {
             (resolved, Event::Start(start)) => {
                 let matches_ns = match resolved {
                     quick_xml::name::ResolveResult::Bound(n) => n.into_inner() == ns.as_bytes(),
                     _ => ns.is_empty(),
                 };
                 if matches_ns && start.local_name().into_inner() == local.as_bytes() {
-                    let nil = start.attributes().flatten().any(|a| {
-                        a.key.local_name().into_inner() == b"nil" && &*a.value == b"true"
-                    });
+                    let nil = start
+                        .attributes()
+                        .flatten()
+                        .any(|a| a.key.local_name().into_inner() == b"nil" && &*a.value == b"true");
                     current = Some((String::new(), nil));
                 }
             }
@@ -168,11 +185,9 @@ pub fn elements_in(xml: &str, ns: &str, local: &str) -> Vec<Option<String>> {
                     text.push_str(&t.unescape().unwrap());
                 }
             }
-            (_, Event::End(end)) => {
-                if end.local_name().into_inner() == local.as_bytes() {
-                    if let Some((text, nil)) = current.take() {
-                        found.push(if nil { None } else { Some(text) });
-                    }
+            (_, Event::End(end)) if end.local_name().into_inner() == local.as_bytes() => {
+                if let Some((text, nil)) = current.take() {
+                    found.push(if nil { None } else { Some(text) });
                 }
             }
             (_, Event::Eof) => break,
@@ -200,6 +215,8 @@ pub struct Options {
     pub cheap_hashing: bool,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// Write the server's log (stderr) to this file instead of the test's stderr.
+    pub log_file: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -208,6 +225,7 @@ impl Default for Options {
             admin_password: Some(ADMIN_PASSWORD.into()),
             cheap_hashing: true,
             env: Vec::new(),
+            log_file: None,
         }
     }
 }
@@ -243,6 +261,10 @@ impl Server {
             cmd.env("USERSTORE_PASSWORD_HASHING__MEMORY_KIB", "256")
                 .env("USERSTORE_PASSWORD_HASHING__ITERATIONS", "1");
         }
+        if let Some(path) = &options.log_file {
+            cmd.stderr(std::fs::File::create(path).unwrap())
+                .env("RUST_LOG", "debug");
+        }
         for (k, v) in &options.env {
             cmd.env(k, v);
         }
@@ -253,7 +275,10 @@ impl Server {
         let addr = loop {
             let mut line = String::new();
             let n = reader.read_line(&mut line).unwrap();
-            assert!(n > 0, "server exited before listening; output so far: {banner}");
+            assert!(
+                n > 0,
+                "server exited before listening; output so far: {banner}"
+            );
             banner.push_str(&line);
             if let Some(rest) = line.trim().strip_prefix("userstore listening on http://") {
                 break rest.split('/').next().unwrap().to_string();
@@ -282,7 +307,9 @@ impl Server {
     /// Send a raw HTTP request and read the whole response.
     pub fn raw(&self, request: &[u8]) -> HttpResponse {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
         stream.write_all(request).unwrap();
         let mut bytes = Vec::new();
         stream.read_to_end(&mut bytes).unwrap();
@@ -306,7 +333,14 @@ impl Server {
     }
 
     /// Call an operation as `user`.
-    pub fn call_as(&self, user: &str, password: &str, soap: Soap, op: &str, inner: &str) -> HttpResponse {
+    pub fn call_as(
+        &self,
+        user: &str,
+        password: &str,
+        soap: Soap,
+        op: &str,
+        inner: &str,
+    ) -> HttpResponse {
         let mut headers = soap.headers(op);
         headers.push(basic(user, password));
         self.post(SERVICE_PATH, &headers, soap.envelope(op, inner).as_bytes())
@@ -361,7 +395,9 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16)
+                .unwrap();
         data = &data[line_end + 2..];
         if size == 0 {
             return out;
@@ -373,5 +409,7 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 
 /// Escape text for inclusion in a test envelope.
 pub fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -8,14 +8,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 
 use super::names::{check_claim_value, EVERYONE_ROLE};
 use super::password::{HashParams, Password, PasswordHasher};
 use super::{
     ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler,
-    ProfileName, RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter,
-    UserName, UserRecord, UserStore,
+    ProfileName, RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName,
+    UserRecord, UserStore,
 };
 
 pub use migrations::SCHEMA_VERSION;
@@ -159,7 +161,11 @@ fn set_password_hash(tx: &Transaction<'_>, user_id: i64, hash: &str) -> StoreRes
     Ok(())
 }
 
-fn query_names(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<String>> {
+fn query_names(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<String>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let names = stmt
         .query_map(params, |r| r.get::<_, String>(0))?
@@ -251,11 +257,7 @@ impl SqliteStore {
 
     /// Run `f` on a pooled read-only connection.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let pooled = self
-            .readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop();
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(conn) => conn,
             None => open_connection(
@@ -617,11 +619,7 @@ impl ClaimBackend for SqliteStore {
         })
     }
 
-    fn claim_values(
-        &self,
-        user: &UserName,
-        profile: &ProfileName,
-    ) -> StoreResult<Vec<ClaimValue>> {
+    fn claim_values(&self, user: &UserName, profile: &ProfileName) -> StoreResult<Vec<ClaimValue>> {
         self.read(|conn| {
             let uid = user_id(conn, user)?;
             let mut stmt = conn.prepare_cached(
