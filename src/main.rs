@@ -114,9 +114,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         admin_role: RoleName::new_role(&config.realm.admin_role)?,
         password_expiry_days: Some(config.realm.password_expiry_days).filter(|d| *d > 0),
     };
-    let state = Arc::new(AppState {
-        service: Service::new(Arc::new(store), settings),
-        settings: HttpSettings {
+    let state = Arc::new(AppState::new(
+        Service::new(Arc::new(store), settings),
+        HttpSettings {
             max_body_bytes: config.limits.max_body_bytes,
             decode_limits: DecodeLimits {
                 max_depth: config.limits.max_xml_depth,
@@ -124,7 +124,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             },
             request_timeout: Duration::from_secs(config.limits.request_timeout_secs),
         },
-    });
+    ));
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;

@@ -524,3 +524,30 @@ fn password_expiry_is_reported_when_configured() {
         "{expiry}"
     );
 }
+
+#[test]
+fn concurrent_writers_all_succeed() {
+    let s = Server::start();
+    std::thread::scope(|scope| {
+        for worker in 0..8 {
+            let s = &s;
+            scope.spawn(move || {
+                for n in 0..10 {
+                    accepted(
+                        s,
+                        Soap::V11,
+                        "addUser",
+                        &format!("<ser:userName>w{worker}u{n}</ser:userName><ser:credential>Pw-{worker}-{n}-x</ser:credential>"),
+                    );
+                }
+            });
+        }
+    });
+    let all = texts(
+        &s,
+        Soap::V11,
+        "getUserListOfRole",
+        "<ser:roleName>Internal/everyone</ser:roleName>",
+    );
+    assert_eq!(all.len(), 81, "80 new users plus admin");
+}

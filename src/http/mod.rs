@@ -18,6 +18,7 @@ use hyper::{Method, Request as HttpRequest, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::service::catalogue::SERVICE_NAME;
 use crate::service::{AuthFailure, Request, Service, ServiceError};
@@ -36,10 +37,23 @@ pub struct HttpSettings {
 
 /// What every connection shares.
 pub struct AppState {
-    /// The service.
-    pub service: Service,
-    /// Transport settings.
-    pub settings: HttpSettings,
+    service: Service,
+    settings: HttpSettings,
+    blocking_slots: Semaphore,
+}
+
+impl AppState {
+    /// Bundle the service with transport settings. Blocking work (argon2, SQLite) runs at most
+    /// `2 × cores` jobs at a time; further requests wait asynchronously, so a burst cannot
+    /// allocate hundreds of argon2 memory blocks at once.
+    pub fn new(service: Service, settings: HttpSettings) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            service,
+            settings,
+            blocking_slots: Semaphore::new(2 * cores),
+        }
+    }
 }
 
 /// Per-port suffixes WSO2 publishes after `RemoteUserStoreManagerService.`.
@@ -208,8 +222,13 @@ fn header(req: &HttpRequest<Incoming>, name: impl hyper::header::AsHeaderName) -
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Run blocking service work on the blocking pool so argon2 and SQLite never stall the executor.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+/// Run blocking service work on the blocking pool so argon2 and SQLite never stall the executor,
+/// bounded by the state's slots.
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let _slot = state.blocking_slots.acquire().await.ok()?;
     match tokio::task::spawn_blocking(work).await {
         Ok(value) => Some(value),
         Err(e) => {
@@ -264,7 +283,8 @@ async fn call_operation(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Out
         return Outcome::plain(unauthorized());
     };
     let service = state.service.clone();
-    let caller = match blocking(move || service.authenticate_caller(&user, password)).await {
+    let caller = match blocking(&state, move || service.authenticate_caller(&user, password)).await
+    {
         Some(Ok(caller)) => caller,
         Some(Err(AuthFailure::Unauthenticated)) => return Outcome::plain(unauthorized()),
         Some(Err(AuthFailure::Failed(e))) => {
@@ -312,7 +332,7 @@ async fn call_operation(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Out
     let spec = envelope.operation.spec();
     outcome.operation = Some(spec.name);
     let service = state.service.clone();
-    let result = blocking(move || -> Result<_, ServiceError> {
+    let result = blocking(&state, move || -> Result<_, ServiceError> {
         service.require_admin(&caller, spec.name)?;
         let request = Request::decode(envelope.operation, &envelope.params)?;
         service.execute(request)
