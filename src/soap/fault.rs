@@ -58,34 +58,25 @@ impl Fault {
     pub fn to_envelope(&self, version: SoapVersion) -> String {
         let code = self.code.local_name(version);
         let reason = escape(&self.reason);
-        let detail = if self.user_store_exception {
-            format!(
-                "<ns:RemoteUserStoreManagerServiceUserStoreException xmlns:ns=\"{SERVICE_NAMESPACE}\"/>"
-            )
-        } else {
-            String::new()
+        // WSO2 puts the declared fault element in the detail of every user-store error.
+        let detail = |container: &str| {
+            if self.user_store_exception {
+                format!(
+                    "<{container}><ns:RemoteUserStoreManagerServiceUserStoreException xmlns:ns=\"{SERVICE_NAMESPACE}\"/></{container}>"
+                )
+            } else {
+                String::new()
+            }
         };
         let body = match version {
-            SoapVersion::V11 => {
-                let detail = if detail.is_empty() {
-                    String::new()
-                } else {
-                    format!("<detail>{detail}</detail>")
-                };
-                format!(
-                    "<soapenv:Fault><faultcode>soapenv:{code}</faultcode><faultstring>{reason}</faultstring>{detail}</soapenv:Fault>"
-                )
-            }
-            SoapVersion::V12 => {
-                let detail = if detail.is_empty() {
-                    String::new()
-                } else {
-                    format!("<soapenv:Detail>{detail}</soapenv:Detail>")
-                };
-                format!(
-                    "<soapenv:Fault><soapenv:Code><soapenv:Value>soapenv:{code}</soapenv:Value></soapenv:Code><soapenv:Reason><soapenv:Text xml:lang=\"en-US\">{reason}</soapenv:Text></soapenv:Reason>{detail}</soapenv:Fault>"
-                )
-            }
+            SoapVersion::V11 => format!(
+                "<soapenv:Fault><faultcode>soapenv:{code}</faultcode><faultstring>{reason}</faultstring>{}</soapenv:Fault>",
+                detail("detail")
+            ),
+            SoapVersion::V12 => format!(
+                "<soapenv:Fault><soapenv:Code><soapenv:Value>soapenv:{code}</soapenv:Value></soapenv:Code><soapenv:Reason><soapenv:Text xml:lang=\"en-US\">{reason}</soapenv:Text></soapenv:Reason>{}</soapenv:Fault>",
+                detail("soapenv:Detail")
+            ),
         };
         write_envelope(version, &body)
     }
