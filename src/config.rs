@@ -164,6 +164,9 @@ impl Default for LimitsConfig {
 pub struct WsdlConfig {
     /// Publish the WSDL at `?wsdl` (off by default, as in WSO2).
     pub enable: bool,
+    /// Base URL (scheme://host[:port]) for the port addresses in the published WSDL, for
+    /// deployments behind a proxy; by default they are built from the request's Host header.
+    pub public_url: Option<String>,
 }
 
 /// WSO2's `[admin_service]` table.
@@ -293,6 +296,15 @@ impl Config {
                 "password_hashing.memory_kib",
                 "must be at least 8 × parallelism and at most 4194304 (4 GiB)".into(),
             );
+        }
+        if let Some(url) = &self.admin_service.wsdl.public_url {
+            let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+            if !scheme_ok || url.contains(['?', '#', ' ', '"', '<', '>']) {
+                return invalid(
+                    "admin_service.wsdl.public_url",
+                    format!("'{url}' is not a base URL like https://ids.example.com:9443"),
+                );
+            }
         }
         let l = &self.limits;
         if l.max_body_bytes < 1024 {

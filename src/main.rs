@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use userstore::config::{Config, ADMIN_PASSWORD_ENV};
-use userstore::http::{self, AppState, HttpSettings};
+use userstore::http::{self, AppState, HttpSettings, WsdlPublishing};
 use userstore::service::{Service, ServiceSettings};
 use userstore::soap::DecodeLimits;
 use userstore::store::sqlite::{AdminBootstrap, SqliteOptions, SqliteStore};
@@ -42,6 +42,16 @@ enum Command {
         /// SQLite database file, overriding database.path (default ./userstore.db).
         #[arg(long, value_name = "PATH")]
         database: Option<PathBuf>,
+    },
+    /// Print the service's WSDL (generated from the operation catalogue) to stdout.
+    ///
+    /// The same document is served at `?wsdl` when [admin_service.wsdl] enable = true, with
+    /// port addresses taken from the request; wsdl/RemoteUserStoreManagerService.wsdl in the
+    /// repository is this command's output with the default URL.
+    Wsdl {
+        /// Base URL of the port addresses.
+        #[arg(long, value_name = "URL", default_value = "https://localhost:9443")]
+        url: String,
     },
 }
 
@@ -123,6 +133,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 max_elements: config.limits.max_xml_elements,
             },
             request_timeout: Duration::from_secs(config.limits.request_timeout_secs),
+            wsdl: config.admin_service.wsdl.enable.then(|| WsdlPublishing {
+                public_url: config.admin_service.wsdl.public_url.clone(),
+            }),
         },
     ));
     let listener = TcpListener::bind(config.server.listen)
@@ -154,6 +167,10 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(serve(config))
+        }
+        Command::Wsdl { url } => {
+            print!("{}", userstore::soap::wsdl_document(&url));
+            Ok(())
         }
     }
 }

@@ -33,6 +33,15 @@ pub struct HttpSettings {
     pub decode_limits: DecodeLimits,
     /// End-to-end time limit of one request.
     pub request_timeout: Duration,
+    /// WSDL publishing; `None` keeps the contract unpublished (404).
+    pub wsdl: Option<WsdlPublishing>,
+}
+
+/// How the WSDL is published when enabled.
+#[derive(Debug, Clone, Default)]
+pub struct WsdlPublishing {
+    /// Base URL for port addresses; `None` derives it from the request.
+    pub public_url: Option<String>,
 }
 
 /// What every connection shares.
@@ -255,10 +264,7 @@ async fn route(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Outcome {
     }
     match *req.method() {
         Method::POST => call_operation(req, state).await,
-        Method::GET => Outcome::plain(text_response(
-            StatusCode::NOT_FOUND,
-            "the WSDL of this service is not published",
-        )),
+        Method::GET => Outcome::plain(get_wsdl(&req, &state.settings)),
         _ => {
             let mut response =
                 text_response(StatusCode::METHOD_NOT_ALLOWED, "use POST for SOAP requests");
@@ -268,6 +274,33 @@ async fn route(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Outcome {
             Outcome::plain(response)
         }
     }
+}
+
+/// `?wsdl` (any case) on a service path: the WSDL when publishing is enabled. Disabled, the
+/// answer is the same 404 as for any unknown resource, so the contract is not revealed.
+fn get_wsdl(req: &HttpRequest<Incoming>, settings: &HttpSettings) -> Response<Full<Bytes>> {
+    let asks_for_wsdl = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.eq_ignore_ascii_case("wsdl")));
+    let Some(publishing) = settings.wsdl.as_ref().filter(|_| asks_for_wsdl) else {
+        return text_response(StatusCode::NOT_FOUND, "not found");
+    };
+    let base = match &publishing.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let host = header(req, hyper::header::HOST)
+                .filter(|h| !h.is_empty() && !h.contains(['/', '"', '<', '>', ' ']))
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    };
+    let mut response = Response::new(Full::new(Bytes::from(soap::wsdl_document(&base))));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=UTF-8"),
+    );
+    response
 }
 
 async fn call_operation(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Outcome {

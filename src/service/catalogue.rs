@@ -17,6 +17,209 @@ pub const TENANT_NAMESPACE: &str = "http://tenant.core.user.carbon.wso2.org/xsd"
 /// The service name, also the last segment of every endpoint path.
 pub const SERVICE_NAME: &str = "RemoteUserStoreManagerService";
 
+/// An XML Schema type a complex type's field can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XsdType {
+    /// `xs:string`.
+    String,
+    /// `xs:int`.
+    Int,
+    /// `xs:long`.
+    Long,
+    /// `xs:boolean`.
+    Boolean,
+    /// `xs:date`.
+    Date,
+    /// Another complex type of the contract.
+    Complex(&'static ComplexType),
+}
+
+impl XsdType {
+    /// Axis2 marks reference types nillable and primitives not.
+    pub fn is_nillable(self) -> bool {
+        !matches!(self, XsdType::Int | XsdType::Long | XsdType::Boolean)
+    }
+}
+
+/// One field of a complex type, in sequence order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeField {
+    /// Element local name.
+    pub name: &'static str,
+    /// Element type.
+    pub ty: XsdType,
+    /// `maxOccurs="unbounded"`.
+    pub repeated: bool,
+}
+
+impl TypeField {
+    /// Every reference-typed field of these Axis2 types is nillable; primitives are not.
+    pub fn is_nillable(&self) -> bool {
+        self.ty.is_nillable()
+    }
+}
+
+/// A complex type of the contract (the data-model classes WSO2 exposes through Axis2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComplexType {
+    /// Namespace the type (and, elementFormDefault being qualified, its own fields) lives in.
+    pub namespace: &'static str,
+    /// Type name.
+    pub name: &'static str,
+    /// The type it extends without adding fields, if any.
+    pub base: Option<&'static ComplexType>,
+    /// Fields in sequence order.
+    pub fields: &'static [TypeField],
+}
+
+const fn field(name: &'static str, ty: XsdType) -> TypeField {
+    TypeField {
+        name,
+        ty,
+        repeated: false,
+    }
+}
+
+const fn fields_of(name: &'static str, ty: XsdType) -> TypeField {
+    TypeField {
+        name,
+        ty,
+        repeated: true,
+    }
+}
+
+const fn extension(namespace: &'static str, base: &'static ComplexType) -> ComplexType {
+    ComplexType {
+        namespace,
+        name: base.name,
+        base: Some(base),
+        fields: &[],
+    }
+}
+
+/// `UserStoreException` as declared in the API namespace (no fields).
+pub static API_USER_STORE_EXCEPTION: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "UserStoreException",
+    base: None,
+    fields: &[],
+};
+
+/// `Claim`: what getUserClaimValues returns, field by field.
+pub static API_CLAIM: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "Claim",
+    base: None,
+    fields: &[
+        field("claimUri", XsdType::String),
+        field("description", XsdType::String),
+        field("dialectURI", XsdType::String),
+        field("displayOrder", XsdType::Int),
+        field("displayTag", XsdType::String),
+        field("regEx", XsdType::String),
+        field("required", XsdType::Boolean),
+        field("supportedByDefault", XsdType::Boolean),
+        field("value", XsdType::String),
+    ],
+};
+
+/// `Tenant`, the (ignored) input of getProperties.
+pub static API_TENANT: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "Tenant",
+    base: None,
+    fields: &[
+        field("active", XsdType::Boolean),
+        field("adminFirstName", XsdType::String),
+        field("adminFullName", XsdType::String),
+        field("adminLastName", XsdType::String),
+        field("adminName", XsdType::String),
+        field("adminPassword", XsdType::String),
+        field("createdDate", XsdType::Date),
+        field("domain", XsdType::String),
+        field("email", XsdType::String),
+        field("id", XsdType::Int),
+        field("realmConfig", XsdType::Complex(&API_REALM_CONFIGURATION)),
+    ],
+};
+
+/// `RealmConfiguration`, nested in `Tenant`.
+pub static API_REALM_CONFIGURATION: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "RealmConfiguration",
+    base: None,
+    fields: &[
+        field("adminPassword", XsdType::String),
+        field("adminRoleName", XsdType::String),
+        field("adminUserName", XsdType::String),
+        field("authorizationManagerClass", XsdType::String),
+        fields_of("authzProperties", XsdType::String),
+        field("everyOneRoleName", XsdType::String),
+        field("passwordsExternallyManaged", XsdType::Boolean),
+        field("persistedTimestamp", XsdType::Date),
+        field("realmClassName", XsdType::String),
+        fields_of("realmProperties", XsdType::String),
+        field("tenantId", XsdType::Int),
+        field("userStoreClass", XsdType::String),
+        fields_of("userStoreProperties", XsdType::String),
+    ],
+};
+
+/// `Permission` (action, resourceId), the input of addRole.
+pub static API_PERMISSION: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "Permission",
+    base: None,
+    fields: &[
+        field("action", XsdType::String),
+        field("resourceId", XsdType::String),
+    ],
+};
+
+/// `ClaimValue` (claimURI, value): claims of addUser/setUserClaimValues and
+/// getUserClaimValuesForClaims' result.
+pub static CLAIM_VALUE: ComplexType = ComplexType {
+    namespace: COMMON_NAMESPACE,
+    name: "ClaimValue",
+    base: None,
+    fields: &[
+        field("claimURI", XsdType::String),
+        field("value", XsdType::String),
+    ],
+};
+
+/// `ArrayOfString`, one row of getProperties' result.
+pub static ARRAY_OF_STRING: ComplexType = ComplexType {
+    namespace: SERVICE_NAMESPACE,
+    name: "ArrayOfString",
+    base: None,
+    fields: &[fields_of("array", XsdType::String)],
+};
+
+/// `Tenant` in the tenant namespace, as messages reference it.
+pub static TENANT: ComplexType = extension(TENANT_NAMESPACE, &API_TENANT);
+/// `UserStoreException` in the core namespace, the fault element's content.
+pub static USER_STORE_EXCEPTION: ComplexType = extension(CORE_NAMESPACE, &API_USER_STORE_EXCEPTION);
+/// `Permission` in the core namespace, as addRole references it.
+pub static PERMISSION: ComplexType = extension(CORE_NAMESPACE, &API_PERMISSION);
+/// `Claim` in the claim namespace, as getUserClaimValues references it.
+pub static CLAIM: ComplexType = extension(CLAIM_NAMESPACE, &API_CLAIM);
+
+/// Every complex type, grouped by schema in the reference WSDL's order.
+pub static COMPLEX_TYPES: &[&ComplexType] = &[
+    &API_USER_STORE_EXCEPTION,
+    &API_CLAIM,
+    &API_TENANT,
+    &API_REALM_CONFIGURATION,
+    &API_PERMISSION,
+    &CLAIM_VALUE,
+    &ARRAY_OF_STRING,
+    &TENANT,
+    &USER_STORE_EXCEPTION,
+    &PERMISSION,
+    &CLAIM,
+];
+
 /// The XML type of an input element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
@@ -45,7 +248,19 @@ impl FieldType {
 
     /// Whether the WSDL marks the element `nillable="true"` (every reference type is).
     pub fn is_nillable(self) -> bool {
-        !matches!(self, FieldType::Int | FieldType::Boolean)
+        self.xsd().is_nillable()
+    }
+
+    /// The schema type of the element.
+    pub fn xsd(self) -> XsdType {
+        match self {
+            FieldType::String => XsdType::String,
+            FieldType::Int => XsdType::Int,
+            FieldType::Boolean => XsdType::Boolean,
+            FieldType::ClaimValue => XsdType::Complex(&CLAIM_VALUE),
+            FieldType::Permission => XsdType::Complex(&PERMISSION),
+            FieldType::Tenant => XsdType::Complex(&TENANT),
+        }
     }
 }
 
@@ -79,6 +294,29 @@ pub enum OutputType {
     ClaimArray,
     /// Repeated `ArrayOfString` (each a list of `array` strings).
     StringTable,
+}
+
+impl OutputType {
+    /// The schema type of each `<return>` element.
+    pub fn xsd(self) -> XsdType {
+        match self {
+            OutputType::Boolean => XsdType::Boolean,
+            OutputType::Int => XsdType::Int,
+            OutputType::Long => XsdType::Long,
+            OutputType::String | OutputType::StringArray => XsdType::String,
+            OutputType::ClaimValueArray => XsdType::Complex(&CLAIM_VALUE),
+            OutputType::ClaimArray => XsdType::Complex(&CLAIM),
+            OutputType::StringTable => XsdType::Complex(&ARRAY_OF_STRING),
+        }
+    }
+
+    /// Whether `<return>` repeats.
+    pub fn is_array(self) -> bool {
+        !matches!(
+            self,
+            OutputType::Boolean | OutputType::Int | OutputType::Long | OutputType::String
+        )
+    }
 }
 
 /// The full description of one operation.

@@ -4,10 +4,12 @@
 mod decode;
 mod encode;
 mod fault;
+pub mod wsdl;
 
 pub use decode::{decode_request, DecodeLimits, Envelope};
 pub use encode::encode_reply;
 pub use fault::{Fault, FaultCode};
+pub use wsdl::wsdl_document;
 
 /// SOAP 1.1 envelope namespace.
 pub const SOAP11_NAMESPACE: &str = "http://schemas.xmlsoap.org/soap/envelope/";

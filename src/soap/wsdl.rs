@@ -1,0 +1,371 @@
+//! The WSDL 1.1 document, generated from the operation catalogue and the contract's complex
+//! types: the same target namespace, element names, types, SOAPActions, bindings and port names
+//! as the WSDL WSO2 publishes, so stubs generated from either work against this service.
+
+use std::fmt::Write as _;
+
+use crate::service::catalogue::{
+    ComplexType, OperationSpec, XsdType, API_NAMESPACE, CATALOGUE, CLAIM_NAMESPACE,
+    COMMON_NAMESPACE, COMPLEX_TYPES, CORE_NAMESPACE, SERVICE_NAME, SERVICE_NAMESPACE,
+    TENANT_NAMESPACE, USER_STORE_EXCEPTION,
+};
+
+/// Name of the fault element, fault message and binding fault.
+pub const FAULT_NAME: &str = "RemoteUserStoreManagerServiceUserStoreException";
+
+/// The schemas in document order, with the prefixes WSO2's WSDL binds them to.
+const SCHEMAS: [(&str, &str); 6] = [
+    (API_NAMESPACE, "ax2435"),
+    (COMMON_NAMESPACE, "ax2438"),
+    (SERVICE_NAMESPACE, "ns"),
+    (TENANT_NAMESPACE, "ax2445"),
+    (CORE_NAMESPACE, "ax2434"),
+    (CLAIM_NAMESPACE, "ax2442"),
+];
+
+/// The kinds of binding WSO2 publishes, in its document order.
+#[derive(Clone, Copy)]
+enum Binding {
+    Soap12,
+    Http,
+    Soap11,
+}
+
+impl Binding {
+    const ALL: [Binding; 3] = [Binding::Soap12, Binding::Http, Binding::Soap11];
+
+    fn name(self) -> &'static str {
+        match self {
+            Binding::Soap12 => "RemoteUserStoreManagerServiceSoap12Binding",
+            Binding::Http => "RemoteUserStoreManagerServiceHttpBinding",
+            Binding::Soap11 => "RemoteUserStoreManagerServiceSoap11Binding",
+        }
+    }
+
+    /// The service port bound to this binding; its name is also the endpoint path suffix.
+    fn port(self) -> &'static str {
+        match self {
+            Binding::Soap12 => "RemoteUserStoreManagerServiceHttpsSoap12Endpoint",
+            Binding::Http => "RemoteUserStoreManagerServiceHttpsEndpoint",
+            Binding::Soap11 => "RemoteUserStoreManagerServiceHttpsSoap11Endpoint",
+        }
+    }
+
+    /// The extension-element prefix (`soap12`, `http`, `soap`).
+    fn prefix(self) -> &'static str {
+        match self {
+            Binding::Soap12 => "soap12",
+            Binding::Http => "http",
+            Binding::Soap11 => "soap",
+        }
+    }
+}
+
+fn prefix_of(namespace: &str) -> &'static str {
+    SCHEMAS
+        .iter()
+        .find(|(ns, _)| *ns == namespace)
+        .map(|(_, prefix)| *prefix)
+        .expect("every contract namespace has a prefix")
+}
+
+fn type_ref(ty: XsdType) -> String {
+    match ty {
+        XsdType::String => "xs:string".into(),
+        XsdType::Int => "xs:int".into(),
+        XsdType::Long => "xs:long".into(),
+        XsdType::Boolean => "xs:boolean".into(),
+        XsdType::Date => "xs:date".into(),
+        XsdType::Complex(c) => format!("{}:{}", prefix_of(c.namespace), c.name),
+    }
+}
+
+fn element(out: &mut String, indent: &str, name: &str, ty: XsdType, repeated: bool) {
+    let max = if repeated {
+        " maxOccurs=\"unbounded\""
+    } else {
+        ""
+    };
+    let nillable = if ty.is_nillable() {
+        " nillable=\"true\""
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "{indent}<xs:element{max} minOccurs=\"0\" name=\"{name}\"{nillable} type=\"{}\"/>",
+        type_ref(ty)
+    );
+}
+
+/// A wrapper element whose anonymous type is a sequence of `children`.
+fn wrapper_element(out: &mut String, name: &str, children: impl FnOnce(&mut String)) {
+    let mut inner = String::new();
+    children(&mut inner);
+    let _ = writeln!(out, "        <xs:element name=\"{name}\">");
+    out.push_str("            <xs:complexType>\n");
+    if inner.is_empty() {
+        out.push_str("                <xs:sequence/>\n");
+    } else {
+        out.push_str("                <xs:sequence>\n");
+        out.push_str(&inner);
+        out.push_str("                </xs:sequence>\n");
+    }
+    out.push_str("            </xs:complexType>\n");
+    out.push_str("        </xs:element>\n");
+}
+
+fn complex_type(out: &mut String, ty: &ComplexType) {
+    let _ = writeln!(out, "        <xs:complexType name=\"{}\">", ty.name);
+    if let Some(base) = ty.base {
+        out.push_str("            <xs:complexContent>\n");
+        let _ = writeln!(
+            out,
+            "                <xs:extension base=\"{}\">",
+            type_ref(XsdType::Complex(base))
+        );
+        out.push_str("                    <xs:sequence/>\n");
+        out.push_str("                </xs:extension>\n");
+        out.push_str("            </xs:complexContent>\n");
+    } else if ty.fields.is_empty() {
+        out.push_str("            <xs:sequence/>\n");
+    } else {
+        out.push_str("            <xs:sequence>\n");
+        for f in ty.fields {
+            element(out, "                ", f.name, f.ty, f.repeated);
+        }
+        out.push_str("            </xs:sequence>\n");
+    }
+    out.push_str("        </xs:complexType>\n");
+}
+
+/// Namespaces a schema must import: those of the types its declarations reference.
+fn imports_of(namespace: &str) -> Vec<&'static str> {
+    let mut referenced: Vec<&str> = Vec::new();
+    let mut note = |ty: XsdType| {
+        if let XsdType::Complex(c) = ty {
+            referenced.push(c.namespace);
+        }
+    };
+    for ty in COMPLEX_TYPES.iter().filter(|t| t.namespace == namespace) {
+        ty.base.iter().for_each(|b| note(XsdType::Complex(b)));
+        ty.fields.iter().for_each(|f| note(f.ty));
+    }
+    if namespace == SERVICE_NAMESPACE {
+        note(XsdType::Complex(&USER_STORE_EXCEPTION));
+        for spec in CATALOGUE {
+            spec.input.iter().for_each(|f| note(f.ty.xsd()));
+            spec.output.iter().for_each(|o| note(o.xsd()));
+        }
+    }
+    SCHEMAS
+        .iter()
+        .map(|(ns, _)| *ns)
+        .filter(|ns| *ns != namespace && referenced.contains(ns))
+        .collect()
+}
+
+fn operation_elements(out: &mut String) {
+    wrapper_element(out, FAULT_NAME, |inner| {
+        element(
+            inner,
+            "                    ",
+            "UserStoreException",
+            XsdType::Complex(&USER_STORE_EXCEPTION),
+            false,
+        )
+    });
+    for spec in CATALOGUE {
+        wrapper_element(out, spec.name, |inner| {
+            for f in spec.input {
+                element(
+                    inner,
+                    "                    ",
+                    f.name,
+                    f.ty.xsd(),
+                    f.repeated,
+                );
+            }
+        });
+        if let Some(output) = spec.output {
+            wrapper_element(out, &format!("{}Response", spec.name), |inner| {
+                element(
+                    inner,
+                    "                    ",
+                    "return",
+                    output.xsd(),
+                    output.is_array(),
+                )
+            });
+        }
+    }
+}
+
+fn types(out: &mut String) {
+    out.push_str("  <wsdl:types>\n");
+    for (namespace, _) in SCHEMAS {
+        let _ = writeln!(
+            out,
+            "    <xs:schema attributeFormDefault=\"qualified\" elementFormDefault=\"qualified\" targetNamespace=\"{namespace}\">"
+        );
+        for import in imports_of(namespace) {
+            let _ = writeln!(out, "        <xs:import namespace=\"{import}\"/>");
+        }
+        if namespace == SERVICE_NAMESPACE {
+            operation_elements(out);
+        }
+        for ty in COMPLEX_TYPES.iter().filter(|t| t.namespace == namespace) {
+            complex_type(out, ty);
+        }
+        out.push_str("    </xs:schema>\n");
+    }
+    out.push_str("  </wsdl:types>\n");
+}
+
+fn messages(out: &mut String) {
+    let message = |out: &mut String, name: &str, element: &str| {
+        let _ = writeln!(
+            out,
+            "  <wsdl:message name=\"{name}\">\n    <wsdl:part name=\"parameters\" element=\"ns:{element}\"/>\n  </wsdl:message>"
+        );
+    };
+    message(out, FAULT_NAME, FAULT_NAME);
+    for spec in CATALOGUE {
+        message(out, &format!("{}Request", spec.name), spec.name);
+        if spec.output.is_some() {
+            let response = format!("{}Response", spec.name);
+            message(out, &response, &response);
+        }
+    }
+}
+
+fn port_type(out: &mut String) {
+    out.push_str("  <wsdl:portType name=\"RemoteUserStoreManagerServicePortType\">\n");
+    for spec in CATALOGUE {
+        let op = spec.name;
+        let _ = writeln!(out, "    <wsdl:operation name=\"{op}\">");
+        let _ = writeln!(
+            out,
+            "      <wsdl:input message=\"ns:{op}Request\" wsaw:Action=\"urn:{op}\"/>"
+        );
+        if spec.output.is_some() {
+            let _ = writeln!(
+                out,
+                "      <wsdl:output message=\"ns:{op}Response\" wsaw:Action=\"urn:{op}Response\"/>"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "      <wsdl:fault name=\"{FAULT_NAME}\" message=\"ns:{FAULT_NAME}\" wsaw:Action=\"urn:{op}{FAULT_NAME}\"/>"
+        );
+        out.push_str("    </wsdl:operation>\n");
+    }
+    out.push_str("  </wsdl:portType>\n");
+}
+
+fn binding_operation(out: &mut String, binding: Binding, spec: &OperationSpec) {
+    let op = spec.name;
+    let p = binding.prefix();
+    let _ = writeln!(out, "    <wsdl:operation name=\"{op}\">");
+    let body = match binding {
+        Binding::Http => {
+            let _ = writeln!(out, "      <http:operation location=\"{op}\"/>");
+            "<mime:content part=\"parameters\" type=\"text/xml\"/>".to_string()
+        }
+        Binding::Soap11 | Binding::Soap12 => {
+            let _ = writeln!(
+                out,
+                "      <{p}:operation soapAction=\"urn:{op}\" style=\"document\"/>"
+            );
+            format!("<{p}:body use=\"literal\"/>")
+        }
+    };
+    let _ = writeln!(
+        out,
+        "      <wsdl:input>\n        {body}\n      </wsdl:input>"
+    );
+    if spec.output.is_some() {
+        let _ = writeln!(
+            out,
+            "      <wsdl:output>\n        {body}\n      </wsdl:output>"
+        );
+    }
+    if !matches!(binding, Binding::Http) {
+        let _ = writeln!(
+            out,
+            "      <wsdl:fault name=\"{FAULT_NAME}\">\n        <{p}:fault name=\"{FAULT_NAME}\" use=\"literal\"/>\n      </wsdl:fault>"
+        );
+    }
+    out.push_str("    </wsdl:operation>\n");
+}
+
+fn bindings(out: &mut String) {
+    for binding in Binding::ALL {
+        let _ = writeln!(
+            out,
+            "  <wsdl:binding name=\"{}\" type=\"ns:RemoteUserStoreManagerServicePortType\">",
+            binding.name()
+        );
+        match binding {
+            Binding::Http => out.push_str("    <http:binding verb=\"POST\"/>\n"),
+            Binding::Soap11 | Binding::Soap12 => {
+                let _ = writeln!(
+                    out,
+                    "    <{}:binding style=\"document\" transport=\"http://schemas.xmlsoap.org/soap/http\"/>",
+                    binding.prefix()
+                );
+            }
+        }
+        for spec in CATALOGUE {
+            binding_operation(out, binding, spec);
+        }
+        out.push_str("  </wsdl:binding>\n");
+    }
+}
+
+fn service(out: &mut String, base_url: &str) {
+    let base = crate::soap::encode::escape(base_url.trim_end_matches('/')).into_owned();
+    let _ = writeln!(out, "  <wsdl:service name=\"{SERVICE_NAME}\">");
+    for binding in Binding::ALL {
+        let _ = writeln!(
+            out,
+            "    <wsdl:port name=\"{port}\" binding=\"ns:{}\">\n      <{}:address location=\"{base}/services/{SERVICE_NAME}.{port}/\"/>\n    </wsdl:port>",
+            binding.name(),
+            binding.prefix(),
+            port = binding.port()
+        );
+    }
+    out.push_str("  </wsdl:service>\n");
+}
+
+/// The WSDL whose port addresses start with `base_url` (scheme, host and port, e.g.
+/// `https://localhost:9443`).
+pub fn wsdl_document(base_url: &str) -> String {
+    let mut out = String::with_capacity(96 * 1024);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str("<wsdl:definitions targetNamespace=\"http://service.ws.um.carbon.wso2.org\"");
+    for (namespace, prefix) in SCHEMAS {
+        let _ = write!(out, " xmlns:{prefix}=\"{namespace}\"");
+    }
+    out.push_str(concat!(
+        " xmlns:ns1=\"http://org.apache.axis2/xsd\"",
+        " xmlns:wsaw=\"http://www.w3.org/2006/05/addressing/wsdl\"",
+        " xmlns:http=\"http://schemas.xmlsoap.org/wsdl/http/\"",
+        " xmlns:mime=\"http://schemas.xmlsoap.org/wsdl/mime/\"",
+        " xmlns:soap=\"http://schemas.xmlsoap.org/wsdl/soap/\"",
+        " xmlns:soap12=\"http://schemas.xmlsoap.org/wsdl/soap12/\"",
+        " xmlns:wsdl=\"http://schemas.xmlsoap.org/wsdl/\"",
+        " xmlns:xs=\"http://www.w3.org/2001/XMLSchema\">\n",
+    ));
+    let _ = writeln!(
+        out,
+        "  <wsdl:documentation>{SERVICE_NAME}</wsdl:documentation>"
+    );
+    types(&mut out);
+    messages(&mut out);
+    port_type(&mut out);
+    bindings(&mut out);
+    service(&mut out, base_url);
+    out.push_str("</wsdl:definitions>\n");
+    out
+}
