@@ -92,6 +92,8 @@ fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
         hash_params: config.hash_params(),
         admin_user: UserName::new_account(&config.realm.admin_user)?,
         admin_role: RoleName::new_role(&config.realm.admin_role)?,
+        lock_policy: Default::default(),
+        credential_policy: Default::default(),
     };
     let path = &config.database.path;
     let store = SqliteStore::open(path, options)

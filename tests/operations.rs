@@ -56,6 +56,7 @@ fn scenario(soap: Soap) {
     const COUNTRY: &str = "http://wso2.org/claims/country";
     const ORG: &str = "http://wso2.org/claims/organization";
     const LASTNAME: &str = "http://wso2.org/claims/lastname";
+    const FORCED_RESET: &str = "http://wso2.org/claims/identity/adminForcedPasswordReset";
 
     // A fresh store: the admin role, the everyone role, the super tenant, writable.
     assert_eq!(
@@ -200,16 +201,26 @@ fn scenario(soap: Soap) {
     assert!(r.body.contains("xsi:type=\"ax2442:Claim\""), "{}", r.body);
     assert_eq!(
         elements_in(&r.body, API_NS, "claimUri"),
-        [Some(COUNTRY.to_string()), Some(ORG.to_string())]
+        [
+            Some(COUNTRY.to_string()),
+            Some(FORCED_RESET.to_string()),
+            Some(ORG.to_string())
+        ],
+        "requirePasswordChange is reported through WSO2's identity claim"
     );
     assert_eq!(
         elements_in(&r.body, API_NS, "value"),
-        [Some("England".to_string()), Some("Intuit".to_string())]
+        [
+            Some("England".to_string()),
+            Some("true".to_string()),
+            Some("Intuit".to_string())
+        ]
     );
     assert_eq!(
         elements_in(&r.body, API_NS, "dialectURI"),
         [
             Some("http://wso2.org/claims".to_string()),
+            Some("http://wso2.org/claims/identity".to_string()),
             Some("http://wso2.org/claims".to_string())
         ]
     );
@@ -317,7 +328,11 @@ fn scenario(soap: Soap) {
     );
     assert_eq!(r.returns(), [None]);
     accepted(&s, soap, "deleteUserClaimValues", &format!("{}<ser:claims>{ORG}</ser:claims><ser:claims>{COUNTRY}</ser:claims><ser:profileName>default</ser:profileName>", user("nilasini")));
-    assert!(texts(&s, soap, "getUserClaimValues", &user("nilasini")).is_empty());
+    let r = s.call(soap, "getUserClaimValues", &user("nilasini"));
+    assert_eq!(
+        elements_in(&r.body, API_NS, "claimUri"),
+        [Some(FORCED_RESET.to_string())]
+    );
 
     // listUsers: wildcard filters and WSO2's limit rules (configured maximum is 100).
     let list = |filter: &str, limit: &str| {
@@ -342,6 +357,16 @@ fn scenario(soap: Soap) {
     accepted(&s, soap, "updateCredential", &format!("{}<ser:newCredential>Secret-2</ser:newCredential><ser:oldCredential>Secret-1</ser:oldCredential>", user("nilasini")));
     assert_eq!(auth("nilasini", "Secret-2"), "true");
     assert_eq!(auth("nilasini", "Secret-1"), "false");
+    let r = s.call(
+        soap,
+        "getUserClaimValue",
+        &format!("{}<ser:claim>{FORCED_RESET}</ser:claim>", user("nilasini")),
+    );
+    assert_eq!(
+        r.returns(),
+        [None],
+        "a password change clears the forced reset"
+    );
     accepted(
         &s,
         soap,

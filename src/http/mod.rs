@@ -319,7 +319,7 @@ async fn call_operation(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Out
     let caller = match blocking(&state, move || service.authenticate_caller(&user, password)).await
     {
         Some(Ok(caller)) => caller,
-        Some(Err(AuthFailure::Unauthenticated)) => return Outcome::plain(unauthorized()),
+        Some(Err(AuthFailure::Unauthenticated(_))) => return Outcome::plain(unauthorized()),
         Some(Err(AuthFailure::Failed(e))) => {
             return Outcome::plain(fault_response(version, &Fault::from(&e)))
         }

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use super::request::Request;
 use super::ServiceError;
-use crate::store::{ClaimValue, Password, RoleName, StoreError, UserName, UserStore};
+use crate::store::policy::claims;
+use crate::store::{AuthOutcome, ClaimValue, Password, RoleName, StoreError, UserName, UserStore};
 
 /// WSO2's super-tenant id, the only tenant of this store.
 pub const SUPER_TENANT_ID: i32 = -1234;
@@ -55,8 +56,9 @@ pub struct Caller {
 /// Why an admin-API caller was turned away.
 #[derive(Debug)]
 pub enum AuthFailure {
-    /// No or wrong credentials: HTTP 401.
-    Unauthenticated,
+    /// No or wrong credentials, or a locked or disabled account: HTTP 401. The outcome says
+    /// which, for the audit log only.
+    Unauthenticated(AuthOutcome),
     /// The check itself failed (database error): a SOAP fault.
     Failed(ServiceError),
 }
@@ -87,11 +89,11 @@ impl Service {
         password: Password,
     ) -> Result<Caller, AuthFailure> {
         let Ok(user) = UserName::lookup(user) else {
-            return Err(AuthFailure::Unauthenticated);
+            return Err(AuthFailure::Unauthenticated(AuthOutcome::UnknownUser));
         };
         match self.store.authenticate(&user, &password) {
-            Ok(true) => {}
-            Ok(false) => return Err(AuthFailure::Unauthenticated),
+            Ok(outcome) if outcome.is_success() => {}
+            Ok(outcome) => return Err(AuthFailure::Unauthenticated(outcome)),
             Err(e) => return Err(AuthFailure::Failed(e.into())),
         }
         let is_admin = self
@@ -126,7 +128,7 @@ impl Service {
         let store = &*self.store;
         let reply = match request {
             Request::Authenticate { user, credential } => {
-                Reply::Boolean(store.authenticate(&user, &credential)?)
+                Reply::Boolean(store.authenticate(&user, &credential)?.is_success())
             }
             Request::GetUserClaimValue {
                 user,
@@ -233,7 +235,9 @@ impl Service {
                 Reply::Accepted
             }
             Request::GetUserClaimValues { user, profile } => {
-                Reply::Claims(store.claim_values(&user, &profile)?)
+                let mut listed = store.claim_values(&user, &profile)?;
+                listed.retain(|c| !claims::is_bookkeeping(c.uri.as_str()));
+                Reply::Claims(listed)
             }
             Request::GetHybridRoles => {
                 let roles = store.role_names()?;

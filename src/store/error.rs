@@ -37,6 +37,9 @@ pub enum StoreError {
     /// An operation that would break a built-in invariant (admin user, admin or everyone role).
     #[error("{0}")]
     Forbidden(String),
+    /// A new user name or password breaks the configured policy.
+    #[error("{0}")]
+    PolicyViolation(String),
     /// A value outside what the store accepts.
     #[error("{0}")]
     InvalidInput(String),

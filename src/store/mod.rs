@@ -4,6 +4,7 @@
 mod error;
 pub mod names;
 pub mod password;
+pub mod policy;
 pub mod sqlite;
 
 pub use error::StoreError;
@@ -44,7 +45,8 @@ pub struct CreateUserRequest {
     pub claims: Vec<ClaimValue>,
     /// Profile the claims belong to.
     pub profile: ProfileName,
-    /// Whether the user must change the password at next login.
+    /// Whether the user must change the password (reported by the
+    /// `adminForcedPasswordReset` identity claim until the password changes).
     pub require_password_change: bool,
 }
 
@@ -87,15 +89,47 @@ pub struct UserRecord {
     pub name: String,
     /// When the password was last set, in milliseconds since the Unix epoch.
     pub password_changed_at_ms: i64,
-    /// Whether the user must change the password at next login.
-    pub require_password_change: bool,
+}
+
+/// The result of a login attempt; only `Success` lets the caller in. The reason is for the audit
+/// log, never for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthOutcome {
+    /// Right password, account usable.
+    Success,
+    /// Wrong password (counted towards the lock).
+    BadCredentials,
+    /// No such user.
+    UnknownUser,
+    /// Locked by an administrator or by failed logins.
+    Locked,
+    /// Disabled by an administrator.
+    Disabled,
+}
+
+impl AuthOutcome {
+    /// Whether the attempt succeeded.
+    pub fn is_success(self) -> bool {
+        self == AuthOutcome::Success
+    }
+
+    /// A short label for logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthOutcome::Success => "success",
+            AuthOutcome::BadCredentials => "bad_credentials",
+            AuthOutcome::UnknownUser => "unknown_user",
+            AuthOutcome::Locked => "locked",
+            AuthOutcome::Disabled => "disabled",
+        }
+    }
 }
 
 /// Verifying credentials: the only place a password is compared.
 pub trait LoginHandler {
-    /// True when `user` exists and `password` is its password. Does the same hashing work for
-    /// unknown users, so the answer's timing does not reveal which users exist.
-    fn authenticate(&self, user: &UserName, password: &Password) -> StoreResult<bool>;
+    /// Check `password` for `user`, applying account lock, disable and brute-force rules. Does
+    /// the same hashing work for unknown, locked and disabled users, so timing reveals nothing.
+    fn authenticate(&self, user: &UserName, password: &Password) -> StoreResult<AuthOutcome>;
 }
 
 /// Accounts and their credentials.

@@ -38,6 +38,11 @@ impl Password {
     fn bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
+
+    /// Whether the password matches a policy pattern (keeps the text inside this type).
+    pub fn matches(&self, pattern: &regex::Regex) -> bool {
+        pattern.is_match(&self.0)
+    }
 }
 
 impl fmt::Debug for Password {
@@ -82,22 +87,24 @@ impl Default for HashParams {
 /// Hashes and verifies passwords; holds a decoy hash so unknown users cost the same as real ones.
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
+    params: HashParams,
     decoy_hash: String,
 }
 
 impl PasswordHasher {
     /// Build a hasher; fails when the parameters are outside argon2's bounds.
     pub fn new(params: HashParams) -> Result<Self, String> {
-        let params = Params::new(
+        let argon2_params = Params::new(
             params.memory_kib,
             params.iterations,
             params.parallelism,
             None,
         )
         .map_err(|e| e.to_string())?;
-        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params);
         let mut hasher = Self {
             argon2,
+            params,
             decoy_hash: String::new(),
         };
         hasher.decoy_hash = hasher
@@ -114,6 +121,19 @@ impl PasswordHasher {
             .hash_password(password.bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|_| StoreError::Hashing)
+    }
+
+    /// Whether a stored hash was made with other parameters (or another algorithm) than the
+    /// configured ones, so a successful login should replace it.
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return true;
+        };
+        let param = |name: &str| parsed.params.get_decimal(name);
+        parsed.algorithm.as_str() != "argon2id"
+            || param("m") != Some(self.params.memory_kib)
+            || param("t") != Some(self.params.iterations)
+            || param("p") != Some(self.params.parallelism)
     }
 
     /// Constant-time check of `password` against a stored PHC string; `None` (unknown user)
@@ -156,6 +176,15 @@ mod tests {
         assert!(hasher.verify(&pw, Some(&a)));
         assert!(!hasher.verify(&Password::new("wrong".into()), Some(&a)));
         assert!(!hasher.verify(&pw, None));
+        assert!(!hasher.needs_rehash(&a));
+        let stronger = PasswordHasher::new(HashParams {
+            memory_kib: 128,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap();
+        assert!(stronger.needs_rehash(&a));
+        assert!(stronger.verify(&pw, Some(&a)), "old hashes still verify");
     }
 
     #[test]

@@ -14,7 +14,6 @@ const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL,
         name_key TEXT NOT NULL UNIQUE,
         password_hash TEXT NOT NULL,
-        require_password_change INTEGER NOT NULL DEFAULT 0,
         password_changed_at INTEGER NOT NULL,
         created_at INTEGER NOT NULL
     );

@@ -12,12 +12,13 @@ use rusqlite::{
     params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
 };
 
-use super::names::{check_claim_value, EVERYONE_ROLE};
+use super::names::{check_claim_value, DEFAULT_PROFILE, EVERYONE_ROLE};
 use super::password::{HashParams, Password, PasswordHasher};
+use super::policy::{claims, CredentialPolicy, LockPolicy};
 use super::{
-    ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler,
-    ProfileName, RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName,
-    UserRecord, UserStore,
+    AuthOutcome, ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest,
+    LoginHandler, ProfileName, RoleBackend, RoleName, StoreError, StoreResult, UserBackend,
+    UserFilter, UserName, UserRecord, UserStore,
 };
 
 pub use migrations::SCHEMA_VERSION;
@@ -36,6 +37,10 @@ pub struct SqliteOptions {
     pub admin_user: UserName,
     /// The role whose members may call the admin API.
     pub admin_role: RoleName,
+    /// Brute-force locking.
+    pub lock_policy: LockPolicy,
+    /// Format rules for new user names and passwords.
+    pub credential_policy: CredentialPolicy,
 }
 
 /// What [`SqliteStore::ensure_admin_user`] did on start-up.
@@ -57,6 +62,8 @@ pub struct SqliteStore {
     hasher: PasswordHasher,
     admin_user: UserName,
     admin_role: RoleName,
+    lock_policy: LockPolicy,
+    credential_policy: CredentialPolicy,
 }
 
 fn now_ms() -> i64 {
@@ -133,32 +140,146 @@ fn remove_membership(tx: &Transaction<'_>, user_id: i64, role_id: i64) -> StoreR
 fn upsert_claims(
     tx: &Transaction<'_>,
     user_id: i64,
-    claims: &[ClaimValue],
+    values: &[ClaimValue],
     profile: &ProfileName,
 ) -> StoreResult<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO user_claims (user_id, profile, claim_uri, value) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (user_id, profile, claim_uri) DO UPDATE SET value = excluded.value",
-    )?;
-    for claim in claims {
+    for claim in values {
         check_claim_value(&claim.uri, &claim.value)?;
-        stmt.execute(params![
+        set_claim(
+            tx,
             user_id,
             profile.as_str(),
             claim.uri.as_str(),
-            claim.value
-        ])?;
+            &claim.value,
+        )?;
+        let unlocks = profile.as_str() == DEFAULT_PROFILE
+            && claim.uri.as_str() == claims::ACCOUNT_LOCKED
+            && !is_true(&claim.value);
+        if unlocks {
+            // An administrator's unlock also clears what failed logins left behind.
+            clear_claims(
+                tx,
+                user_id,
+                &[
+                    claims::UNLOCK_TIME,
+                    claims::FAILED_LOGIN_ATTEMPTS,
+                    claims::FAILED_LOGIN_LOCKOUT_COUNT,
+                ],
+            )?;
+        }
     }
     Ok(())
 }
 
+fn is_true(value: &str) -> bool {
+    value.trim().eq_ignore_ascii_case("true")
+}
+
+/// Insert or replace one claim value.
+fn set_claim(
+    tx: &Connection,
+    user_id: i64,
+    profile: &str,
+    uri: &str,
+    value: &str,
+) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO user_claims (user_id, profile, claim_uri, value) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (user_id, profile, claim_uri) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![user_id, profile, uri, value])?;
+    Ok(())
+}
+
+/// Remove identity claims from the default profile.
+fn clear_claims(tx: &Connection, user_id: i64, uris: &[&str]) -> StoreResult<()> {
+    let mut stmt = tx.prepare_cached(
+        "DELETE FROM user_claims WHERE user_id = ?1 AND profile = ?2 AND claim_uri = ?3",
+    )?;
+    for uri in uris {
+        stmt.execute(params![user_id, DEFAULT_PROFILE, uri])?;
+    }
+    Ok(())
+}
+
+/// What a login needs to know about an account, read in one query.
+struct LoginState {
+    id: i64,
+    hash: String,
+    locked: bool,
+    unlock_time_ms: Option<i64>,
+    disabled: bool,
+    failed_attempts: u32,
+    lockout_count: u32,
+}
+
+impl LoginState {
+    /// Locked now: by an administrator (no unlock time) or by failed logins not yet expired.
+    fn is_locked(&self, now_ms: i64) -> bool {
+        self.locked && self.unlock_time_ms.is_none_or(|until| until > now_ms)
+    }
+
+    /// A failed-login lock that has run out and should be cleared.
+    fn has_expired_lock(&self, now_ms: i64) -> bool {
+        self.locked && self.unlock_time_ms.is_some_and(|until| until <= now_ms)
+    }
+}
+
+fn login_state(conn: &Connection, user: &UserName) -> StoreResult<Option<LoginState>> {
+    let Some((id, hash)) = conn
+        .prepare_cached("SELECT id, password_hash FROM users WHERE name_key = ?1")?
+        .query_row([user.key()], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut state = LoginState {
+        id,
+        hash,
+        locked: false,
+        unlock_time_ms: None,
+        disabled: false,
+        failed_attempts: 0,
+        lockout_count: 0,
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT claim_uri, value FROM user_claims
+         WHERE user_id = ?1 AND profile = ?2 AND claim_uri IN (?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut rows = stmt.query(params![
+        id,
+        DEFAULT_PROFILE,
+        claims::ACCOUNT_LOCKED,
+        claims::ACCOUNT_DISABLED,
+        claims::UNLOCK_TIME,
+        claims::FAILED_LOGIN_ATTEMPTS,
+        claims::FAILED_LOGIN_LOCKOUT_COUNT
+    ])?;
+    while let Some(row) = rows.next()? {
+        let uri: String = row.get(0)?;
+        let value: String = row.get(1)?;
+        let number = || value.trim().parse().unwrap_or(0);
+        match uri.as_str() {
+            claims::ACCOUNT_LOCKED => state.locked = is_true(&value),
+            claims::ACCOUNT_DISABLED => state.disabled = is_true(&value),
+            claims::UNLOCK_TIME => state.unlock_time_ms = value.trim().parse().ok(),
+            claims::FAILED_LOGIN_ATTEMPTS => state.failed_attempts = number(),
+            claims::FAILED_LOGIN_LOCKOUT_COUNT => state.lockout_count = number(),
+            _ => {}
+        }
+    }
+    Ok(Some(state))
+}
+
+/// Store a new password hash; the user no longer has to change the password.
 fn set_password_hash(tx: &Transaction<'_>, user_id: i64, hash: &str) -> StoreResult<()> {
     tx.prepare_cached(
-        "UPDATE users SET password_hash = ?1, password_changed_at = ?2, require_password_change = 0
-         WHERE id = ?3",
+        "UPDATE users SET password_hash = ?1, password_changed_at = ?2 WHERE id = ?3",
     )?
     .execute(params![hash, now_ms(), user_id])?;
-    Ok(())
+    clear_claims(tx, user_id, &[claims::ADMIN_FORCED_PASSWORD_RESET])
 }
 
 fn query_names(
@@ -195,6 +316,8 @@ impl SqliteStore {
             hasher,
             admin_user: options.admin_user,
             admin_role: options.admin_role,
+            lock_policy: options.lock_policy,
+            credential_policy: options.credential_policy,
         };
         store.write(|tx| {
             for role in [&store.admin_role, &RoleName::everyone()] {
@@ -302,8 +425,79 @@ impl SqliteStore {
     }
 
     fn hash_new_password(&self, password: &Password) -> StoreResult<String> {
-        password.check_length()?;
+        self.credential_policy.check_password(password)?;
         self.hasher.hash(password)
+    }
+
+    /// Count a failed login; lock the account when the policy's limit is reached.
+    fn record_failed_login(&self, state: &LoginState, now: i64) -> StoreResult<()> {
+        let policy = &self.lock_policy;
+        self.write(|tx| {
+            if state.has_expired_lock(now) {
+                clear_claims(tx, state.id, &[claims::ACCOUNT_LOCKED, claims::UNLOCK_TIME])?;
+            }
+            if policy.allowed_failed_attempts == 0 {
+                return Ok(());
+            }
+            // Count in SQL so concurrent failures are never lost.
+            let attempts: i64 = tx
+                .prepare_cached(
+                    "INSERT INTO user_claims (user_id, profile, claim_uri, value) VALUES (?1, ?2, ?3, '1')
+                     ON CONFLICT (user_id, profile, claim_uri)
+                     DO UPDATE SET value = CAST(value AS INTEGER) + 1
+                     RETURNING CAST(value AS INTEGER)",
+                )?
+                .query_row(
+                    params![state.id, DEFAULT_PROFILE, claims::FAILED_LOGIN_ATTEMPTS],
+                    |r| r.get(0),
+                )?;
+            if attempts >= i64::from(policy.allowed_failed_attempts) {
+                let until = now + policy.lock_duration(state.lockout_count).as_millis() as i64;
+                let lockouts = (state.lockout_count + 1).to_string();
+                set_claim(tx, state.id, DEFAULT_PROFILE, claims::ACCOUNT_LOCKED, "true")?;
+                set_claim(tx, state.id, DEFAULT_PROFILE, claims::UNLOCK_TIME, &until.to_string())?;
+                set_claim(tx, state.id, DEFAULT_PROFILE, claims::FAILED_LOGIN_LOCKOUT_COUNT, &lockouts)?;
+                clear_claims(tx, state.id, &[claims::FAILED_LOGIN_ATTEMPTS])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// After a successful login: reset failure counters, clear an expired lock and upgrade the
+    /// hash to the configured parameters. Writes only when something changes.
+    fn record_successful_login(
+        &self,
+        state: &LoginState,
+        password: &Password,
+        now: i64,
+    ) -> StoreResult<()> {
+        let rehash = self.hasher.needs_rehash(&state.hash);
+        let expired_lock = state.has_expired_lock(now);
+        let counters = state.failed_attempts > 0 || state.lockout_count > 0;
+        if !rehash && !counters && !expired_lock {
+            return Ok(());
+        }
+        let new_hash = if rehash {
+            Some(self.hasher.hash(password)?)
+        } else {
+            None
+        };
+        self.write(|tx| {
+            let mut cleared = vec![
+                claims::FAILED_LOGIN_ATTEMPTS,
+                claims::FAILED_LOGIN_LOCKOUT_COUNT,
+            ];
+            if expired_lock {
+                cleared.extend([claims::ACCOUNT_LOCKED, claims::UNLOCK_TIME]);
+            }
+            clear_claims(tx, state.id, &cleared)?;
+            if let Some(hash) = &new_hash {
+                // Same password, stronger hash: the password-change time stays as it was.
+                tx.prepare_cached("UPDATE users SET password_hash = ?1 WHERE id = ?2")?
+                    .execute(params![hash, state.id])?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -318,17 +512,37 @@ fn generate_password() -> String {
 }
 
 impl LoginHandler for SqliteStore {
-    fn authenticate(&self, user: &UserName, password: &Password) -> StoreResult<bool> {
-        if password.check_length().is_err() {
-            return Ok(false);
+    fn authenticate(&self, user: &UserName, password: &Password) -> StoreResult<AuthOutcome> {
+        let state = self.read(|conn| login_state(conn, user))?;
+        // Always hash (the decoy for unknown users) before looking at the account's state, so
+        // unknown, locked and disabled accounts take as long as a wrong password.
+        let verified = password.check_length().is_ok()
+            && self
+                .hasher
+                .verify(password, state.as_ref().map(|s| s.hash.as_str()));
+        let Some(state) = state else {
+            return Ok(AuthOutcome::UnknownUser);
+        };
+        let now = now_ms();
+        if state.disabled {
+            return Ok(AuthOutcome::Disabled);
         }
-        let stored = self.stored_hash(user)?;
-        Ok(self.hasher.verify(password, stored.as_deref()))
+        if state.is_locked(now) {
+            return Ok(AuthOutcome::Locked);
+        }
+        if verified {
+            self.record_successful_login(&state, password, now)?;
+            Ok(AuthOutcome::Success)
+        } else {
+            self.record_failed_login(&state, now)?;
+            Ok(AuthOutcome::BadCredentials)
+        }
     }
 }
 
 impl UserBackend for SqliteStore {
     fn add_user(&self, request: CreateUserRequest) -> StoreResult<()> {
+        self.credential_policy.check_username(&request.user)?;
         let hash = self.hash_new_password(&request.password)?;
         self.write(|tx| {
             let taken = tx
@@ -339,18 +553,25 @@ impl UserBackend for SqliteStore {
             }
             let now = now_ms();
             tx.prepare_cached(
-                "INSERT INTO users (name, name_key, password_hash, require_password_change,
-                                    password_changed_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                "INSERT INTO users (name, name_key, password_hash, password_changed_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
             )?
             .execute(params![
                 request.user.as_str(),
                 request.user.key(),
                 hash,
-                request.require_password_change,
                 now
             ])?;
             let id = tx.last_insert_rowid();
+            if request.require_password_change {
+                set_claim(
+                    tx,
+                    id,
+                    DEFAULT_PROFILE,
+                    claims::ADMIN_FORCED_PASSWORD_RESET,
+                    "true",
+                )?;
+            }
             for role in &request.roles {
                 if role.key() == RoleName::everyone().key() {
                     continue;
@@ -380,15 +601,13 @@ impl UserBackend for SqliteStore {
         self.read(|conn| {
             Ok(conn
                 .prepare_cached(
-                    "SELECT id, name, password_changed_at, require_password_change
-                     FROM users WHERE name_key = ?1",
+                    "SELECT id, name, password_changed_at FROM users WHERE name_key = ?1",
                 )?
                 .query_row([user.key()], |r| {
                     Ok(UserRecord {
                         id: r.get(0)?,
                         name: r.get(1)?,
                         password_changed_at_ms: r.get(2)?,
-                        require_password_change: r.get(3)?,
                     })
                 })
                 .optional()?)
