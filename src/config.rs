@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
+use std::time::Duration;
+
 use crate::store::password::HashParams;
+use crate::store::policy::{CredentialPolicy, LockPolicy};
 use crate::store::{RoleName, UserName};
 
 /// Prefix of environment overrides; path segments are joined with `__`.
@@ -59,14 +62,88 @@ pub enum ConfigError {
 pub struct ServerConfig {
     /// Plain-HTTP listen address; WSO2's HTTP port is 9763.
     pub listen: SocketAddr,
+    /// Serve plain HTTP at all (switch off when only HTTPS should be reachable).
+    pub enable_http: bool,
+    /// Most connections served at once (HTTP and HTTPS together); further ones wait.
+    pub max_connections: usize,
+    /// Time a client has to send its request headers (and the TLS handshake), in seconds.
+    pub header_read_timeout_secs: u64,
+    /// Time in-flight requests get to finish after SIGINT/SIGTERM, in seconds.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 9763)),
+            enable_http: true,
+            max_connections: 1024,
+            header_read_timeout_secs: 10,
+            shutdown_grace_secs: 30,
         }
     }
+}
+
+/// HTTPS (rustls; TLS 1.2 and 1.3 only).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// Serve HTTPS.
+    pub enable: bool,
+    /// HTTPS listen address; WSO2's HTTPS port is 9443.
+    pub listen: SocketAddr,
+    /// PEM certificate chain (`userstore cert` writes a self-signed one for development).
+    pub cert_file: PathBuf,
+    /// PEM private key.
+    pub key_file: PathBuf,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            enable: false,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9443)),
+            cert_file: PathBuf::from("userstore-cert.pem"),
+            key_file: PathBuf::from("userstore-key.pem"),
+        }
+    }
+}
+
+/// Brute-force protection, named after WSO2's `[identity_mgt.account_locking]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountLockingConfig {
+    /// Lock accounts after repeated failed logins.
+    pub enable: bool,
+    /// Consecutive failures that lock the account.
+    pub allowed_failed_attempts: u32,
+    /// Length of the first lock, in seconds.
+    pub auto_unlock_after_secs: u64,
+    /// Each further lock lasts this many times longer.
+    pub auto_unlock_time_increment_ratio: u32,
+    /// Longest lock, in seconds.
+    pub max_unlock_after_secs: u64,
+}
+
+impl Default for AccountLockingConfig {
+    fn default() -> Self {
+        let p = crate::store::policy::LockPolicy::default();
+        Self {
+            enable: true,
+            allowed_failed_attempts: p.allowed_failed_attempts,
+            auto_unlock_after_secs: p.unlock_after.as_secs(),
+            auto_unlock_time_increment_ratio: p.increment_ratio,
+            max_unlock_after_secs: p.max_unlock_after.as_secs(),
+        }
+    }
+}
+
+/// The audit trail of state changes and logins.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Also append audit events as JSON lines to this file (they always go to stdout).
+    pub file: Option<PathBuf>,
 }
 
 /// Database settings.
@@ -97,6 +174,10 @@ pub struct RealmConfig {
     pub max_user_list_length: usize,
     /// Days until a password expires, reported by getPasswordExpirationTime; 0 means never.
     pub password_expiry_days: u32,
+    /// Pattern new user names must match (WSO2's `UsernameJavaRegEx`).
+    pub username_regex: String,
+    /// Pattern new passwords must match (WSO2's `PasswordJavaRegEx`).
+    pub password_regex: String,
 }
 
 impl Default for RealmConfig {
@@ -106,6 +187,8 @@ impl Default for RealmConfig {
             admin_role: "admin".into(),
             max_user_list_length: 100,
             password_expiry_days: 0,
+            username_regex: crate::store::policy::DEFAULT_USERNAME_REGEX.into(),
+            password_regex: crate::store::policy::DEFAULT_PASSWORD_REGEX.into(),
         }
     }
 }
@@ -181,8 +264,10 @@ pub struct AdminServiceConfig {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// Listener.
+    /// Plain-HTTP listener and connection handling.
     pub server: ServerConfig,
+    /// HTTPS listener.
+    pub tls: TlsConfig,
     /// Database.
     pub database: DatabaseConfig,
     /// Realm.
@@ -193,6 +278,10 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Admin-service switches.
     pub admin_service: AdminServiceConfig,
+    /// Brute-force protection.
+    pub account_locking: AccountLockingConfig,
+    /// Audit trail.
+    pub audit: AuditConfig,
 }
 
 /// Parse an override's text as a TOML value (number, boolean...), falling back to a string.
@@ -281,6 +370,44 @@ impl Config {
                 "the everyone role cannot be the admin role".into(),
             );
         }
+        if let Err(e) =
+            CredentialPolicy::new(&self.realm.username_regex, &self.realm.password_regex)
+        {
+            let key = if e.contains("username") {
+                "realm.username_regex"
+            } else {
+                "realm.password_regex"
+            };
+            return invalid(key, e);
+        }
+        if !self.server.enable_http && !self.tls.enable {
+            return invalid(
+                "server.enable_http",
+                "HTTP is off and tls.enable is false: nothing would listen".into(),
+            );
+        }
+        if self.server.max_connections == 0 {
+            return invalid("server.max_connections", "must be at least 1".into());
+        }
+        if self.server.header_read_timeout_secs == 0 {
+            return invalid(
+                "server.header_read_timeout_secs",
+                "must be at least 1".into(),
+            );
+        }
+        let locking = &self.account_locking;
+        if locking.enable && locking.allowed_failed_attempts == 0 {
+            return invalid(
+                "account_locking.allowed_failed_attempts",
+                "must be at least 1 when locking is enabled".into(),
+            );
+        }
+        if locking.enable && locking.auto_unlock_after_secs == 0 {
+            return invalid(
+                "account_locking.auto_unlock_after_secs",
+                "must be at least 1".into(),
+            );
+        }
         if self.realm.max_user_list_length == 0 {
             return invalid("realm.max_user_list_length", "must be at least 1".into());
         }
@@ -320,6 +447,29 @@ impl Config {
             return invalid("limits.request_timeout_secs", "must be at least 1".into());
         }
         Ok(())
+    }
+
+    /// The brute-force policy for the store.
+    pub fn lock_policy(&self) -> LockPolicy {
+        let l = &self.account_locking;
+        LockPolicy {
+            allowed_failed_attempts: if l.enable {
+                l.allowed_failed_attempts
+            } else {
+                0
+            },
+            unlock_after: Duration::from_secs(l.auto_unlock_after_secs),
+            increment_ratio: l.auto_unlock_time_increment_ratio,
+            max_unlock_after: Duration::from_secs(
+                l.max_unlock_after_secs.max(l.auto_unlock_after_secs),
+            ),
+        }
+    }
+
+    /// The credential-format policy for the store (validated at load).
+    pub fn credential_policy(&self) -> CredentialPolicy {
+        CredentialPolicy::new(&self.realm.username_regex, &self.realm.password_regex)
+            .expect("patterns were validated when the config was loaded")
     }
 
     /// The argon2id parameters for the store.

@@ -1,15 +1,19 @@
 //! The `userstore` binary: command line, logging and wiring of the layers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
+use tracing_subscriber::filter::{EnvFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::Layer as _;
 
 use userstore::config::{Config, ADMIN_PASSWORD_ENV};
-use userstore::http::{self, AppState, HttpSettings, WsdlPublishing};
+use userstore::http::{self, audit, tls, AppState, HttpSettings, Listener, WsdlPublishing};
 use userstore::service::{Service, ServiceSettings};
 use userstore::soap::DecodeLimits;
 use userstore::store::sqlite::{AdminBootstrap, SqliteOptions, SqliteStore};
@@ -36,9 +40,13 @@ enum Command {
         /// TOML config file; every key is optional (see README "Configuration").
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Listen address, overriding server.listen (default 127.0.0.1:9763; port 0 picks one).
+        /// Plain-HTTP listen address, overriding server.listen (default 127.0.0.1:9763; port 0
+        /// picks one).
         #[arg(long, value_name = "ADDR:PORT")]
         listen: Option<std::net::SocketAddr>,
+        /// HTTPS listen address, overriding tls.listen (HTTPS also needs tls.enable = true).
+        #[arg(long, value_name = "ADDR:PORT")]
+        tls_listen: Option<std::net::SocketAddr>,
         /// SQLite database file, overriding database.path (default ./userstore.db).
         #[arg(long, value_name = "PATH")]
         database: Option<PathBuf>,
@@ -53,16 +61,62 @@ enum Command {
         #[arg(long, value_name = "URL", default_value = "https://localhost:9443")]
         url: String,
     },
+    /// Write a self-signed certificate and key (PEM) for development HTTPS.
+    ///
+    /// Point tls.cert_file and tls.key_file at them and set tls.enable = true.
+    Cert {
+        /// Host name (or IP address) the certificate is for; repeat for several.
+        #[arg(long = "host", value_name = "NAME", required = true)]
+        hosts: Vec<String>,
+        /// Certificate file to write.
+        #[arg(long, value_name = "FILE", default_value = "userstore-cert.pem")]
+        cert: PathBuf,
+        /// Private-key file to write (mode 0600).
+        #[arg(long, value_name = "FILE", default_value = "userstore-key.pem")]
+        key: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+/// Logs (RUST_LOG, default info) go to stderr; audit events go to stdout and, when configured,
+/// as JSON lines to a file.
+fn init_logging(config: &Config) -> anyhow::Result<()> {
+    let env_filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info"))
+        .add_directive(format!("{}=off", audit::TARGET).parse()?);
+    let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_filter(env_filter);
+    let audit_only = || Targets::new().with_target(audit::TARGET, tracing::Level::INFO);
+    let audit_stdout = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stdout)
+        .with_ansi(false)
+        .with_filter(audit_only());
+    let audit_file = match &config.audit.file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("audit.file: cannot open {}", path.display()))?;
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::sync::Mutex::new(file))
+                    .with_filter(audit_only()),
+            )
+        }
+        None => None,
+    };
+    tracing_subscriber::registry()
+        .with(logs)
+        .with(audit_stdout)
+        .with(audit_file)
         .init();
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -84,7 +138,7 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("shutdown requested");
 }
 
 fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
@@ -92,14 +146,17 @@ fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
         hash_params: config.hash_params(),
         admin_user: UserName::new_account(&config.realm.admin_user)?,
         admin_role: RoleName::new_role(&config.realm.admin_role)?,
-        lock_policy: Default::default(),
-        credential_policy: Default::default(),
+        lock_policy: config.lock_policy(),
+        credential_policy: config.credential_policy(),
     };
     let path = &config.database.path;
     let store = SqliteStore::open(path, options)
         .with_context(|| format!("cannot open database {}", path.display()))?;
     let provided = std::env::var(ADMIN_PASSWORD_ENV).ok().map(Password::new);
-    match store.ensure_admin_user(provided)? {
+    let bootstrap = store
+        .ensure_admin_user(provided)
+        .with_context(|| format!("cannot create the admin user (check {ADMIN_PASSWORD_ENV})"))?;
+    match bootstrap {
         AdminBootstrap::AlreadyPresent => {}
         AdminBootstrap::Created => tracing::info!(
             user = %config.realm.admin_user,
@@ -113,6 +170,12 @@ fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
         }
     }
     Ok(store)
+}
+
+async fn bind(address: std::net::SocketAddr, key: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("{key}: cannot listen on {address}"))
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -138,14 +201,54 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             wsdl: config.admin_service.wsdl.enable.then(|| WsdlPublishing {
                 public_url: config.admin_service.wsdl.public_url.clone(),
             }),
+            header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
+            max_connections: config.server.max_connections,
         },
     ));
-    let listener = TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
-    let address = listener.local_addr()?;
-    println!("userstore listening on http://{address}/services/RemoteUserStoreManagerService");
-    http::serve(listener, state, shutdown_signal()).await;
+    let mut listeners = Vec::new();
+    if config.server.enable_http {
+        let tcp = bind(config.server.listen, "server.listen").await?;
+        println!(
+            "userstore listening on http://{}/services/RemoteUserStoreManagerService",
+            tcp.local_addr()?
+        );
+        listeners.push(Listener { tcp, tls: None });
+    }
+    if config.tls.enable {
+        let acceptor = tls::acceptor(&config.tls.cert_file, &config.tls.key_file)
+            .context("tls.cert_file / tls.key_file")?;
+        let tcp = bind(config.tls.listen, "tls.listen").await?;
+        println!(
+            "userstore listening on https://{}/services/RemoteUserStoreManagerService",
+            tcp.local_addr()?
+        );
+        listeners.push(Listener {
+            tcp,
+            tls: Some(acceptor),
+        });
+    }
+    println!("userstore ready");
+    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+    http::serve(listeners, state, shutdown_signal(), grace).await;
+    tracing::info!("stopped; database closed");
+    Ok(())
+}
+
+fn write_certificate(hosts: &[String], cert: &Path, key: &Path, force: bool) -> anyhow::Result<()> {
+    for path in [cert, key] {
+        if path.exists() && !force {
+            anyhow::bail!("{} exists; pass --force to replace it", path.display());
+        }
+    }
+    tls::write_self_signed(hosts, cert, key)?;
+    println!(
+        "wrote {} and {} (self-signed for {}); enable with:\n\n[tls]\nenable = true\ncert_file = \"{}\"\nkey_file = \"{}\"",
+        cert.display(),
+        key.display(),
+        hosts.join(", "),
+        cert.display(),
+        key.display()
+    );
     Ok(())
 }
 
@@ -155,24 +258,38 @@ fn main() -> anyhow::Result<()> {
         Command::Serve {
             config,
             listen,
+            tls_listen,
             database,
         } => {
             let mut config = Config::load(config.as_deref(), std::env::vars())?;
             if let Some(listen) = listen {
                 config.server.listen = listen;
             }
+            if let Some(listen) = tls_listen {
+                config.tls.listen = listen;
+            }
             if let Some(database) = database {
                 config.database.path = database;
             }
-            init_logging();
-            tokio::runtime::Builder::new_multi_thread()
+            init_logging(&config)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
-                .build()?
-                .block_on(serve(config))
+                .build()?;
+            let result = runtime.block_on(serve(config));
+            // Connections still open after the grace period are dropped here, and with them
+            // the last handles on the database, which SQLite then closes cleanly.
+            runtime.shutdown_timeout(Duration::from_secs(5));
+            result
         }
         Command::Wsdl { url } => {
             print!("{}", userstore::soap::wsdl_document(&url));
             Ok(())
         }
+        Command::Cert {
+            hosts,
+            cert,
+            key,
+            force,
+        } => write_certificate(&hosts, &cert, &key, force),
     }
 }

@@ -1,7 +1,9 @@
 //! HTTP transport: listener, routing of the legacy endpoint paths, Basic authentication, body
 //! limits, time limits and one log line per request.
 
+pub mod audit;
 mod auth;
+pub mod tls;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,13 +18,16 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request as HttpRequest, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
 
 use crate::service::catalogue::SERVICE_NAME;
-use crate::service::{AuthFailure, Request, Service, ServiceError};
+use crate::service::{AuthFailure, Operation, Reply, Request, Service, ServiceError};
 use crate::soap::{self, Binding, DecodeLimits, Fault, SoapVersion};
+use crate::store::AuthOutcome;
 
 /// Transport settings.
 #[derive(Debug, Clone)]
@@ -35,6 +40,10 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// WSDL publishing; `None` keeps the contract unpublished (404).
     pub wsdl: Option<WsdlPublishing>,
+    /// Time to send request headers (and to finish a TLS handshake).
+    pub header_read_timeout: Duration,
+    /// Most connections served at once.
+    pub max_connections: usize,
 }
 
 /// How the WSDL is published when enabled.
@@ -93,46 +102,144 @@ pub fn is_service_path(path: &str) -> bool {
         .is_some_and(|suffix| ENDPOINT_SUFFIXES.contains(&suffix))
 }
 
-/// Serve connections from `listener` until `shutdown` resolves.
-pub async fn serve(
-    listener: TcpListener,
-    state: Arc<AppState>,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(shutdown);
+/// A bound socket and, for HTTPS, its TLS acceptor.
+pub struct Listener {
+    /// The bound socket.
+    pub tcp: TcpListener,
+    /// `Some` for HTTPS.
+    pub tls: Option<TlsAcceptor>,
+}
+
+/// Who is on the other end of a connection, for logs, audit and WSDL addresses.
+#[derive(Debug, Clone, Copy)]
+struct ClientInfo {
+    peer: SocketAddr,
+    scheme: &'static str,
+}
+
+/// A connection accepted by a listener, holding its slot of `server.max_connections`.
+struct Accepted {
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    _slot: OwnedSemaphorePermit,
+}
+
+async fn accept_loop(listener: Listener, slots: Arc<Semaphore>, queue: mpsc::Sender<Accepted>) {
     loop {
-        tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    tokio::spawn(serve_connection(stream, peer, state.clone()));
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        match listener.tcp.accept().await {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                let accepted = Accepted {
+                    stream,
+                    peer,
+                    tls: listener.tls.clone(),
+                    _slot: slot,
+                };
+                if queue.send(accepted).await.is_err() {
+                    return;
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
     }
 }
 
-/// Serve one connection; generic over the stream so a TLS stream can be passed the same way.
-pub async fn serve_connection<S>(stream: S, peer: SocketAddr, state: Arc<AppState>)
+/// Serve every listener until `shutdown` resolves, then stop accepting, let in-flight requests
+/// finish for up to `grace`, and return.
+pub async fn serve(
+    listeners: Vec<Listener>,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()>,
+    grace: Duration,
+) {
+    let slots = Arc::new(Semaphore::new(state.settings.max_connections));
+    let (queue, mut accepted) = mpsc::channel(64);
+    let acceptors: Vec<_> = listeners
+        .into_iter()
+        .map(|listener| tokio::spawn(accept_loop(listener, slots.clone(), queue.clone())))
+        .collect();
+    drop(queue);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            next = accepted.recv() => match next {
+                Some(connection) => {
+                    tokio::spawn(serve_accepted(connection, graceful.watcher(), state.clone()));
+                }
+                None => break,
+            }
+        }
+    }
+    acceptors.iter().for_each(|task| task.abort());
+    tracing::info!(
+        connections = graceful.count(),
+        "no longer accepting; finishing in-flight requests"
+    );
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period over; closing the remaining connections");
+    }
+}
+
+async fn serve_accepted(connection: Accepted, watcher: Watcher, state: Arc<AppState>) {
+    let Accepted {
+        stream,
+        peer,
+        tls,
+        _slot,
+    } = connection;
+    match tls {
+        None => {
+            let client = ClientInfo {
+                peer,
+                scheme: "http",
+            };
+            serve_connection(stream, client, watcher, state).await
+        }
+        Some(acceptor) => {
+            let handshake = state.settings.header_read_timeout;
+            match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => {
+                    let client = ClientInfo {
+                        peer,
+                        scheme: "https",
+                    };
+                    serve_connection(stream, client, watcher, state).await
+                }
+                Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
+        }
+    }
+}
+
+/// Serve HTTP/1.1 on one (plain or TLS) stream.
+async fn serve_connection<S>(stream: S, client: ClientInfo, watcher: Watcher, state: Arc<AppState>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let header_timeout = state.settings.header_read_timeout;
     let service = service_fn(move |req| {
         let state = state.clone();
-        async move { Ok::<_, Infallible>(handle(req, peer, state).await) }
+        async move { Ok::<_, Infallible>(handle(req, client, state).await) }
     });
-    let result = http1::Builder::new()
+    let connection = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10))
-        .serve_connection(TokioIo::new(stream), service)
-        .await;
-    if let Err(e) = result {
-        tracing::debug!(error = %e, %peer, "connection ended with an error");
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = watcher.watch(connection).await {
+        tracing::debug!(error = %e, peer = %client.peer, "connection ended with an error");
     }
 }
 
@@ -155,14 +262,14 @@ impl Outcome {
 
 async fn handle(
     req: HttpRequest<Incoming>,
-    peer: SocketAddr,
+    client: ClientInfo,
     state: Arc<AppState>,
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let timeout = state.settings.request_timeout;
-    let outcome = match tokio::time::timeout(timeout, route(req, state)).await {
+    let outcome = match tokio::time::timeout(timeout, route(req, client, state)).await {
         Ok(outcome) => outcome,
         Err(_) => Outcome::plain(fault_response(
             SoapVersion::V11,
@@ -174,8 +281,8 @@ async fn handle(
         )),
     };
     tracing::info!(
-        target: "userstore::request",
-        %peer,
+                target: "userstore::request",
+        peer = %client.peer,
         %method,
         path = %path,
         operation = outcome.operation.unwrap_or("-"),
@@ -258,13 +365,18 @@ fn internal_error(version: SoapVersion) -> Response<Full<Bytes>> {
     )
 }
 
-async fn route(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Outcome {
+async fn route(req: HttpRequest<Incoming>, client: ClientInfo, state: Arc<AppState>) -> Outcome {
+    match (req.method(), req.uri().path()) {
+        (&Method::GET, "/health") => return Outcome::plain(text_response(StatusCode::OK, "ok")),
+        (&Method::GET, "/health/ready") => return Outcome::plain(readiness(&state).await),
+        _ => {}
+    }
     if !is_service_path(req.uri().path()) {
         return Outcome::plain(text_response(StatusCode::NOT_FOUND, "not found"));
     }
     match *req.method() {
-        Method::POST => call_operation(req, state).await,
-        Method::GET => Outcome::plain(get_wsdl(&req, &state.settings)),
+        Method::POST => call_operation(req, client, state).await,
+        Method::GET => Outcome::plain(get_wsdl(&req, client, &state.settings)),
         _ => {
             let mut response =
                 text_response(StatusCode::METHOD_NOT_ALLOWED, "use POST for SOAP requests");
@@ -278,7 +390,27 @@ async fn route(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Outcome {
 
 /// `?wsdl` (any case) on a service path: the WSDL when publishing is enabled. Disabled, the
 /// answer is the same 404 as for any unknown resource, so the contract is not revealed.
-fn get_wsdl(req: &HttpRequest<Incoming>, settings: &HttpSettings) -> Response<Full<Bytes>> {
+/// Readiness: the database answers a query.
+async fn readiness(state: &Arc<AppState>) -> Response<Full<Bytes>> {
+    let service = state.service.clone();
+    match blocking(state, move || service.check_ready()).await {
+        Some(Ok(())) => text_response(StatusCode::OK, "ready"),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "readiness check failed");
+            text_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the database does not answer",
+            )
+        }
+        None => text_response(StatusCode::SERVICE_UNAVAILABLE, "not ready"),
+    }
+}
+
+fn get_wsdl(
+    req: &HttpRequest<Incoming>,
+    client: ClientInfo,
+    settings: &HttpSettings,
+) -> Response<Full<Bytes>> {
     let asks_for_wsdl = req
         .uri()
         .query()
@@ -292,7 +424,7 @@ fn get_wsdl(req: &HttpRequest<Incoming>, settings: &HttpSettings) -> Response<Fu
             let host = header(req, hyper::header::HOST)
                 .filter(|h| !h.is_empty() && !h.contains(['/', '"', '<', '>', ' ']))
                 .unwrap_or("localhost");
-            format!("http://{host}")
+            format!("{}://{host}", client.scheme)
         }
     };
     let mut response = Response::new(Full::new(Bytes::from(soap::wsdl_document(&base))));
@@ -303,7 +435,11 @@ fn get_wsdl(req: &HttpRequest<Incoming>, settings: &HttpSettings) -> Response<Fu
     response
 }
 
-async fn call_operation(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Outcome {
+async fn call_operation(
+    req: HttpRequest<Incoming>,
+    client: ClientInfo,
+    state: Arc<AppState>,
+) -> Outcome {
     let binding =
         match Binding::from_headers(header(&req, CONTENT_TYPE), header(&req, "soapaction")) {
             Ok(binding) => binding,
@@ -316,10 +452,20 @@ async fn call_operation(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Out
         return Outcome::plain(unauthorized());
     };
     let service = state.service.clone();
-    let caller = match blocking(&state, move || service.authenticate_caller(&user, password)).await
+    let login = user.clone();
+    let caller = match blocking(&state, move || {
+        service.authenticate_caller(&login, password)
+    })
+    .await
     {
-        Some(Ok(caller)) => caller,
-        Some(Err(AuthFailure::Unauthenticated(_))) => return Outcome::plain(unauthorized()),
+        Some(Ok(caller)) => {
+            audit::login(client.peer, &user, AuthOutcome::Success.label());
+            caller
+        }
+        Some(Err(AuthFailure::Unauthenticated(outcome))) => {
+            audit::login(client.peer, &user, outcome.label());
+            return Outcome::plain(unauthorized());
+        }
         Some(Err(AuthFailure::Failed(e))) => {
             return Outcome::plain(fault_response(version, &Fault::from(&e)))
         }
@@ -365,12 +511,31 @@ async fn call_operation(req: HttpRequest<Incoming>, state: Arc<AppState>) -> Out
     let spec = envelope.operation.spec();
     outcome.operation = Some(spec.name);
     let service = state.service.clone();
-    let result = blocking(&state, move || -> Result<_, ServiceError> {
-        service.require_admin(&caller, spec.name)?;
-        let request = Request::decode(envelope.operation, &envelope.params)?;
-        service.execute(request)
+    let who = caller.name.clone();
+    let result = blocking(&state, move || {
+        let mut target = None;
+        let result = (|| -> Result<_, ServiceError> {
+            service.require_admin(&caller, spec.name)?;
+            let request = Request::decode(envelope.operation, &envelope.params)?;
+            target = Some(request.target());
+            service.execute(request)
+        })();
+        (target, result)
     })
     .await;
+    // In-only operations are exactly the state-changing ones; authenticate is a login attempt.
+    let audited = spec.output.is_none() || spec.operation == Operation::Authenticate;
+    if let (true, Some((target, result))) = (audited, &result) {
+        let outcome_label = match result {
+            Ok(Reply::Boolean(false)) => "failure",
+            Ok(_) => "success",
+            Err(ServiceError::AccessDenied { .. }) => "denied",
+            Err(_) => "error",
+        };
+        let target = target.as_deref().unwrap_or("-");
+        audit::operation(client.peer, &who, spec.name, target, outcome_label);
+    }
+    let result = result.map(|(_, result)| result);
     outcome.response = match result {
         Some(Ok(reply)) => match soap::encode_reply(version, spec, &reply) {
             Some(xml) => xml_response(StatusCode::OK, version, xml),

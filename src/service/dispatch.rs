@@ -123,6 +123,11 @@ impl Service {
         }
     }
 
+    /// Readiness of the backing store. Blocking.
+    pub fn check_ready(&self) -> Result<(), StoreError> {
+        self.store.check_ready()
+    }
+
     /// Run one request against the store. Blocking: may hash passwords and touch the database.
     pub fn execute(&self, request: Request) -> Result<Reply, ServiceError> {
         let store = &*self.store;

@@ -207,6 +207,47 @@ fn password(params: &Params, name: &str) -> Password {
 }
 
 impl Request {
+    /// What the request acts on, for the audit log: `user:NAME`, `role:NAME` or `-`.
+    pub fn target(&self) -> String {
+        let user = |u: &UserName| format!("user:{u}");
+        let role = |r: &RoleName| format!("role:{r}");
+        match self {
+            Request::Authenticate { user: u, .. }
+            | Request::GetUserClaimValue { user: u, .. }
+            | Request::UpdateCredential { user: u, .. }
+            | Request::SetUserClaimValue { user: u, .. }
+            | Request::GetUserClaimValuesForClaims { user: u, .. }
+            | Request::DeleteUserClaimValues { user: u, .. }
+            | Request::DeleteUserClaimValue { user: u, .. }
+            | Request::IsExistingUser { user: u }
+            | Request::UpdateCredentialByAdmin { user: u, .. }
+            | Request::GetUserId { user: u }
+            | Request::GetPasswordExpirationTime { user: u }
+            | Request::DeleteUser { user: u }
+            | Request::GetRoleListOfUser { user: u }
+            | Request::UpdateRoleListOfUser { user: u, .. }
+            | Request::GetUserClaimValues { user: u, .. }
+            | Request::SetUserClaimValues { user: u, .. }
+            | Request::GetProfileNames { user: u } => user(u),
+            Request::AddUser(create) => user(&create.user),
+            Request::GetUserListOfRole { role: r }
+            | Request::DeleteRole { role: r }
+            | Request::IsExistingRole { role: r }
+            | Request::UpdateRoleName { role: r, .. }
+            | Request::UpdateUserListOfRole { role: r, .. } => role(r),
+            Request::AddRole(create) => role(&create.role),
+            Request::IsReadOnly
+            | Request::GetRoleNames
+            | Request::GetTenantId
+            | Request::GetProperties
+            | Request::GetAllProfileNames
+            | Request::ListUsers { .. }
+            | Request::GetHybridRoles
+            | Request::GetTenantIdOfUser
+            | Request::GetUserList { .. } => "-".to_string(),
+        }
+    }
+
     /// Validate `params` against the catalogue entry of `operation` and build the typed request.
     pub fn decode(operation: Operation, params: &Params) -> Result<Request, ServiceError> {
         params.validate(operation.spec())?;

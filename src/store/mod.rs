@@ -227,4 +227,7 @@ pub trait UserStore: LoginHandler + UserBackend + RoleBackend + ClaimBackend + S
     fn is_read_only(&self) -> bool {
         false
     }
+
+    /// Readiness probe: the backend answers a query.
+    fn check_ready(&self) -> StoreResult<()>;
 }

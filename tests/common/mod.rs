@@ -200,7 +200,10 @@ pub fn elements_in(xml: &str, ns: &str, local: &str) -> Vec<Option<String>> {
 /// A running server process, killed when dropped.
 pub struct Server {
     child: Child,
+    /// Plain-HTTP address (empty when HTTP is switched off).
     pub addr: String,
+    /// HTTPS address, when TLS is enabled.
+    pub tls_addr: Option<String>,
     pub db: PathBuf,
     dir: Option<tempfile::TempDir>,
     pub stdout_banner: String,
@@ -272,18 +275,25 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let mut reader = BufReader::new(stdout);
         let mut banner = String::new();
-        let addr = loop {
+        let (mut addr, mut tls_addr) = (None, None);
+        loop {
             let mut line = String::new();
             let n = reader.read_line(&mut line).unwrap();
             assert!(
                 n > 0,
-                "server exited before listening; output so far: {banner}"
+                "server exited before it was ready; output so far: {banner}"
             );
             banner.push_str(&line);
-            if let Some(rest) = line.trim().strip_prefix("userstore listening on http://") {
-                break rest.split('/').next().unwrap().to_string();
+            let line = line.trim();
+            let authority = |rest: &str| rest.split('/').next().unwrap().to_string();
+            if let Some(rest) = line.strip_prefix("userstore listening on http://") {
+                addr = Some(authority(rest));
+            } else if let Some(rest) = line.strip_prefix("userstore listening on https://") {
+                tls_addr = Some(authority(rest));
+            } else if line == "userstore ready" {
+                break;
             }
-        };
+        }
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut sink = Vec::new();
@@ -291,7 +301,8 @@ impl Server {
         });
         Server {
             child,
-            addr,
+            addr: addr.unwrap_or_default(),
+            tls_addr,
             db: db.to_path_buf(),
             dir: None,
             stdout_banner: banner,

@@ -937,7 +937,15 @@ fn with_default_profile(mut names: Vec<String>) -> Vec<String> {
     names
 }
 
-impl UserStore for SqliteStore {}
+impl UserStore for SqliteStore {
+    fn check_ready(&self) -> StoreResult<()> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT count(*) FROM roles")?
+                .query_row([], |r| r.get::<_, i64>(0))?;
+            Ok(())
+        })
+    }
+}
 
 #[cfg(test)]
 mod tests {

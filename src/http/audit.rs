@@ -1,0 +1,35 @@
+//! The audit trail: one structured event per login attempt and per state-changing operation,
+//! under the tracing target [`TARGET`] (the binary routes it to stdout and, optionally, to a
+//! JSON-lines file). Events name who, what, the target, the outcome and the client address,
+//! never a secret.
+
+use std::net::SocketAddr;
+
+/// tracing target of audit events.
+pub const TARGET: &str = "userstore::audit";
+
+/// An HTTP Basic login to the admin API.
+pub fn login(client: SocketAddr, user: &str, outcome: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "login",
+        who = user,
+        action = "login",
+        target = user,
+        outcome,
+        client = %client,
+    );
+}
+
+/// An operation that changes state, or an `authenticate` call.
+pub fn operation(client: SocketAddr, who: &str, action: &str, target: &str, outcome: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "operation",
+        who,
+        action,
+        target,
+        outcome,
+        client = %client,
+    );
+}
