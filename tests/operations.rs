@@ -52,7 +52,10 @@ fn accepted(s: &Server, soap: Soap, op: &str, inner: &str) {
 }
 
 fn scenario(soap: Soap) {
-    let s = Server::start();
+    scenario_on(&Server::start(), soap);
+}
+
+fn scenario_on(s: &Server, soap: Soap) {
     const COUNTRY: &str = "http://wso2.org/claims/country";
     const ORG: &str = "http://wso2.org/claims/organization";
     const LASTNAME: &str = "http://wso2.org/claims/lastname";
@@ -517,6 +520,22 @@ fn every_operation_over_soap11() {
 #[test]
 fn every_operation_over_soap12() {
     scenario(Soap::V12);
+}
+
+#[test]
+fn every_operation_over_https_with_plain_http_switched_off() {
+    let s = Server::start_with(common::Options {
+        https_only: true,
+        ..Default::default()
+    });
+    assert!(s.addr.is_empty(), "plain HTTP is off");
+    scenario_on(&s, Soap::V11);
+    let r = s.call(
+        Soap::V12,
+        "isExistingUser",
+        "<ser:userName>admin</ser:userName>",
+    );
+    assert_eq!(r.return_text(), "true", "SOAP 1.2 over TLS too");
 }
 
 #[test]

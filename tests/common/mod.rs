@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -204,6 +205,8 @@ pub struct Server {
     pub addr: String,
     /// HTTPS address, when TLS is enabled.
     pub tls_addr: Option<String>,
+    /// When set, requests go over TLS to `tls_addr`, trusting the test certificate.
+    pub tls_client: Option<Arc<rustls::ClientConfig>>,
     pub db: PathBuf,
     dir: Option<tempfile::TempDir>,
     pub stdout_banner: String,
@@ -220,6 +223,8 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Write the server's log (stderr) to this file instead of the test's stderr.
     pub log_file: Option<PathBuf>,
+    /// Serve HTTPS only, with a certificate made by `userstore cert`; requests go over TLS.
+    pub https_only: bool,
 }
 
 impl Default for Options {
@@ -229,6 +234,7 @@ impl Default for Options {
             cheap_hashing: true,
             env: Vec::new(),
             log_file: None,
+            https_only: false,
         }
     }
 }
@@ -239,24 +245,67 @@ impl Server {
         Self::start_with(Options::default())
     }
 
-    pub fn start_with(options: Options) -> Server {
+    pub fn start_with(mut options: Options) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("userstore.db");
+        let trust = options.https_only.then(|| {
+            let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+            let status = Command::new(env!("CARGO_BIN_EXE_userstore"))
+                .args([
+                    "cert",
+                    "--host",
+                    "localhost",
+                    "--host",
+                    "127.0.0.1",
+                    "--cert",
+                ])
+                .arg(&cert)
+                .arg("--key")
+                .arg(&key)
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "userstore cert failed");
+            options.env.extend([
+                ("USERSTORE_TLS__ENABLE".to_string(), "true".to_string()),
+                (
+                    "USERSTORE_TLS__CERT_FILE".to_string(),
+                    cert.display().to_string(),
+                ),
+                (
+                    "USERSTORE_TLS__KEY_FILE".to_string(),
+                    key.display().to_string(),
+                ),
+                (
+                    "USERSTORE_SERVER__ENABLE_HTTP".to_string(),
+                    "false".to_string(),
+                ),
+            ]);
+            client_config(&cert)
+        });
         let mut server = Self::spawn(&db, &options);
         server.dir = Some(dir);
+        server.tls_client = trust;
         server
     }
 
     /// Start on an existing database file.
     pub fn spawn(db: &Path, options: &Options) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_userstore"));
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database"])
-            .arg(db)
-            .env_remove("USERSTORE_ADMIN_PASSWORD")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-listen",
+            "127.0.0.1:0",
+            "--database",
+        ])
+        .arg(db)
+        .env_remove("USERSTORE_ADMIN_PASSWORD")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
         if let Some(pw) = &options.admin_password {
             cmd.env("USERSTORE_ADMIN_PASSWORD", pw);
         }
@@ -303,10 +352,37 @@ impl Server {
             child,
             addr: addr.unwrap_or_default(),
             tls_addr,
+            tls_client: None,
             db: db.to_path_buf(),
             dir: None,
             stdout_banner: banner,
         }
+    }
+
+    /// Ask the process to shut down gracefully (SIGTERM).
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Wait up to `limit` for the process to exit on its own.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Whether the process is still running.
+    pub fn is_alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     /// Stop the process (SIGKILL) and wait for it.
@@ -315,15 +391,30 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    /// Send a raw HTTP request and read the whole response.
+    /// Send a raw HTTP request (over TLS when the server is HTTPS-only) and read the whole
+    /// response.
     pub fn raw(&self, request: &[u8]) -> HttpResponse {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        stream.write_all(request).unwrap();
-        let mut bytes = Vec::new();
-        stream.read_to_end(&mut bytes).unwrap();
+        let bytes = match &self.tls_client {
+            None => {
+                let mut stream = TcpStream::connect(&self.addr).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(30)))
+                    .unwrap();
+                stream.write_all(request).unwrap();
+                let mut bytes = Vec::new();
+                stream.read_to_end(&mut bytes).unwrap();
+                bytes
+            }
+            Some(config) => {
+                let tcp = TcpStream::connect(self.tls_addr.as_deref().unwrap()).unwrap();
+                tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+                let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+                let connection = rustls::ClientConnection::new(config.clone(), name).unwrap();
+                let mut stream = rustls::StreamOwned::new(connection, tcp);
+                stream.write_all(request).unwrap();
+                read_until_close(&mut stream)
+            }
+        };
         parse_response(&bytes)
     }
 
@@ -366,6 +457,45 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A TLS client trusting exactly the given self-signed certificate (TLS 1.2 and 1.3).
+pub fn client_config(cert: &Path) -> Arc<rustls::ClientConfig> {
+    client_config_for(cert, &[&rustls::version::TLS13, &rustls::version::TLS12])
+}
+
+/// A TLS client limited to `versions`, trusting exactly the given certificate.
+pub fn client_config_for(
+    cert: &Path,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for der in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(der.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// Read until the peer closes; a TLS peer that closes without close_notify still counts.
+fn read_until_close(stream: &mut impl Read) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => return bytes,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return bytes,
+            Err(e) => panic!("read failed: {e}"),
+        }
     }
 }
 
