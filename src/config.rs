@@ -152,12 +152,27 @@ pub struct AuditConfig {
 pub struct DatabaseConfig {
     /// SQLite file, created on first start.
     pub path: PathBuf,
+    /// `full`: acknowledged writes survive power loss; `normal`: they survive a process crash
+    /// and commits are cheaper.
+    pub synchronous: Synchronous,
+}
+
+/// `database.synchronous` values.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// fsync on every commit.
+    #[default]
+    Full,
+    /// fsync at checkpoints only.
+    Normal,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             path: PathBuf::from("userstore.db"),
+            synchronous: Synchronous::Full,
         }
     }
 }

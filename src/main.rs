@@ -12,11 +12,11 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::Layer as _;
 
-use userstore::config::{Config, ADMIN_PASSWORD_ENV};
+use userstore::config::{Config, Synchronous, ADMIN_PASSWORD_ENV};
 use userstore::http::{self, audit, tls, AppState, HttpSettings, Listener, WsdlPublishing};
 use userstore::service::{Service, ServiceSettings};
 use userstore::soap::DecodeLimits;
-use userstore::store::sqlite::{AdminBootstrap, SqliteOptions, SqliteStore};
+use userstore::store::sqlite::{AdminBootstrap, Durability, SqliteOptions, SqliteStore};
 use userstore::store::{Password, RoleName, UserName};
 
 /// A drop-in for WSO2's RemoteUserStoreManagerService SOAP admin API, on embedded SQLite.
@@ -148,6 +148,10 @@ fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
         admin_role: RoleName::new_role(&config.realm.admin_role)?,
         lock_policy: config.lock_policy(),
         credential_policy: config.credential_policy(),
+        durability: match config.database.synchronous {
+            Synchronous::Full => Durability::Full,
+            Synchronous::Normal => Durability::Normal,
+        },
     };
     let path = &config.database.path;
     let store = SqliteStore::open(path, options)

@@ -500,44 +500,62 @@ async fn call_operation(
             return outcome;
         }
     };
-    let envelope = match soap::decode_request(&body, &binding, state.settings.decode_limits) {
-        Ok(envelope) => envelope,
-        Err((version, fault)) => {
-            outcome.response = fault_response(version, &fault);
-            return outcome;
-        }
-    };
-    let version = envelope.version;
-    let spec = envelope.operation.spec();
-    outcome.operation = Some(spec.name);
+    // Decoding, authorisation and the operation run together on the blocking pool: parsing a
+    // large body is CPU work too, and must not hold up the executor.
     let service = state.service.clone();
-    let who = caller.name.clone();
-    let result = blocking(&state, move || {
+    let limits = state.settings.decode_limits;
+    let work = blocking(&state, move || -> Result<Executed, soap::DecodeError> {
+        let envelope = soap::decode_request(&body, &binding, limits)?;
+        let spec = envelope.operation.spec();
         let mut target = None;
-        let result = (|| -> Result<_, ServiceError> {
+        let result = (|| -> Result<Reply, ServiceError> {
             service.require_admin(&caller, spec.name)?;
             let request = Request::decode(envelope.operation, &envelope.params)?;
             target = Some(request.target());
             service.execute(request)
         })();
-        (target, result)
+        Ok(Executed {
+            version: envelope.version,
+            spec,
+            target,
+            result,
+        })
     })
     .await;
+    let executed = match work {
+        Some(Ok(executed)) => executed,
+        Some(Err((version, fault))) => {
+            outcome.response = fault_response(version, &fault);
+            return outcome;
+        }
+        None => return outcome,
+    };
+    let Executed {
+        version,
+        spec,
+        target,
+        result,
+    } = executed;
+    outcome.operation = Some(spec.name);
     // In-only operations are exactly the state-changing ones; authenticate is a login attempt.
-    let audited = spec.output.is_none() || spec.operation == Operation::Authenticate;
-    if let (true, Some((target, result))) = (audited, &result) {
-        let outcome_label = match result {
+    if spec.output.is_none() || spec.operation == Operation::Authenticate {
+        let label = match &result {
             Ok(Reply::Boolean(false)) => "failure",
             Ok(_) => "success",
             Err(ServiceError::AccessDenied { .. }) => "denied",
             Err(_) => "error",
         };
-        let target = target.as_deref().unwrap_or("-");
-        audit::operation(client.peer, &who, spec.name, target, outcome_label);
+        let who = outcome.caller.as_deref().unwrap_or("-");
+        audit::operation(
+            client.peer,
+            who,
+            spec.name,
+            target.as_deref().unwrap_or("-"),
+            label,
+        );
     }
-    let result = result.map(|(_, result)| result);
     outcome.response = match result {
-        Some(Ok(reply)) => match soap::encode_reply(version, spec, &reply) {
+        Ok(reply) => match soap::encode_reply(version, spec, &reply) {
             Some(xml) => xml_response(StatusCode::OK, version, xml),
             None => {
                 let mut response = Response::new(Full::new(Bytes::new()));
@@ -545,10 +563,17 @@ async fn call_operation(
                 response
             }
         },
-        Some(Err(error)) => fault_response(version, &Fault::from(&error)),
-        None => internal_error(version),
+        Err(error) => fault_response(version, &Fault::from(&error)),
     };
     outcome
+}
+
+/// What the blocking part of a call produced.
+struct Executed {
+    version: SoapVersion,
+    spec: &'static crate::service::OperationSpec,
+    target: Option<String>,
+    result: Result<Reply, ServiceError>,
 }
 
 #[cfg(test)]

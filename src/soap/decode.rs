@@ -125,12 +125,21 @@ impl<'a> Decoder<'a> {
             nil: false,
             must_understand: false,
         };
-        for attr in start.attributes() {
+        // Without quick-xml's duplicate check, which is quadratic in the attribute count; the
+        // count itself is bounded instead.
+        for (index, attr) in start.attributes().with_checks(false).enumerate() {
+            if index >= MAX_ATTRIBUTES {
+                return Err(self.fault(Fault::client(format!(
+                    "more than {MAX_ATTRIBUTES} attributes on element '{}'",
+                    element.local
+                ))));
+            }
             let attr = attr.map_err(|e| self.fault(xml_error(e)))?;
             let (attr_ns, attr_local) = self.reader.resolve_attribute(attr.key);
             let value = attr
                 .unescape_value()
                 .map_err(|e| self.fault(xml_error(e)))?;
+            self.check_chars(&value)?;
             let truthy = matches!(value.trim(), "true" | "1");
             let attr_ns = match attr_ns {
                 ResolveResult::Bound(n) => n.into_inner(),
@@ -167,7 +176,10 @@ impl<'a> Decoder<'a> {
             let event = self.next()?;
             match event {
                 Event::Text(t) => {
-                    text.push_str(&t.unescape().map_err(|e| self.fault(xml_error(e)))?)
+                    let unescaped = t.unescape().map_err(|e| self.fault(xml_error(e)))?;
+                    // Character references can produce what raw text may not contain.
+                    self.check_chars(&unescaped)?;
+                    text.push_str(&unescaped)
                 }
                 Event::CData(c) => text.push_str(
                     std::str::from_utf8(&c.into_inner()).map_err(|e| self.fault(xml_error(e)))?,
@@ -318,13 +330,29 @@ impl<'a> Decoder<'a> {
             _ => return Err(self.fault(Fault::client("the SOAP Envelope has no Body"))),
         }
         let (operation, params) = self.read_operation()?;
-        // Whatever follows the Body must be well-formed up to the end of the document.
+        // Whatever follows the Body must be well-formed, and the document must close: a
+        // request cut off after the Body is not acted upon.
         loop {
             if let Event::Eof = self.next()? {
                 break;
             }
         }
+        if self.depth != 0 {
+            return Err(self.fault(Fault::client("truncated XML document")));
+        }
         Ok((operation, params))
+    }
+
+    /// Refuse characters XML 1.0 does not allow (control characters other than tab, line feed
+    /// and carriage return), so nothing stored can make a later reply malformed.
+    fn check_chars(&self, text: &str) -> Result<(), DecodeError> {
+        match text.chars().find(|c| !is_xml_char(*c)) {
+            None => Ok(()),
+            Some(c) => Err(self.fault(Fault::client(format!(
+                "character U+{:04X} is not allowed in XML 1.0",
+                c as u32
+            )))),
+        }
     }
 
     fn is_envelope_ns(&self, element: &Element) -> bool {
@@ -337,6 +365,14 @@ fn label(version: SoapVersion) -> &'static str {
         SoapVersion::V11 => "1.1",
         SoapVersion::V12 => "1.2",
     }
+}
+
+/// Most attributes accepted on one element (SOAP needs a handful).
+const MAX_ATTRIBUTES: usize = 64;
+
+/// Whether XML 1.0 allows the character (its `Char` production).
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// Decode a request body. The error carries the version to answer in: the envelope's when it
@@ -353,6 +389,15 @@ pub fn decode_request(
             Fault::client("the request body is not valid UTF-8"),
         )
     })?;
+    if let Some(c) = text.chars().find(|c| !is_xml_char(*c)) {
+        return Err((
+            fallback,
+            Fault::client(format!(
+                "character U+{:04X} is not allowed in XML 1.0",
+                c as u32
+            )),
+        ));
+    }
     let mut reader = NsReader::from_str(text);
     reader.config_mut().expand_empty_elements = true;
     let mut decoder = Decoder {

@@ -10,8 +10,23 @@ use crate::service::Reply;
 use crate::store::ClaimValue;
 
 /// Escape text for element content (`<`, `>`, `&`; quotes stay readable as Axis2 writes them).
+/// Characters XML 1.0 forbids are replaced with U+FFFD so a reply is always well-formed; the
+/// decoder refuses them, so only data from outside the API could carry them.
 pub(crate) fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    quick_xml::escape::partial_escape(text)
+    if text.chars().all(super::decode::is_xml_char) {
+        return quick_xml::escape::partial_escape(text);
+    }
+    let clean: String = text
+        .chars()
+        .map(|c| {
+            if super::decode::is_xml_char(c) {
+                c
+            } else {
+                '\u{FFFD}'
+            }
+        })
+        .collect();
+    std::borrow::Cow::Owned(quick_xml::escape::partial_escape(&clean).into_owned())
 }
 
 /// Wrap a body fragment in an envelope of `version`.

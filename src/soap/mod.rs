@@ -6,7 +6,7 @@ mod encode;
 mod fault;
 pub mod wsdl;
 
-pub use decode::{decode_request, DecodeLimits, Envelope};
+pub use decode::{decode_request, DecodeError, DecodeLimits, Envelope};
 pub use encode::encode_reply;
 pub use fault::{Fault, FaultCode};
 pub use wsdl::wsdl_document;

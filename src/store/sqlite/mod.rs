@@ -41,6 +41,27 @@ pub struct SqliteOptions {
     pub lock_policy: LockPolicy,
     /// Format rules for new user names and passwords.
     pub credential_policy: CredentialPolicy,
+    /// How hard each commit is pushed to disk.
+    pub durability: Durability,
+}
+
+/// SQLite's `synchronous` setting for the writer, in the terms an operator decides by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `FULL`: an acknowledged write survives a power loss (one fsync per commit).
+    #[default]
+    Full,
+    /// `NORMAL`: survives a crash of the process, may lose the last commits on power loss.
+    Normal,
+}
+
+impl Durability {
+    fn pragma(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
 }
 
 /// What [`SqliteStore::ensure_admin_user`] did on start-up.
@@ -77,7 +98,6 @@ fn open_connection(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(conn)
 }
 
@@ -308,6 +328,7 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "synchronous", options.durability.pragma())?;
         migrations::migrate(&mut writer)?;
         let store = Self {
             path: path.to_path_buf(),
