@@ -70,6 +70,10 @@ pub struct ServerConfig {
     pub header_read_timeout_secs: u64,
     /// Time in-flight requests get to finish after SIGINT/SIGTERM, in seconds.
     pub shutdown_grace_secs: u64,
+    /// How long verified HTTP Basic credentials are reused without re-hashing, in seconds
+    /// (0 = verify every request). Changes made through the API apply at once; changes made
+    /// to the database by another process apply within this time.
+    pub credential_cache_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -80,6 +84,7 @@ impl Default for ServerConfig {
             max_connections: 1024,
             header_read_timeout_secs: 10,
             shutdown_grace_secs: 30,
+            credential_cache_secs: 60,
         }
     }
 }

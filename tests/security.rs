@@ -522,3 +522,67 @@ fn graceful_shutdown_finishes_in_flight_requests() {
         .unwrap();
     assert_eq!(ivan, 1, "the acknowledged write is on disk");
 }
+
+#[test]
+fn cached_credentials_never_outlive_a_change() {
+    let s = Server::start();
+    add_user(&s, "judy", "Judy-pw-1", &["admin"]);
+    // Verified once, then served from the cache.
+    assert_eq!(basic_status(&s, "judy", "Judy-pw-1"), 200);
+    assert_eq!(basic_status(&s, "judy", "Judy-pw-1"), 200);
+    assert_eq!(
+        basic_status(&s, "judy", "Judy-pw-2"),
+        401,
+        "another password never hits the cache"
+    );
+
+    s.call(
+        Soap::V11,
+        "updateCredentialByAdmin",
+        "<ser:userName>judy</ser:userName><ser:newCredential>Judy-pw-3</ser:newCredential>",
+    )
+    .assert_accepted();
+    assert_eq!(
+        basic_status(&s, "judy", "Judy-pw-1"),
+        401,
+        "the old password stops at once"
+    );
+    assert_eq!(basic_status(&s, "judy", "Judy-pw-3"), 200);
+
+    s.call(
+        Soap::V11,
+        "updateUserListOfRole",
+        "<ser:roleName>admin</ser:roleName><ser:deletedUsers>judy</ser:deletedUsers>",
+    )
+    .assert_accepted();
+    let mut headers = Soap::V11.headers("getRoleNames");
+    headers.push(basic("judy", "Judy-pw-3"));
+    let r = s.post(
+        SERVICE_PATH,
+        &headers,
+        Soap::V11.envelope("getRoleNames", "").as_bytes(),
+    );
+    r.assert_fault("Access denied: user 'judy' is not in the admin role");
+
+    s.call(
+        Soap::V11,
+        "updateRoleListOfUser",
+        "<ser:userName>judy</ser:userName><ser:newRoles>admin</ser:newRoles>",
+    )
+    .assert_accepted();
+    assert_eq!(basic_status(&s, "judy", "Judy-pw-3"), 200);
+    set_claim(&s, "judy", LOCKED, "true");
+    assert_eq!(
+        basic_status(&s, "judy", "Judy-pw-3"),
+        401,
+        "a lock applies at once"
+    );
+    set_claim(&s, "judy", LOCKED, "false");
+    s.call(Soap::V11, "deleteUser", "<ser:userName>judy</ser:userName>")
+        .assert_accepted();
+    assert_eq!(
+        basic_status(&s, "judy", "Judy-pw-3"),
+        401,
+        "a deleted user is gone at once"
+    );
+}

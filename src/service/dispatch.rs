@@ -1,8 +1,10 @@
 //! Access control and dispatch of typed requests to the store traits.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::request::Request;
+use super::request::{Request, Sessions};
+use super::session::CredentialCache;
 use super::ServiceError;
 use crate::store::policy::claims;
 use crate::store::{AuthOutcome, ClaimValue, Password, RoleName, StoreError, UserName, UserStore};
@@ -42,6 +44,8 @@ pub struct ServiceSettings {
     pub admin_role: RoleName,
     /// Passwords expire this many days after they are set; `None` means never.
     pub password_expiry_days: Option<u32>,
+    /// How long verified Basic credentials are reused without hashing; zero disables.
+    pub credential_cache_ttl: Duration,
 }
 
 /// A caller whose credentials were verified.
@@ -68,6 +72,7 @@ pub enum AuthFailure {
 pub struct Service {
     store: Arc<dyn UserStore>,
     settings: Arc<ServiceSettings>,
+    sessions: Arc<CredentialCache>,
 }
 
 const MS_PER_DAY: i64 = 24 * 60 * 60 * 1000;
@@ -77,6 +82,7 @@ impl Service {
     pub fn new(store: Arc<dyn UserStore>, settings: ServiceSettings) -> Self {
         Self {
             store,
+            sessions: Arc::new(CredentialCache::new(settings.credential_cache_ttl)),
             settings: Arc::new(settings),
         }
     }
@@ -91,19 +97,28 @@ impl Service {
         let Ok(user) = UserName::lookup(user) else {
             return Err(AuthFailure::Unauthenticated(AuthOutcome::UnknownUser));
         };
+        if let Some(caller) = self.sessions.get(&user, &password) {
+            return Ok(caller);
+        }
         match self.store.authenticate(&user, &password) {
             Ok(outcome) if outcome.is_success() => {}
-            Ok(outcome) => return Err(AuthFailure::Unauthenticated(outcome)),
+            Ok(outcome) => {
+                // A failure may have locked the account: no cached session may outlive that.
+                self.sessions.forget(user.key());
+                return Err(AuthFailure::Unauthenticated(outcome));
+            }
             Err(e) => return Err(AuthFailure::Failed(e.into())),
         }
         let is_admin = self
             .store
             .is_user_in_role(&user, &self.settings.admin_role)
             .map_err(|e| AuthFailure::Failed(e.into()))?;
-        Ok(Caller {
+        let caller = Caller {
             name: user.to_string(),
             is_admin,
-        })
+        };
+        self.sessions.insert(&user, &password, &caller);
+        Ok(caller)
     }
 
     /// Every operation of this admin service needs the admin role, as in WSO2.
@@ -129,7 +144,19 @@ impl Service {
     }
 
     /// Run one request against the store. Blocking: may hash passwords and touch the database.
+    /// Cached credentials of the users it may have changed are dropped, whatever the outcome.
     pub fn execute(&self, request: Request) -> Result<Reply, ServiceError> {
+        let invalidated = request.invalidated_sessions();
+        let result = self.run(request);
+        match invalidated {
+            Sessions::Unchanged => {}
+            Sessions::Of(keys) => keys.iter().for_each(|key| self.sessions.forget(key)),
+            Sessions::All => self.sessions.clear(),
+        }
+        result
+    }
+
+    fn run(&self, request: Request) -> Result<Reply, ServiceError> {
         let store = &*self.store;
         let reply = match request {
             Request::Authenticate { user, credential } => {

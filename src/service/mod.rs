@@ -6,13 +6,14 @@ pub mod catalogue;
 mod dispatch;
 pub mod params;
 pub mod request;
+pub mod session;
 
 use thiserror::Error;
 
 pub use catalogue::{Operation, OperationSpec, CATALOGUE};
 pub use dispatch::{AuthFailure, Caller, Reply, Service, ServiceSettings, SUPER_TENANT_ID};
 pub use params::{ParamValue, Params};
-pub use request::Request;
+pub use request::{Request, Sessions};
 
 use crate::store::StoreError;
 

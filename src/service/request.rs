@@ -206,7 +206,44 @@ fn password(params: &Params, name: &str) -> Password {
     Password::new(params.text(name).unwrap_or("").to_string())
 }
 
+/// Whose cached credentials a request may have made stale.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sessions {
+    /// Nobody's: the request cannot change a caller's password, lock state or roles.
+    Unchanged,
+    /// These users' (name keys).
+    Of(Vec<String>),
+    /// Everyone's.
+    All,
+}
+
 impl Request {
+    /// Requests that change a user's password, lock or disable claims or roles (or try to, as a
+    /// failed authenticate may lock the account) make that user's cached credentials stale.
+    pub fn invalidated_sessions(&self) -> Sessions {
+        let keys =
+            |users: &[&UserName]| Sessions::Of(users.iter().map(|u| u.key().to_string()).collect());
+        match self {
+            Request::Authenticate { user, .. }
+            | Request::UpdateCredential { user, .. }
+            | Request::UpdateCredentialByAdmin { user, .. }
+            | Request::SetUserClaimValue { user, .. }
+            | Request::SetUserClaimValues { user, .. }
+            | Request::DeleteUserClaimValue { user, .. }
+            | Request::DeleteUserClaimValues { user, .. }
+            | Request::DeleteUser { user }
+            | Request::UpdateRoleListOfUser { user, .. } => keys(&[user]),
+            Request::UpdateUserListOfRole { deleted, added, .. } => {
+                let users: Vec<&UserName> = deleted.iter().chain(added).collect();
+                keys(&users)
+            }
+            // Built-in roles cannot be renamed or deleted, but a stale admin flag must never
+            // survive a role change, so these start over.
+            Request::DeleteRole { .. } | Request::UpdateRoleName { .. } => Sessions::All,
+            _ => Sessions::Unchanged,
+        }
+    }
+
     /// What the request acts on, for the audit log: `user:NAME`, `role:NAME` or `-`.
     pub fn target(&self) -> String {
         let user = |u: &UserName| format!("user:{u}");

@@ -39,6 +39,19 @@ impl Password {
         self.0.as_bytes()
     }
 
+    /// A keyed BLAKE2b-256 MAC of `context` and the password: lets a cache recognise a password
+    /// it verified before without keeping the password or a reusable hash of it.
+    pub fn keyed_digest(&self, key: &[u8; 32], context: &[u8]) -> [u8; 32] {
+        use blake2::digest::consts::U32;
+        use blake2::digest::{FixedOutput, KeyInit, Update};
+        let mut mac =
+            blake2::Blake2bMac::<U32>::new_from_slice(key).expect("32-byte keys are valid");
+        mac.update(&(context.len() as u64).to_le_bytes());
+        mac.update(context);
+        mac.update(self.bytes());
+        mac.finalize_fixed().into()
+    }
+
     /// Whether the password matches a policy pattern (keeps the text inside this type).
     pub fn matches(&self, pattern: &regex::Regex) -> bool {
         pattern.is_match(&self.0)
