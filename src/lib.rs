@@ -5,6 +5,7 @@
 //! [`service`] (operation catalogue, typed requests, dispatch) -> [`store`] (traits, SQLite).
 //! [`config`] is read by the binary and handed down as plain settings.
 
+pub mod bulk;
 pub mod config;
 pub mod http;
 pub mod service;

@@ -12,12 +12,13 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::Layer as _;
 
+use userstore::bulk;
 use userstore::config::{Config, Synchronous, ADMIN_PASSWORD_ENV};
 use userstore::http::{self, audit, tls, AppState, HttpSettings, Listener, WsdlPublishing};
 use userstore::service::{Service, ServiceSettings};
 use userstore::soap::DecodeLimits;
 use userstore::store::sqlite::{AdminBootstrap, Durability, SqliteOptions, SqliteStore};
-use userstore::store::{Password, RoleName, UserName};
+use userstore::store::{Password, RoleBackend, RoleName, UserName};
 
 /// A drop-in for WSO2's RemoteUserStoreManagerService SOAP admin API, on embedded SQLite.
 ///
@@ -61,6 +62,27 @@ enum Command {
         #[arg(long, value_name = "URL", default_value = "https://localhost:9443")]
         url: String,
     },
+    /// Load users (password or argon2 hash, roles, claims) from JSON Lines or CSV.
+    ///
+    /// Works in batched transactions, creates missing roles, and reports bad rows with their
+    /// line numbers while importing the rest; exits with status 2 when any row was skipped.
+    /// Formats: see README "Bulk import and export".
+    Import {
+        /// The file (`.csv` is read as CSV, anything else as JSON Lines).
+        file: PathBuf,
+        /// Users per transaction.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Write every user with its password hash (never a plaintext), roles and claims.
+    Export {
+        /// Output file (`.csv` writes CSV, anything else JSON Lines); stdout when absent.
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Write a self-signed certificate and key (PEM) for development HTTPS.
     ///
     /// Point tls.cert_file and tls.key_file at them and set tls.enable = true.
@@ -78,6 +100,110 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// Where the offline commands find the database, as `serve` does.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// TOML config file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// SQLite database file, overriding database.path.
+    #[arg(long, value_name = "PATH")]
+    database: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::load(self.config.as_deref(), std::env::vars())?;
+        if let Some(database) = &self.database {
+            config.database.path = database.clone();
+        }
+        Ok(config)
+    }
+}
+
+fn import(
+    file: &Path,
+    batch: usize,
+    store_args: &StoreArgs,
+) -> anyhow::Result<std::process::ExitCode> {
+    let config = store_args.config()?;
+    let store = open_store(&config)?;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(size),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {elapsed} eta {eta}",
+        )
+        .expect("static template"),
+    );
+    let format = bulk::Format::for_path(file);
+    let summary = bulk::import_file(&store, file, format, batch.max(1), |bytes| {
+        bar.set_position(bytes)
+    })
+    .with_context(|| format!("import of {} stopped", file.display()))?;
+    bar.finish_and_clear();
+    let seconds = summary.elapsed.as_secs_f64();
+    println!(
+        "imported {} of {} users from {} in {seconds:.1} s ({:.0} users/s); {} rows skipped",
+        summary.imported,
+        summary.rows,
+        file.display(),
+        summary.imported as f64 / seconds.max(1e-9),
+        summary.rejected.len()
+    );
+    const LISTED: usize = 100;
+    for reject in summary.rejected.iter().take(LISTED) {
+        println!("  line {}: {}", reject.line, reject.reason);
+    }
+    if summary.rejected.len() > LISTED {
+        println!("  … and {} more", summary.rejected.len() - LISTED);
+    }
+    let admin_role = RoleName::new_role(&config.realm.admin_role)?;
+    if store
+        .users_of_role(&admin_role)
+        .map(|m| m.is_empty())
+        .unwrap_or(false)
+    {
+        println!(
+            "warning: no user is in the admin role '{admin_role}', so nobody can use the admin API; \
+             import one, or start `serve` on an empty database to create one"
+        );
+    }
+    Ok(if summary.rejected.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(2)
+    })
+}
+
+fn export(file: Option<&Path>, store_args: &StoreArgs) -> anyhow::Result<()> {
+    let config = store_args.config()?;
+    let store = open_store(&config)?;
+    let (format, mut out): (bulk::Format, Box<dyn std::io::Write>) = match file {
+        Some(path) if path != Path::new("-") => (
+            bulk::Format::for_path(path),
+            Box::new(std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?,
+            )),
+        ),
+        _ => (
+            bulk::Format::JsonLines,
+            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        ),
+    };
+    let count = bulk::export(&store, &mut out, format)?;
+    if let Some(path) = file.filter(|p| *p != Path::new("-")) {
+        eprintln!("exported {count} users to {}", path.display());
+    }
+    Ok(())
 }
 
 /// Logs (RUST_LOG, default info) go to stderr; audit events go to stdout and, when configured,
@@ -154,8 +280,13 @@ fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
         },
     };
     let path = &config.database.path;
-    let store = SqliteStore::open(path, options)
-        .with_context(|| format!("cannot open database {}", path.display()))?;
+    SqliteStore::open(path, options)
+        .with_context(|| format!("cannot open database {}", path.display()))
+}
+
+/// On a database without users, create the admin user (serve only: an import into an empty
+/// database must be able to restore its own admin).
+fn bootstrap_admin(store: &SqliteStore, config: &Config) -> anyhow::Result<()> {
     let provided = std::env::var(ADMIN_PASSWORD_ENV).ok().map(Password::new);
     let bootstrap = store
         .ensure_admin_user(provided)
@@ -169,11 +300,10 @@ fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
         AdminBootstrap::CreatedWithGeneratedPassword(password) => {
             println!(
                 "\n  First start: created admin user '{}' with the generated password:\n\n      {password}\n\n  It is shown only this once. Change it with updateCredential, or start on a new\n  database with {ADMIN_PASSWORD_ENV} set to choose it yourself.\n",
-                config.realm.admin_user
-            );
+                config.realm.admin_user            );
         }
     }
-    Ok(store)
+    Ok(())
 }
 
 async fn bind(address: std::net::SocketAddr, key: &str) -> anyhow::Result<TcpListener> {
@@ -185,7 +315,11 @@ async fn bind(address: std::net::SocketAddr, key: &str) -> anyhow::Result<TcpLis
 async fn serve(config: Config) -> anyhow::Result<()> {
     let store = tokio::task::spawn_blocking({
         let config = config.clone();
-        move || open_store(&config)
+        move || -> anyhow::Result<SqliteStore> {
+            let store = open_store(&config)?;
+            bootstrap_admin(&store, &config)?;
+            Ok(store)
+        }
     })
     .await??;
     let settings = ServiceSettings {
@@ -257,8 +391,9 @@ fn write_certificate(hosts: &[String], cert: &Path, key: &Path, force: bool) -> 
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
+    let done = Ok(std::process::ExitCode::SUCCESS);
     match cli.command {
         Command::Serve {
             config,
@@ -284,17 +419,19 @@ fn main() -> anyhow::Result<()> {
             // Connections still open after the grace period are dropped here, and with them
             // the last handles on the database, which SQLite then closes cleanly.
             runtime.shutdown_timeout(Duration::from_secs(5));
-            result
+            result.and(done)
         }
         Command::Wsdl { url } => {
             print!("{}", userstore::soap::wsdl_document(&url));
-            Ok(())
+            done
         }
         Command::Cert {
             hosts,
             cert,
             key,
             force,
-        } => write_certificate(&hosts, &cert, &key, force),
+        } => write_certificate(&hosts, &cert, &key, force).and(done),
+        Command::Import { file, batch, store } => import(&file, batch, &store),
+        Command::Export { file, store } => export(file.as_deref(), &store).and(done),
     }
 }

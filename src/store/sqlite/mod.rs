@@ -2,6 +2,7 @@
 //! pool of readers. Every multi-row write runs in one IMMEDIATE transaction; passwords are hashed
 //! before the writer lock is taken so slow hashing never blocks other writers.
 
+mod bulk;
 mod migrations;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use super::{
     UserFilter, UserName, UserRecord, UserStore,
 };
 
+pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
 pub use migrations::SCHEMA_VERSION;
 
 /// How many idle read connections are kept open.

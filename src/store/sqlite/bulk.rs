@@ -1,0 +1,254 @@
+//! Bulk import and export: the fast path for seeding and backing up large stores. Rows are
+//! written in batched transactions, each row inside a savepoint so one bad row is reported and
+//! skipped without losing the rest of its batch.
+
+use std::collections::{BTreeMap, HashMap};
+
+use argon2::password_hash::PasswordHash;
+use rusqlite::params;
+
+use super::{add_membership, insert_role, now_ms, set_claim, SqliteStore};
+use crate::store::names::check_claim_value;
+use crate::store::{
+    ClaimValue, Password, ProfileName, RoleName, StoreError, StoreResult, UserName,
+};
+
+/// How an imported user's password arrives.
+#[derive(Debug)]
+pub enum ImportCredential {
+    /// Plaintext: checked against the policy and hashed with the configured parameters.
+    Password(Password),
+    /// An existing argon2 PHC string, stored as is (upgraded at the next login if weaker).
+    Hash(String),
+}
+
+/// One user of an import file.
+#[derive(Debug)]
+pub struct ImportedUser {
+    /// Line in the source file, for error reports.
+    pub line: usize,
+    /// The account name.
+    pub user: UserName,
+    /// Its password or hash.
+    pub credential: ImportCredential,
+    /// Roles; missing ones are created.
+    pub roles: Vec<RoleName>,
+    /// Claims with their profile.
+    pub claims: Vec<(ProfileName, ClaimValue)>,
+}
+
+/// One user as export writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedUser {
+    /// The account name.
+    pub name: String,
+    /// Its argon2 PHC string (never a plaintext).
+    pub password_hash: String,
+    /// Its roles (`Internal/everyone` is implicit and left out).
+    pub roles: Vec<String>,
+    /// Claims by profile, then by URI.
+    pub claims: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A row that was skipped, with why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// Line in the source file.
+    pub line: usize,
+    /// The reason, safe to print (no secrets).
+    pub reason: String,
+}
+
+fn check_phc(phc: &str) -> Result<(), StoreError> {
+    let parsed = PasswordHash::new(phc)
+        .map_err(|_| StoreError::InvalidInput("password_hash is not a PHC string".to_string()))?;
+    if !parsed.algorithm.as_str().starts_with("argon2") {
+        return Err(StoreError::InvalidInput(format!(
+            "password_hash uses {}, only argon2 hashes can be imported",
+            parsed.algorithm
+        )));
+    }
+    Ok(())
+}
+
+/// A row whose checks passed and whose password is hashed, ready to insert.
+struct ReadyRow {
+    row: ImportedUser,
+    hash: String,
+}
+
+impl SqliteStore {
+    fn prepare_row(&self, mut row: ImportedUser) -> Result<ReadyRow, RejectedRow> {
+        let reject = |line, e: StoreError| RejectedRow {
+            line,
+            reason: e.to_string(),
+        };
+        let line = row.line;
+        self.credential_policy
+            .check_username(&row.user)
+            .map_err(|e| reject(line, e))?;
+        for (_, claim) in &row.claims {
+            check_claim_value(&claim.uri, &claim.value).map_err(|e| reject(line, e))?;
+        }
+        let hash =
+            match std::mem::replace(&mut row.credential, ImportCredential::Hash(String::new())) {
+                ImportCredential::Hash(phc) => {
+                    check_phc(&phc).map_err(|e| reject(line, e))?;
+                    phc
+                }
+                ImportCredential::Password(password) => self
+                    .hash_new_password(&password)
+                    .map_err(|e| reject(line, e))?,
+            };
+        Ok(ReadyRow { row, hash })
+    }
+
+    /// Check and hash rows on every core; plaintext passwords make this the slow part.
+    fn prepare_rows(&self, rows: Vec<ImportedUser>) -> (Vec<ReadyRow>, Vec<RejectedRow>) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = rows.len().div_ceil(threads).max(1);
+        let mut chunks: Vec<Vec<ImportedUser>> = Vec::new();
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            chunks.push(rows.by_ref().take(chunk).collect());
+        }
+        let results: Vec<Vec<Result<ReadyRow, RejectedRow>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|part| {
+                    scope.spawn(move || part.into_iter().map(|r| self.prepare_row(r)).collect())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let (mut ready, mut rejected) = (Vec::new(), Vec::new());
+        for result in results.into_iter().flatten() {
+            match result {
+                Ok(row) => ready.push(row),
+                Err(reject) => rejected.push(reject),
+            }
+        }
+        (ready, rejected)
+    }
+
+    /// Import one batch in one transaction. Missing roles are created; rows that fail
+    /// (invalid, duplicate) are returned and skipped.
+    pub fn import_batch(&self, rows: Vec<ImportedUser>) -> StoreResult<Vec<RejectedRow>> {
+        let (ready, mut rejected) = self.prepare_rows(rows);
+        self.write(|tx| {
+            let mut role_ids: HashMap<String, i64> = HashMap::new();
+            let mut insert_user = tx.prepare_cached(
+                "INSERT INTO users (name, name_key, password_hash, password_changed_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+            )?;
+            for ReadyRow { row, hash } in ready {
+                tx.execute_batch("SAVEPOINT import_row")?;
+                let outcome = (|| -> StoreResult<()> {
+                    let taken = tx
+                        .prepare_cached("SELECT 1 FROM users WHERE name_key = ?1")?
+                        .exists([row.user.key()])?;
+                    if taken {
+                        return Err(StoreError::UserExists(row.user.to_string()));
+                    }
+                    insert_user.execute(params![
+                        row.user.as_str(),
+                        row.user.key(),
+                        hash,
+                        now_ms()
+                    ])?;
+                    let user_id = tx.last_insert_rowid();
+                    for role in row
+                        .roles
+                        .iter()
+                        .filter(|r| r.key() != RoleName::everyone().key())
+                    {
+                        let role_id = match role_ids.get(role.key()) {
+                            Some(id) => *id,
+                            None => {
+                                let id = match insert_role(tx, role) {
+                                    Ok(id) => id,
+                                    Err(StoreError::RoleExists(_)) => super::role_id(tx, role)?,
+                                    Err(e) => return Err(e),
+                                };
+                                role_ids.insert(role.key().to_string(), id);
+                                id
+                            }
+                        };
+                        add_membership(tx, user_id, role_id)?;
+                    }
+                    for (profile, claim) in &row.claims {
+                        set_claim(
+                            tx,
+                            user_id,
+                            profile.as_str(),
+                            claim.uri.as_str(),
+                            &claim.value,
+                        )?;
+                    }
+                    Ok(())
+                })();
+                match outcome {
+                    Ok(()) => tx.execute_batch("RELEASE import_row")?,
+                    Err(e) => {
+                        tx.execute_batch("ROLLBACK TO import_row; RELEASE import_row")?;
+                        if let StoreError::Database(db) = &e {
+                            tracing::warn!(line = row.line, error = %db, "import row failed");
+                        }
+                        rejected.push(RejectedRow {
+                            line: row.line,
+                            reason: e.to_string(),
+                        });
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        rejected.sort_by_key(|r| r.line);
+        Ok(rejected)
+    }
+
+    /// Every user, in creation order, with hash, roles and claims; `sink` returns false to stop.
+    pub fn export_users(&self, mut sink: impl FnMut(ExportedUser) -> bool) -> StoreResult<usize> {
+        self.read(|conn| {
+            let mut users =
+                conn.prepare("SELECT id, name, password_hash FROM users ORDER BY id")?;
+            let mut roles = conn.prepare_cached(
+                "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                 WHERE ur.user_id = ?1 ORDER BY r.name_key",
+            )?;
+            let mut claims = conn.prepare_cached(
+                "SELECT profile, claim_uri, value FROM user_claims WHERE user_id = ?1
+                 ORDER BY profile, claim_uri",
+            )?;
+            let mut rows = users.query([])?;
+            let mut count = 0;
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                let mut exported = ExportedUser {
+                    name: row.get(1)?,
+                    password_hash: row.get(2)?,
+                    roles: roles
+                        .query_map([id], |r| r.get(0))?
+                        .collect::<Result<_, _>>()?,
+                    claims: BTreeMap::new(),
+                };
+                let mut claim_rows = claims.query([id])?;
+                while let Some(c) = claim_rows.next()? {
+                    exported
+                        .claims
+                        .entry(c.get(0)?)
+                        .or_default()
+                        .insert(c.get(1)?, c.get(2)?);
+                }
+                count += 1;
+                if !sink(exported) {
+                    break;
+                }
+            }
+            Ok(count)
+        })
+    }
+}
