@@ -200,7 +200,7 @@ pub fn import_file(
         let attempted = users.len();
         let rejected = store.import_batch(users)?;
         summary.imported += attempted - rejected.len();
-        summary.rejected.extend(batch.rejected.drain(..));
+        summary.rejected.append(&mut batch.rejected);
         summary.rejected.extend(rejected);
         Ok(())
     };
