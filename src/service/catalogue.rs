@@ -338,6 +338,11 @@ impl OperationSpec {
         self.input.iter().find(|f| f.name == name)
     }
 
+    /// Reads that neither hash nor write: cheap enough to run on the async executor.
+    pub fn is_cheap_read(&self) -> bool {
+        self.output.is_some() && self.operation != Operation::Authenticate
+    }
+
     /// The SOAPAction the reference WSDL gives this operation.
     pub fn soap_action(&self) -> String {
         format!("urn:{}", self.name)

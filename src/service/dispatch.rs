@@ -87,6 +87,12 @@ impl Service {
         }
     }
 
+    /// The caller, if these exact credentials were verified recently; never blocks.
+    pub fn cached_caller(&self, user: &str, password: &Password) -> Option<Caller> {
+        let user = UserName::lookup(user).ok()?;
+        self.sessions.get(&user, password)
+    }
+
     /// Check HTTP Basic credentials; the caller learns whether they are an administrator.
     /// Blocking: runs an argon2 verification (also for unknown users, to hide who exists).
     pub fn authenticate_caller(

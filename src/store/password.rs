@@ -2,8 +2,9 @@
 
 use std::fmt;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
 
 use super::StoreError;
 
@@ -101,7 +102,48 @@ impl Default for HashParams {
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
     params: HashParams,
+    argon2_params: Params,
     decoy_hash: String,
+    slots: HashSlots,
+}
+
+/// One argon2 working memory per core, allocated once and reused: at most that many
+/// computations run at once (more would only thrash the caches), and the process does not
+/// collect a freed 19 MiB block in the allocator arena of every thread that ever hashed.
+struct HashSlots {
+    free: std::sync::Mutex<Vec<Vec<Block>>>,
+    released: std::sync::Condvar,
+}
+
+impl HashSlots {
+    fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            free: std::sync::Mutex::new((0..cores).map(|_| Vec::new()).collect()),
+            released: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Run `work` with a memory of `blocks` blocks, waiting for a free slot.
+    fn run<T>(&self, blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+        let mut memory = {
+            let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                if let Some(memory) = free.pop() {
+                    break memory;
+                }
+                free = self.released.wait(free).unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        memory.resize(blocks, Block::default());
+        let result = work(&mut memory);
+        self.free
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(memory);
+        self.released.notify_one();
+        result
+    }
 }
 
 impl PasswordHasher {
@@ -114,11 +156,13 @@ impl PasswordHasher {
             None,
         )
         .map_err(|e| e.to_string())?;
-        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params);
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params.clone());
         let mut hasher = Self {
             argon2,
             params,
+            argon2_params,
             decoy_hash: String::new(),
+            slots: HashSlots::new(),
         };
         hasher.decoy_hash = hasher
             .hash(&Password::new("decoy password for unknown users".into()))
@@ -128,12 +172,31 @@ impl PasswordHasher {
 
     /// A PHC string with a fresh random salt.
     pub fn hash(&self, password: &Password) -> Result<String, StoreError> {
-        use argon2::PasswordHasher as _;
         let salt = SaltString::generate(&mut OsRng);
-        self.argon2
-            .hash_password(password.bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|_| StoreError::Hashing)
+        let mut salt_bytes = [0u8; 64];
+        let raw_salt = salt
+            .as_salt()
+            .decode_b64(&mut salt_bytes)
+            .map_err(|_| StoreError::Hashing)?;
+        let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.slots
+            .run(self.argon2_params.block_count(), |memory| {
+                self.argon2.hash_password_into_with_memory(
+                    password.bytes(),
+                    raw_salt,
+                    &mut output,
+                    memory,
+                )
+            })
+            .map_err(|_| StoreError::Hashing)?;
+        let phc = PasswordHash {
+            algorithm: argon2::ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.argon2_params).map_err(|_| StoreError::Hashing)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&output).map_err(|_| StoreError::Hashing)?),
+        };
+        Ok(phc.to_string())
     }
 
     /// Whether a stored hash was made with other parameters (or another algorithm) than the
@@ -149,19 +212,40 @@ impl PasswordHasher {
             || param("p") != Some(self.params.parallelism)
     }
 
-    /// Constant-time check of `password` against a stored PHC string; `None` (unknown user)
-    /// verifies against the decoy so the time spent is the same.
+    /// Constant-time check of `password` against a stored PHC string (any argon2 variant and
+    /// parameters); `None` (unknown user) verifies against the decoy so the time spent is the
+    /// same.
     pub fn verify(&self, password: &Password, stored: Option<&str>) -> bool {
         let known = stored.is_some();
         let phc = stored.unwrap_or(&self.decoy_hash);
-        let Ok(parsed) = PasswordHash::new(phc) else {
-            return false;
-        };
-        let matches = self
-            .argon2
-            .verify_password(password.bytes(), &parsed)
-            .is_ok();
+        let matches = self.recompute_matches(password, phc).unwrap_or(false);
         matches && known
+    }
+
+    fn recompute_matches(&self, password: &Password, phc: &str) -> Option<bool> {
+        let parsed = PasswordHash::new(phc).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = match parsed.version {
+            Some(v) => Version::try_from(v).ok()?,
+            None => Version::default(),
+        };
+        let params = Params::try_from(&parsed).ok()?;
+        let expected = parsed.hash?;
+        let mut salt_bytes = [0u8; 64];
+        let raw_salt = parsed.salt?.decode_b64(&mut salt_bytes).ok()?;
+        let argon2 = Argon2::new(algorithm, version, params.clone());
+        let mut output = vec![0u8; expected.len()];
+        self.slots
+            .run(params.block_count(), |memory| {
+                argon2.hash_password_into_with_memory(
+                    password.bytes(),
+                    raw_salt,
+                    &mut output,
+                    memory,
+                )
+            })
+            .ok()?;
+        Some(output.ct_eq(expected.as_bytes()).into())
     }
 }
 

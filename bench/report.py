@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Turn the benchmark's raw JSON (bench/run.sh writes it) into the table and the ratios against
+the targets, and exit non-zero if any phase had errors.
+
+Usage: python3 bench/report.py RESULTS.json
+"""
+import json
+import sys
+
+READS = ["isExistingUser", "getUserClaimValue", "getRoleListOfUser", "getUserClaimValues", "listUsers"]
+
+
+def main():
+    data = json.load(open(sys.argv[1]))
+    rows = data["phases"]
+    print(f"machine: {data['machine']}")
+    print(f"hashing limit: {data['hash_limit']['verifications_per_second']:.1f} argon2id verifications/s "
+          f"(m={data['hash_limit']['memory_kib']} KiB, t={data['hash_limit']['iterations']}, "
+          f"{data['hash_limit']['threads']} threads)")
+    for seed in data["seeding"]:
+        print(f"seeding N={seed['users']}: import {seed['import_s']:.1f} s "
+              f"({seed['users'] / max(seed['import_s'], 1e-9):.0f} users/s), peak RSS under load "
+              f"{seed['peak_rss_mb']:.1f} MB")
+    print()
+    print(f"{'operation':<22}{'N':>9}{'conc':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    ceiling = {(r["n"], r["c"]): r["rps"] for r in rows if r["op"] == "health"}
+    for r in rows:
+        print(f"{r['op']:<22}{r['n']:>9}{r['c']:>6}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['errors']:>8}")
+    print()
+    top_c = max(r["c"] for r in rows)
+    sizes = sorted({r["n"] for r in rows})
+    get = lambda op, n, c: next((r for r in rows if r["op"] == op and r["n"] == n and r["c"] == c), None)
+    hash_limit = data["hash_limit"]["verifications_per_second"]
+    ratios = {}
+    for n in sizes:
+        for op in READS + ["mixed"]:
+            r = get(op, n, top_c)
+            if r and ceiling.get((n, top_c)):
+                ratios[f"{op}/ceiling N={n} c={top_c}"] = r["rps"] / ceiling[(n, top_c)]
+        for op in ["authenticate", "addUser"]:
+            r = get(op, n, top_c)
+            if r:
+                ratios[f"{op}/hash limit N={n} c={top_c}"] = r["rps"] / hash_limit
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        for op in READS:
+            a, b = get(op, small, top_c), get(op, large, top_c)
+            if a and b:
+                ratios[f"{op} N={large} vs N={small} c={top_c}"] = b["rps"] / a["rps"]
+    for name, value in ratios.items():
+        print(f"ratio {name}: {value:.2f}")
+    data["ratios"] = ratios
+    json.dump(data, open(sys.argv[1], "w"), indent=1)
+    errors = sum(r["errors"] for r in rows)
+    if errors:
+        print(f"FAILED: {errors} errors across phases")
+        sys.exit(1)
+    print(f"all {len(rows)} phases completed without errors")
+
+
+if __name__ == "__main__":
+    main()

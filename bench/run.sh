@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmark userstore on this machine, against 127.0.0.1 only, every phase bounded in time.
+#
+#   bench/run.sh            full run: N = 1k, 100k, 1M users; concurrency 1, 16, 64; 8 s phases
+#   bench/run.sh --quick    smoke run: N = 1k; concurrency 1, 16; 2 s phases
+#
+# Builds the release binary, measures the hashing limit in-process, seeds each N through
+# `userstore import` (pre-hashed passwords), starts the server, drives SOAP 1.1 with wrk for
+# every operation plus a mixed workload and the ceiling (GET /health on the same connections),
+# then prints the table and ratios (bench/report.py) and writes bench/results/<time>.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+if [ "$quick" = 1 ]; then
+  sizes=(1000); concurrencies=(1 16); seconds=2
+else
+  sizes=(1000 100000 1000000); concurrencies=(1 16 64); seconds=8
+fi
+ops=(health isExistingUser getUserClaimValue getRoleListOfUser getUserClaimValues listUsers authenticate addUser setUserClaimValue mixed)
+
+command -v wrk >/dev/null || { echo "bench/run.sh needs wrk (apt-get install wrk)" >&2; exit 1; }
+cargo build --release --quiet --bin userstore --example hash_limit
+bin=target/release/userstore
+work=$(mktemp -d)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+hash_limit=$(target/release/examples/hash_limit --seconds "$([ "$quick" = 1 ] && echo 2 || echo 5)")
+phc=$(target/release/examples/hash_limit --phc Bench-user-pw1)
+auth=$(printf 'admin:Bench-user-pw1' | base64 -w0)
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+phases="$work/phases.jsonl"; seeding="$work/seeding.jsonl"
+: > "$phases"; : > "$seeding"
+
+for n in "${sizes[@]}"; do
+  db="$work/bench-$n.db"
+  python3 bench/seed.py "$n" "$phc" > "$work/users-$n.jsonl"
+  start=$(date +%s.%N)
+  "$bin" import "$work/users-$n.jsonl" --database "$db" > "$work/import-$n.log"
+  import_s=$(awk "BEGIN { printf \"%.3f\", $(date +%s.%N) - $start }")
+  echo "seeded $n users in ${import_s}s: $(tail -n1 "$work/import-$n.log")" >&2
+  RUST_LOG=warn "$bin" serve --listen 127.0.0.1:0 --database "$db" > "$work/server-$n.out" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do grep -q "userstore ready" "$work/server-$n.out" && break; sleep 0.1; done
+  addr=$(grep -o 'http://[0-9.:]*' "$work/server-$n.out" | head -n1)
+  for op in "${ops[@]}"; do
+    for c in "${concurrencies[@]}"; do
+      threads=$(( c < 2 ? 1 : 2 ))
+      line=$(OP=$op USERS=$n AUTH=$auth RUN="$n$c" wrk -t"$threads" -c"$c" -d"${seconds}s" --timeout 10s \
+               -s bench/soap.lua "$addr" | tail -n1)
+      echo "{\"op\": \"$op\", \"n\": $n, \"c\": $c, ${line#\{}" >> "$phases"
+      echo "  $op N=$n c=$c: $line" >&2
+    done
+  done
+  rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  echo "{\"users\": $n, \"import_s\": $import_s, \"peak_rss_mb\": $(awk "BEGIN { printf \"%.1f\", $rss_kb / 1024 }")}" >> "$seeding"
+done
+
+mkdir -p bench/results
+out="bench/results/$(date -u +%Y%m%dT%H%M%SZ)$([ "$quick" = 1 ] && echo -quick).json"
+python3 - "$phases" "$seeding" "$out" "$machine" "$hash_limit" <<'PY'
+import json, sys
+phases, seeding, out, machine, hash_limit = sys.argv[1:6]
+json.dump({
+    "machine": machine,
+    "hash_limit": json.loads(hash_limit),
+    "seeding": [json.loads(l) for l in open(seeding)],
+    "phases": [json.loads(l) for l in open(phases)],
+}, open(out, "w"), indent=1)
+PY
+python3 bench/report.py "$out"
+echo "results: $out"

@@ -1,0 +1,104 @@
+-- wrk driver for userstore: SOAP 1.1 requests for one operation (or a mix) against users
+-- user0000000 .. user{N-1} seeded by bench/run.sh. Configured through the environment:
+--   OP     isExistingUser | getUserClaimValue | getRoleListOfUser | getUserClaimValues |
+--          listUsers | authenticate | addUser | setUserClaimValue | mixed | health
+--   USERS  number of seeded users;  AUTH  the Basic token;  RUN  a unique id for new names.
+-- done() prints one JSON line with the run's numbers.
+
+local op = os.getenv("OP")
+local users = tonumber(os.getenv("USERS"))
+local auth = os.getenv("AUTH")
+local run = os.getenv("RUN") or "0"
+local path = "/services/RemoteUserStoreManagerService"
+local counter = 0
+-- thread_id is a global set per thread by setup(); 0 outside wrk's threads.
+thread_id = thread_id or 0
+
+local ns = 'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ser="http://service.ws.um.carbon.wso2.org"'
+
+local function user()
+  return string.format("user%07d", math.random(0, users - 1))
+end
+
+local function soap(operation, inner)
+  local body = "<soapenv:Envelope " .. ns .. "><soapenv:Body><ser:" .. operation .. ">" .. inner ..
+    "</ser:" .. operation .. "></soapenv:Body></soapenv:Envelope>"
+  return wrk.format("POST", path, {
+    ["Content-Type"] = "text/xml; charset=UTF-8",
+    ["SOAPAction"] = '"urn:' .. operation .. '"',
+    ["Authorization"] = "Basic " .. auth,
+  }, body)
+end
+
+local builders = {}
+builders.isExistingUser = function()
+  return soap("isExistingUser", "<ser:userName>" .. user() .. "</ser:userName>")
+end
+builders.getUserClaimValue = function()
+  return soap("getUserClaimValue", "<ser:userName>" .. user() ..
+    "</ser:userName><ser:claim>http://wso2.org/claims/country</ser:claim>")
+end
+builders.getRoleListOfUser = function()
+  return soap("getRoleListOfUser", "<ser:userName>" .. user() .. "</ser:userName>")
+end
+builders.getUserClaimValues = function()
+  return soap("getUserClaimValues", "<ser:userName>" .. user() .. "</ser:userName>")
+end
+builders.listUsers = function()
+  return soap("listUsers", "<ser:filter>" .. user():sub(1, 8) .. "*</ser:filter><ser:maxItemLimit>100</ser:maxItemLimit>")
+end
+builders.authenticate = function()
+  return soap("authenticate", "<ser:userName>" .. user() ..
+    "</ser:userName><ser:credential>Bench-user-pw1</ser:credential>")
+end
+builders.addUser = function()
+  counter = counter + 1
+  return soap("addUser", string.format("<ser:userName>new%s_%d_%d</ser:userName>", run, thread_id, counter) ..
+    "<ser:credential>Bench-new-pw1</ser:credential><ser:roleList>role01</ser:roleList>")
+end
+builders.setUserClaimValue = function()
+  counter = counter + 1
+  return soap("setUserClaimValue", "<ser:userName>" .. user() ..
+    "</ser:userName><ser:claimURI>http://wso2.org/claims/lastname</ser:claimURI><ser:claimValue>v" ..
+    counter .. "</ser:claimValue>")
+end
+builders.health = function()
+  return wrk.format("GET", "/health")
+end
+local reads = { "isExistingUser", "getUserClaimValue", "getRoleListOfUser", "getUserClaimValues", "listUsers" }
+builders.mixed = function()
+  local pick = math.random(100)
+  if pick <= 80 then
+    return builders[reads[math.random(#reads)]]()
+  elseif pick <= 95 then
+    return builders.authenticate()
+  else
+    return builders.setUserClaimValue()
+  end
+end
+
+local threads = {}
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(os.time() + thread_id * 7919)
+  if builders[op] == nil then
+    error("unknown OP " .. tostring(op))
+  end
+end
+
+function request()
+  return builders[op]()
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  local errors = e.connect + e.read + e.write + e.status + e.timeout
+  io.write(string.format(
+    '{"requests": %d, "duration_s": %.3f, "rps": %.1f, "p50_ms": %.3f, "p99_ms": %.3f, "errors": %d, "status_errors": %d}\n',
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, errors, e.status))
+end
