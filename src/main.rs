@@ -128,7 +128,10 @@ fn import(
     batch: usize,
     store_args: &StoreArgs,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let config = store_args.config()?;
+    let mut config = store_args.config()?;
+    // A bulk load commits without an fsync per batch: a power loss can lose its last batches,
+    // and running the import again adds them (users already there are reported and skipped).
+    config.database.synchronous = Synchronous::Normal;
     let store = open_store(&config)?;
     let size = std::fs::metadata(file)
         .with_context(|| format!("cannot read {}", file.display()))?

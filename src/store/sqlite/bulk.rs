@@ -144,21 +144,26 @@ impl SqliteStore {
                 "INSERT INTO users (name, name_key, password_hash, password_changed_at, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?4)",
             )?;
+            let mut savepoint = tx.prepare_cached("SAVEPOINT import_row")?;
+            let mut release = tx.prepare_cached("RELEASE import_row")?;
+            let mut rollback = tx.prepare_cached("ROLLBACK TO import_row")?;
             for ReadyRow { row, hash } in ready {
-                tx.execute_batch("SAVEPOINT import_row")?;
+                savepoint.execute([])?;
                 let outcome = (|| -> StoreResult<()> {
-                    let taken = tx
-                        .prepare_cached("SELECT 1 FROM users WHERE name_key = ?1")?
-                        .exists([row.user.key()])?;
-                    if taken {
-                        return Err(StoreError::UserExists(row.user.to_string()));
-                    }
-                    insert_user.execute(params![
+                    // The UNIQUE name_key constraint is the duplicate check.
+                    match insert_user.execute(params![
                         row.user.as_str(),
                         row.user.key(),
                         hash,
                         now_ms()
-                    ])?;
+                    ]) {
+                        Err(rusqlite::Error::SqliteFailure(e, _))
+                            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                        {
+                            return Err(StoreError::UserExists(row.user.to_string()));
+                        }
+                        other => other?,
+                    };
                     let user_id = tx.last_insert_rowid();
                     for role in row
                         .roles
@@ -191,9 +196,12 @@ impl SqliteStore {
                     Ok(())
                 })();
                 match outcome {
-                    Ok(()) => tx.execute_batch("RELEASE import_row")?,
+                    Ok(()) => {
+                        release.execute([])?;
+                    }
                     Err(e) => {
-                        tx.execute_batch("ROLLBACK TO import_row; RELEASE import_row")?;
+                        rollback.execute([])?;
+                        release.execute([])?;
                         if let StoreError::Database(db) = &e {
                             tracing::warn!(line = row.line, error = %db, "import row failed");
                         }

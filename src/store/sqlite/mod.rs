@@ -27,6 +27,8 @@ pub use migrations::SCHEMA_VERSION;
 
 /// How many idle read connections are kept open.
 const MAX_IDLE_READERS: usize = 8;
+/// Page cache of the writer connection, in KiB.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// How long a connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -331,6 +333,11 @@ impl SqliteStore {
         )?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "synchronous", options.durability.pragma())?;
+        // Large write transactions (bulk import, big role updates) must not spill dirty pages
+        // to the WAL statement by statement; the cache only grows to what writes touch.
+        writer.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        // Savepoint and statement journals in memory, not in a temp file written page by page.
+        writer.pragma_update(None, "temp_store", "MEMORY")?;
         migrations::migrate(&mut writer)?;
         let store = Self {
             path: path.to_path_buf(),
