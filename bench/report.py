@@ -33,7 +33,7 @@ def main():
     hash_limit = data["hash_limit"]["verifications_per_second"]
     ratios = {}
     for n in sizes:
-        for op in READS + ["mixed"]:
+        for op in READS:
             r = get(op, n, top_c)
             if r and ceiling.get((n, top_c)):
                 ratios[f"{op}/ceiling N={n} c={top_c}"] = r["rps"] / ceiling[(n, top_c)]
