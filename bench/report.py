@@ -18,9 +18,9 @@ def main():
           f"(m={data['hash_limit']['memory_kib']} KiB, t={data['hash_limit']['iterations']}, "
           f"{data['hash_limit']['threads']} threads)")
     for seed in data["seeding"]:
+        rss = "not recorded" if seed.get("peak_rss_mb") is None else f"{seed['peak_rss_mb']:.1f} MB"
         print(f"seeding N={seed['users']}: import {seed['import_s']:.1f} s "
-              f"({seed['users'] / max(seed['import_s'], 1e-9):.0f} users/s), peak RSS under load "
-              f"{seed['peak_rss_mb']:.1f} MB")
+              f"({seed['users'] / max(seed['import_s'], 1e-9):.0f} users/s), peak RSS under load {rss}")
     print()
     print(f"{'operation':<22}{'N':>9}{'conc':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     ceiling = {(r["n"], r["c"]): r["rps"] for r in rows if r["op"] == "health"}
@@ -41,6 +41,10 @@ def main():
             r = get(op, n, top_c)
             if r:
                 ratios[f"{op}/hash limit N={n} c={top_c}"] = r["rps"] / hash_limit
+    for n in sizes:
+        r = get("reads_beside_authenticate", n, top_c)
+        if r:
+            print(f"reads beside authenticate N={n} c={top_c}: p99 {r['p99_ms']:.2f} ms (target < 5 ms)")
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         for op in READS:

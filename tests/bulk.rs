@@ -47,7 +47,11 @@ fn import_reports_bad_rows_and_export_round_trips() {
     .unwrap();
     let out = userstore(&["import", jsonl.to_str().unwrap()], &db);
     let report = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(2), "skipped rows give exit status 2: {report}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "skipped rows give exit status 2: {report}"
+    );
     assert!(report.contains("imported 2 of 8 users"), "{report}");
     for expected in [
         "line 4: invalid JSON",
@@ -57,9 +61,15 @@ fn import_reports_bad_rows_and_export_round_trips() {
         "line 8: password_hash is not a PHC string",
         "line 9: Credential not valid",
     ] {
-        assert!(report.contains(expected), "missing {expected:?} in {report}");
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in {report}"
+        );
     }
-    assert!(!report.contains("Other-pw-1") && !report.contains("abc\""), "no secrets in the report");
+    assert!(
+        !report.contains("Other-pw-1") && !report.contains("abc\""),
+        "no secrets in the report"
+    );
 
     let csv = dir.path().join("more.csv");
     std::fs::write(
@@ -70,35 +80,60 @@ fn import_reports_bad_rows_and_export_round_trips() {
     let out = userstore(&["import", csv.to_str().unwrap()], &db);
     let report = text(&out.stdout);
     assert!(report.contains("imported 1 of 2 users"), "{report}");
-    assert!(report.contains("line 3: Username x is not valid"), "{report}");
+    assert!(
+        report.contains("line 3: Username x is not valid"),
+        "{report}"
+    );
 
     // Export: hashes only, then an exact round trip through an empty database.
     let exported = dir.path().join("export.jsonl");
-    assert!(userstore(&["export", exported.to_str().unwrap()], &db).status.success());
+    assert!(userstore(&["export", exported.to_str().unwrap()], &db)
+        .status
+        .success());
     let dump = std::fs::read_to_string(&exported).unwrap();
     assert_eq!(dump.lines().count(), 3);
     for secret in ["Adm1n-test-pw", "Alice-pw-1", "Bob-pw-12"] {
         assert!(!dump.contains(secret), "export leaks {secret}");
     }
     assert!(dump.contains("\"password_hash\":\"$argon2id$"));
-    assert!(dump.contains(r#""profiles":{"work":{"http://wso2.org/claims/emailaddress":"a@work"}}"#));
+    assert!(
+        dump.contains(r#""profiles":{"work":{"http://wso2.org/claims/emailaddress":"a@work"}}"#)
+    );
     let restored = dir.path().join("restored.db");
     let out = userstore(&["import", exported.to_str().unwrap()], &restored);
     assert!(out.status.success(), "{}", text(&out.stdout));
     let again = userstore(&["export"], &restored);
-    assert_eq!(text(&again.stdout), dump, "export -> import -> export is exact");
+    assert_eq!(
+        text(&again.stdout),
+        dump,
+        "export -> import -> export is exact"
+    );
     let csv_dump = dir.path().join("export.csv");
-    assert!(userstore(&["export", csv_dump.to_str().unwrap()], &db).status.success());
+    assert!(userstore(&["export", csv_dump.to_str().unwrap()], &db)
+        .status
+        .success());
     let csv_text = std::fs::read_to_string(&csv_dump).unwrap();
     assert!(csv_text.starts_with("username,password,password_hash,roles,claims\n"));
     assert!(csv_text.contains("bob,,\"$argon2id$"));
 
     // The running service sees imported users, passwords, roles and claims.
     let s = Server::spawn(&restored, &Options::default());
-    let r = s.call(Soap::V11, "authenticate", "<ser:userName>alice</ser:userName><ser:credential>Alice-pw-1</ser:credential>");
+    let r = s.call(
+        Soap::V11,
+        "authenticate",
+        "<ser:userName>alice</ser:userName><ser:credential>Alice-pw-1</ser:credential>",
+    );
     assert_eq!(r.return_text(), "true");
-    let r = s.call(Soap::V11, "getRoleListOfUser", "<ser:userName>bob</ser:userName>");
+    let r = s.call(
+        Soap::V11,
+        "getRoleListOfUser",
+        "<ser:userName>bob</ser:userName>",
+    );
     assert_eq!(r.return_texts(), ["doctor", "Internal/everyone", "teacher"]);
-    let r = s.call(Soap::V12, "getUserClaimValue", "<ser:userName>bob</ser:userName><ser:claim>http://wso2.org/claims/country</ser:claim>");
+    let r = s.call(
+        Soap::V12,
+        "getUserClaimValue",
+        "<ser:userName>bob</ser:userName><ser:claim>http://wso2.org/claims/country</ser:claim>",
+    );
     assert_eq!(r.return_text(), "France");
 }

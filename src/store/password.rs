@@ -126,6 +126,7 @@ impl HashSlots {
 
     /// Run `work` with a memory of `blocks` blocks, waiting for a free slot.
     fn run<T>(&self, blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+        lower_thread_priority();
         let mut memory = {
             let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
             loop {
@@ -144,6 +145,26 @@ impl HashSlots {
         self.released.notify_one();
         result
     }
+}
+
+/// Threads that hash run at a lower OS priority (nice 10), so on a busy machine the threads
+/// answering reads preempt them; with nothing else to do, hashing still gets every core.
+fn lower_thread_priority() {
+    thread_local! {
+        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    LOWERED.with(|lowered| {
+        if lowered.replace(true) {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        // SAFETY: gettid and setpriority only read their arguments; on Linux a thread id
+        // addresses exactly this thread, and a failure leaves the priority unchanged.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+        }
+    });
 }
 
 impl PasswordHasher {

@@ -27,8 +27,8 @@ pub use migrations::SCHEMA_VERSION;
 
 /// How many idle read connections are kept open.
 const MAX_IDLE_READERS: usize = 8;
-/// Page cache of the writer connection, in KiB.
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// Page cache of the writer connection, in KiB (large transactions must not spill pages).
+const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// How long a connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
