@@ -98,7 +98,24 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// SQLite keeps allocation statistics behind one process-wide mutex taken on every
+/// allocation; nothing here reads them, so they are switched off before the first connection.
+fn disable_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config may only run before SQLite initialises; the Once runs it
+        // before this process opens its first connection. A failure keeps the default.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::os::raw::c_int,
+            );
+        }
+    });
+}
+
 fn open_connection(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    disable_memory_statistics();
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
