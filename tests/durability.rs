@@ -6,14 +6,12 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{basic, HttpResponse, Options, Server, Soap, ADMIN_PASSWORD, SERVICE_PATH};
+use common::{try_call, Options, Server, Soap};
 
 /// Kill/restart cycles on the same database.
 const CYCLES: usize = 3;
@@ -25,92 +23,6 @@ const WRITE_WINDOW: Duration = Duration::from_millis(700);
 const MAX_WRITES_PER_WRITER: usize = 2_000;
 /// The claim every written user carries.
 const ORG: &str = "http://wso2.org/claims/organization";
-
-// ---------------------------------------------------------------------------------------------
-// A client that reports transport failures instead of panicking (the harness's `raw` unwraps).
-
-fn parse_response(bytes: &[u8]) -> Result<HttpResponse, String> {
-    let split = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("no complete HTTP head in {} bytes", bytes.len()))?;
-    let head = String::from_utf8_lossy(&bytes[..split]).to_string();
-    let mut body = bytes[split + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line in {head:?}"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
-    if find("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
-        body = dechunk(&body).ok_or("truncated chunked body")?;
-    } else if let Some(len) = find("content-length").and_then(|v| v.parse::<usize>().ok()) {
-        if body.len() < len {
-            return Err(format!("truncated body: {} of {len} bytes", body.len()));
-        }
-        body.truncate(len);
-    }
-    Ok(HttpResponse {
-        status,
-        headers,
-        body: String::from_utf8(body).map_err(|e| e.to_string())?,
-    })
-}
-
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).ok()?.trim(), 16).ok()?;
-        data = data.get(line_end + 2..)?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(data.get(..size)?);
-        data = data.get(size + 2..)?;
-    }
-}
-
-/// One SOAP 1.1 call as the admin; `Err` for anything below HTTP (refused, reset, truncated).
-fn try_call(addr: &str, op: &str, inner: &str) -> Result<HttpResponse, String> {
-    let body = Soap::V11.envelope(op, inner);
-    let mut request = format!(
-        "POST {SERVICE_PATH} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in Soap::V11
-        .headers(op)
-        .into_iter()
-        .chain([basic("admin", ADMIN_PASSWORD)])
-    {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(&body);
-    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .map_err(|e| e.to_string())?;
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| format!("write: {e}"))?;
-    let mut bytes = Vec::new();
-    stream
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("read: {e}"))?;
-    parse_response(&bytes)
-}
 
 // ---------------------------------------------------------------------------------------------
 
