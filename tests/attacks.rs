@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{
-    basic, elements_in, HttpResponse, Options, Server, Soap, ADMIN_PASSWORD, NS, SERVICE_PATH,
-    SOAP11, SOAP12,
+    basic, elements_in, parse_next_response, HttpResponse, Options, Server, Soap, ADMIN_PASSWORD,
+    NS, SERVICE_PATH, SOAP11, SOAP12,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ impl Exchange {
                 String::from_utf8_lossy(&self.bytes)
             ));
         }
-        parse_response(&self.bytes).map(|(r, _)| r)
+        parse_next_response(&self.bytes).map(|(r, _)| r)
     }
 
     fn response(&self) -> HttpResponse {
@@ -129,83 +129,6 @@ fn read_all(mut stream: &TcpStream) -> (Vec<u8>, Option<ErrorKind>) {
             Err(e) => return (bytes, Some(e.kind())),
         }
     }
-}
-
-/// Parse one HTTP/1.1 response from the front of `bytes`; returns it and the bytes it used.
-fn parse_response(bytes: &[u8]) -> Result<(HttpResponse, usize), String> {
-    if bytes.is_empty() {
-        return Err("connection closed without any answer".into());
-    }
-    let split = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("no header end in {:?}", String::from_utf8_lossy(bytes)))?;
-    let head = String::from_utf8_lossy(&bytes[..split]).to_string();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
-    let rest = &bytes[split + 4..];
-    let (body, used) = if find("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
-        let mut out = Vec::new();
-        let mut at = 0;
-        loop {
-            let line_end = rest[at..]
-                .windows(2)
-                .position(|w| w == b"\r\n")
-                .ok_or("truncated chunk size line")?;
-            let size_text = String::from_utf8_lossy(&rest[at..at + line_end]).to_string();
-            let size = usize::from_str_radix(size_text.trim(), 16)
-                .map_err(|_| format!("bad chunk size {size_text:?}"))?;
-            at += line_end + 2;
-            if size == 0 {
-                at += 2;
-                break;
-            }
-            if rest.len() < at + size + 2 {
-                return Err("truncated chunk".into());
-            }
-            out.extend_from_slice(&rest[at..at + size]);
-            at += size + 2;
-        }
-        (out, at)
-    } else if let Some(len) = find("content-length") {
-        let len: usize = len
-            .parse()
-            .map_err(|_| format!("bad Content-Length {len:?}"))?;
-        if rest.len() < len {
-            return Err(format!(
-                "body cut short: {} of {len} bytes ({:?})",
-                rest.len(),
-                String::from_utf8_lossy(rest)
-            ));
-        }
-        (rest[..len].to_vec(), len)
-    } else {
-        (rest.to_vec(), rest.len())
-    };
-    let body = String::from_utf8(body).map_err(|e| format!("response body is not UTF-8: {e}"))?;
-    Ok((
-        HttpResponse {
-            status,
-            headers,
-            body,
-        },
-        split + 4 + used,
-    ))
 }
 
 /// The fault as (code, reason), or an error when the body is not a well-formed SOAP fault.
@@ -1135,7 +1058,7 @@ fn slow_header_senders_are_disconnected() {
         "closed after {closed_after:?}"
     );
     if !bytes.is_empty() {
-        let (r, _) = parse_response(&bytes).unwrap();
+        let (r, _) = parse_next_response(&bytes).unwrap();
         assert_eq!(r.status, 408, "{}", r.body);
     }
     println!(
@@ -1214,7 +1137,7 @@ fn stalled_and_trickled_bodies_hit_the_request_timeout() {
             took >= Duration::from_millis(1500) && took < Duration::from_secs(4),
             "{label}: answered after {took:?}"
         );
-        let (r, _) = parse_response(&bytes).unwrap_or_else(|e| panic!("{label}: {e}"));
+        let (r, _) = parse_next_response(&bytes).unwrap_or_else(|e| panic!("{label}: {e}"));
         assert_fault_exact(&r, "Server", "the request did not complete within 2s");
         timings.push(format!("{label} {:.2}s", secs(took)));
     }
@@ -1325,7 +1248,7 @@ fn header_floods_and_bad_framing_are_refused() {
         let e = exchange(&s.addr, garbage, t);
         assert!(!e.timed_out(), "{garbage:?} left hanging");
         if !e.bytes.is_empty() {
-            let (r, _) = parse_response(&e.bytes).unwrap();
+            let (r, _) = parse_next_response(&e.bytes).unwrap();
             assert!((400..500).contains(&r.status), "{garbage:?}: {}", r.status);
         }
     }
@@ -1364,7 +1287,7 @@ fn header_floods_and_bad_framing_are_refused() {
         smuggled.as_bytes(),
     ));
     let e = exchange(&s.addr, &req, t);
-    let (first, used) = parse_response(&e.bytes).unwrap();
+    let (first, used) = parse_next_response(&e.bytes).unwrap();
     assert_eq!(first.status, 200, "CL+TE: {}", first.body);
     assert_eq!(first.return_text(), "true");
     assert_eq!(
@@ -1454,7 +1377,7 @@ fn pipelined_requests_are_answered_in_order() {
     let mut rest = &e.bytes[..];
     let mut answers = Vec::new();
     while !rest.is_empty() {
-        let (r, used) = parse_response(rest).unwrap();
+        let (r, used) = parse_next_response(rest).unwrap();
         assert_eq!(r.status, 200, "{}", r.body);
         answers.push(r.return_text());
         rest = &rest[used..];

@@ -6,11 +6,11 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Barrier, Mutex};
 use std::time::Instant;
 
-use common::{try_call, HttpResponse, Server, Soap};
+use common::{assert_database_sound, try_call, HttpResponse, Server, Soap};
 
 const CLIENTS: usize = 8;
 const STEPS: usize = 120;
@@ -560,47 +560,7 @@ fn conflicting_membership_writes_from_8_clients_lose_nothing() {
     // 4. The database file: no orphans, foreign keys hold, integrity ok, same pairs as the API.
     server.stop();
     let conn = rusqlite::Connection::open(&server.db).unwrap();
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(integrity, ["ok"]);
-    let fk: Vec<(String, i64, String)> = conn
-        .prepare("PRAGMA foreign_key_check")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(fk.is_empty(), "foreign_key_check: {fk:?}");
-    let mut orphans: HashMap<&str, i64> = HashMap::new();
-    for (what, sql) in [
-        (
-            "user_roles.user_id",
-            "SELECT count(*) FROM user_roles WHERE user_id NOT IN (SELECT id FROM users)",
-        ),
-        (
-            "user_roles.role_id",
-            "SELECT count(*) FROM user_roles WHERE role_id NOT IN (SELECT id FROM roles)",
-        ),
-        (
-            "user_claims.user_id",
-            "SELECT count(*) FROM user_claims WHERE user_id NOT IN (SELECT id FROM users)",
-        ),
-        (
-            "role_permissions.role_id",
-            "SELECT count(*) FROM role_permissions WHERE role_id NOT IN (SELECT id FROM roles)",
-        ),
-    ] {
-        orphans.insert(what, conn.query_row(sql, [], |r| r.get(0)).unwrap());
-    }
-    assert!(
-        orphans.values().all(|n| *n == 0),
-        "orphan rows: {orphans:?}"
-    );
+    assert_database_sound(&conn, "after the run");
     let db_pairs: BTreeSet<(String, String)> = conn
         .prepare(
             "SELECT u.name, r.name FROM user_roles ur

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{try_call, Options, Server, Soap};
+use common::{assert_database_sound, try_call, Options, Server, Soap};
 
 /// Kill/restart cycles on the same database.
 const CYCLES: usize = 3;
@@ -166,46 +166,7 @@ fn is_existing_user(server: &Server, name: &str) -> bool {
 /// Returns the number of users.
 fn check_database(db: &Path, label: &str) -> i64 {
     let conn = rusqlite::Connection::open(db).unwrap();
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(integrity, ["ok"], "{label}: integrity_check");
-    let fk_violations: Vec<(String, i64, String)> = conn
-        .prepare("PRAGMA foreign_key_check")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(
-        fk_violations.is_empty(),
-        "{label}: foreign_key_check {fk_violations:?}"
-    );
-    for (what, sql) in [
-        (
-            "user_roles without user",
-            "SELECT count(*) FROM user_roles WHERE user_id NOT IN (SELECT id FROM users)",
-        ),
-        (
-            "user_roles without role",
-            "SELECT count(*) FROM user_roles WHERE role_id NOT IN (SELECT id FROM roles)",
-        ),
-        (
-            "user_claims without user",
-            "SELECT count(*) FROM user_claims WHERE user_id NOT IN (SELECT id FROM users)",
-        ),
-        (
-            "role_permissions without role",
-            "SELECT count(*) FROM role_permissions WHERE role_id NOT IN (SELECT id FROM roles)",
-        ),
-    ] {
-        let orphans: i64 = conn.query_row(sql, [], |r| r.get(0)).unwrap();
-        assert_eq!(orphans, 0, "{label}: {what}");
-    }
+    assert_database_sound(&conn, label);
     // Every written user (d...) is complete in the raw tables too: one role row, one claim row.
     let incomplete: i64 = conn
         .query_row(

@@ -460,6 +460,51 @@ impl Drop for Server {
     }
 }
 
+/// Assert a (stopped) database file is sound: `integrity_check` ok, no foreign-key violations
+/// and no orphan rows in any child table. `label` names the check in failures.
+pub fn assert_database_sound(conn: &rusqlite::Connection, label: &str) {
+    let integrity: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(integrity, ["ok"], "{label}: integrity_check");
+    let fk_violations: Vec<(String, i64, String)> = conn
+        .prepare("PRAGMA foreign_key_check")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        fk_violations.is_empty(),
+        "{label}: foreign_key_check {fk_violations:?}"
+    );
+    for (what, sql) in [
+        (
+            "user_roles without user",
+            "SELECT count(*) FROM user_roles WHERE user_id NOT IN (SELECT id FROM users)",
+        ),
+        (
+            "user_roles without role",
+            "SELECT count(*) FROM user_roles WHERE role_id NOT IN (SELECT id FROM roles)",
+        ),
+        (
+            "user_claims without user",
+            "SELECT count(*) FROM user_claims WHERE user_id NOT IN (SELECT id FROM users)",
+        ),
+        (
+            "role_permissions without role",
+            "SELECT count(*) FROM role_permissions WHERE role_id NOT IN (SELECT id FROM roles)",
+        ),
+    ] {
+        let orphans: i64 = conn.query_row(sql, [], |r| r.get(0)).unwrap();
+        assert_eq!(orphans, 0, "{label}: {what}");
+    }
+}
+
 /// A TLS client trusting exactly the given self-signed certificate (TLS 1.2 and 1.3).
 pub fn client_config(cert: &Path) -> Arc<rustls::ClientConfig> {
     client_config_for(cert, &[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -510,20 +555,23 @@ fn parse_response(bytes: &[u8]) -> HttpResponse {
         .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(bytes)))
 }
 
-/// Parse a response, reporting a malformed or truncated one instead of panicking.
-pub fn try_parse_response(bytes: &[u8]) -> Result<HttpResponse, String> {
+/// Parse one HTTP/1.1 response from the front of `bytes`; returns it and the bytes it used.
+pub fn parse_next_response(bytes: &[u8]) -> Result<(HttpResponse, usize), String> {
+    if bytes.is_empty() {
+        return Err("connection closed without any answer".into());
+    }
     let split = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("no complete HTTP head in {} bytes", bytes.len()))?;
+        .ok_or_else(|| format!("no header end in {:?}", String::from_utf8_lossy(bytes)))?;
     let head = String::from_utf8_lossy(&bytes[..split]).to_string();
-    let mut body = bytes[split + 4..].to_vec();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
+    let status_line = lines.next().unwrap_or("");
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line in {head:?}"))?;
+        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
@@ -534,34 +582,59 @@ pub fn try_parse_response(bytes: &[u8]) -> Result<HttpResponse, String> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone())
     };
-    if find("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
-        body = dechunk(&body).ok_or("truncated chunked body")?;
-    } else if let Some(len) = find("content-length").and_then(|v| v.parse::<usize>().ok()) {
-        if body.len() < len {
-            return Err(format!("truncated body: {} of {len} bytes", body.len()));
+    let rest = &bytes[split + 4..];
+    let (body, used) = if find("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        let mut out = Vec::new();
+        let mut at = 0;
+        loop {
+            let line_end = rest[at..]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .ok_or("truncated chunk size line")?;
+            let size_text = String::from_utf8_lossy(&rest[at..at + line_end]).to_string();
+            let size = usize::from_str_radix(size_text.trim(), 16)
+                .map_err(|_| format!("bad chunk size {size_text:?}"))?;
+            at += line_end + 2;
+            if size == 0 {
+                at += 2;
+                break;
+            }
+            if rest.len() < at + size + 2 {
+                return Err("truncated chunk".into());
+            }
+            out.extend_from_slice(&rest[at..at + size]);
+            at += size + 2;
         }
-        body.truncate(len);
-    }
-    Ok(HttpResponse {
-        status,
-        headers,
-        body: String::from_utf8(body).map_err(|e| e.to_string())?,
-    })
+        (out, at)
+    } else if let Some(len) = find("content-length") {
+        let len: usize = len
+            .parse()
+            .map_err(|_| format!("bad Content-Length {len:?}"))?;
+        if rest.len() < len {
+            return Err(format!(
+                "body cut short: {} of {len} bytes ({:?})",
+                rest.len(),
+                String::from_utf8_lossy(rest)
+            ));
+        }
+        (rest[..len].to_vec(), len)
+    } else {
+        (rest.to_vec(), rest.len())
+    };
+    let body = String::from_utf8(body).map_err(|e| format!("response body is not UTF-8: {e}"))?;
+    Ok((
+        HttpResponse {
+            status,
+            headers,
+            body,
+        },
+        split + 4 + used,
+    ))
 }
 
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).ok()?.trim(), 16).ok()?;
-        data = data.get(line_end + 2..)?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(data.get(..size)?);
-        data = data.get(size + 2..)?;
-    }
+/// Parse a whole response, reporting a malformed or truncated one instead of panicking.
+pub fn try_parse_response(bytes: &[u8]) -> Result<HttpResponse, String> {
+    parse_next_response(bytes).map(|(response, _)| response)
 }
 
 /// Call an operation as the admin over a fresh connection to `addr`, reporting transport
