@@ -1,6 +1,8 @@
 //! Streaming envelope decoder over quick-xml: no DOM, no DOCTYPE or entities, bounded depth and
 //! element count. Produces the operation and its [`Params`].
 
+use std::borrow::Cow;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
@@ -139,7 +141,9 @@ impl<'a> Decoder<'a> {
             let value = attr
                 .unescape_value()
                 .map_err(|e| self.fault(xml_error(e)))?;
-            self.check_chars(&value)?;
+            if let Cow::Owned(changed) = &value {
+                self.check_chars(changed)?;
+            }
             let truthy = matches!(value.trim(), "true" | "1");
             let attr_ns = match attr_ns {
                 ResolveResult::Bound(n) => n.into_inner(),
@@ -177,8 +181,9 @@ impl<'a> Decoder<'a> {
             match event {
                 Event::Text(t) => {
                     let unescaped = t.unescape().map_err(|e| self.fault(xml_error(e)))?;
-                    // Character references can produce what raw text may not contain.
-                    self.check_chars(&unescaped)?;
+                    if let Cow::Owned(changed) = &unescaped {
+                        self.check_chars(changed)?;
+                    }
                     text.push_str(&unescaped)
                 }
                 Event::CData(c) => text.push_str(
@@ -344,7 +349,9 @@ impl<'a> Decoder<'a> {
     }
 
     /// Refuse characters XML 1.0 does not allow (control characters other than tab, line feed
-    /// and carriage return), so nothing stored can make a later reply malformed.
+    /// and carriage return), so nothing stored can make a later reply malformed. The raw body
+    /// is checked as a whole in `decode_request`; callers check only text that unescaping
+    /// changed (a character reference such as `&#1;` can produce what raw text may not hold).
     fn check_chars(&self, text: &str) -> Result<(), DecodeError> {
         match text.chars().find(|c| !is_xml_char(*c)) {
             None => Ok(()),
