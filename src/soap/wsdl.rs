@@ -243,20 +243,22 @@ fn port_type(out: &mut String) {
     out.push_str("  <wsdl:portType name=\"RemoteUserStoreManagerServicePortType\">\n");
     for spec in CATALOGUE {
         let op = spec.name;
+        // Axis2 derives the output and fault actions from the input's SOAPAction.
+        let action = spec.soap_action();
         let _ = writeln!(out, "    <wsdl:operation name=\"{op}\">");
         let _ = writeln!(
             out,
-            "      <wsdl:input message=\"ns:{op}Request\" wsaw:Action=\"urn:{op}\"/>"
+            "      <wsdl:input message=\"ns:{op}Request\" wsaw:Action=\"{action}\"/>"
         );
         if spec.output.is_some() {
             let _ = writeln!(
                 out,
-                "      <wsdl:output message=\"ns:{op}Response\" wsaw:Action=\"urn:{op}Response\"/>"
+                "      <wsdl:output message=\"ns:{op}Response\" wsaw:Action=\"{action}Response\"/>"
             );
         }
         let _ = writeln!(
             out,
-            "      <wsdl:fault name=\"{FAULT_NAME}\" message=\"ns:{FAULT_NAME}\" wsaw:Action=\"urn:{op}{FAULT_NAME}\"/>"
+            "      <wsdl:fault name=\"{FAULT_NAME}\" message=\"ns:{FAULT_NAME}\" wsaw:Action=\"{action}{FAULT_NAME}\"/>"
         );
         out.push_str("    </wsdl:operation>\n");
     }
@@ -275,7 +277,8 @@ fn binding_operation(out: &mut String, binding: Binding, spec: &OperationSpec) {
         Binding::Soap11 | Binding::Soap12 => {
             let _ = writeln!(
                 out,
-                "      <{p}:operation soapAction=\"urn:{op}\" style=\"document\"/>"
+                "      <{p}:operation soapAction=\"{}\" style=\"document\"/>",
+                spec.soap_action()
             );
             format!("<{p}:body use=\"literal\"/>")
         }

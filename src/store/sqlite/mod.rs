@@ -411,11 +411,6 @@ impl SqliteStore {
         Ok(outcome)
     }
 
-    /// The database file this store works on.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Run `f` in an IMMEDIATE transaction on the writer connection; commit on Ok.
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
