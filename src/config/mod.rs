@@ -2,10 +2,14 @@
 //! (`USERSTORE_<SECTION>__<KEY>`, e.g. `USERSTORE_SERVER__LISTEN`), then command-line flags,
 //! validated at start-up with messages that name the bad key.
 
+mod check;
+
+pub use check::{check_file, Diagnostic};
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use std::time::Duration;
@@ -13,6 +17,10 @@ use std::time::Duration;
 use crate::store::password::HashParams;
 use crate::store::policy::{CredentialPolicy, LockPolicy};
 use crate::store::{RoleName, UserName};
+
+/// The complete default configuration with its comments, printed by `userstore config default`;
+/// a test keeps it equal to `Config::default()` and listing every key.
+pub const DEFAULT_FILE: &str = include_str!("default.toml");
 
 /// Prefix of environment overrides; path segments are joined with `__`.
 pub const ENV_PREFIX: &str = "USERSTORE_";
@@ -57,7 +65,7 @@ pub enum ConfigError {
 }
 
 /// Listener settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Plain-HTTP listen address; WSO2's HTTP port is 9763.
@@ -90,7 +98,7 @@ impl Default for ServerConfig {
 }
 
 /// HTTPS (rustls; TLS 1.2 and 1.3 only).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct TlsConfig {
     /// Serve HTTPS.
@@ -115,7 +123,7 @@ impl Default for TlsConfig {
 }
 
 /// Brute-force protection, named after WSO2's `[identity_mgt.account_locking]`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AccountLockingConfig {
     /// Lock accounts after repeated failed logins.
@@ -144,7 +152,7 @@ impl Default for AccountLockingConfig {
 }
 
 /// The audit trail of state changes and logins.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuditConfig {
     /// Also append audit events as JSON lines to this file (they always go to stdout).
@@ -152,7 +160,7 @@ pub struct AuditConfig {
 }
 
 /// Database settings.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     /// SQLite file, created on first start.
@@ -163,7 +171,7 @@ pub struct DatabaseConfig {
 }
 
 /// `database.synchronous` values.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Synchronous {
     /// fsync on every commit.
@@ -183,7 +191,7 @@ impl Default for DatabaseConfig {
 }
 
 /// The realm: built-in administrator and listing bounds, named as WSO2's realm config names them.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RealmConfig {
     /// Name of the administrator created on an empty database.
@@ -214,7 +222,7 @@ impl Default for RealmConfig {
 }
 
 /// argon2id cost; defaults are OWASP's minimum.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PasswordHashingConfig {
     /// Memory cost in KiB.
@@ -237,7 +245,7 @@ impl Default for PasswordHashingConfig {
 }
 
 /// Bounds on what one request may cost.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Largest request body, in bytes (bigger gets 413).
@@ -261,8 +269,27 @@ impl Default for LimitsConfig {
     }
 }
 
+/// Prometheus metrics, served on their own address so the SOAP port never exposes them.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve `GET /metrics`.
+    pub enable: bool,
+    /// Address of the metrics listener.
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enable: false,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
+}
+
 /// WSO2's `[admin_service.wsdl]` switch.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct WsdlConfig {
     /// Publish the WSDL at `?wsdl` (off by default, as in WSO2).
@@ -273,7 +300,7 @@ pub struct WsdlConfig {
 }
 
 /// WSO2's `[admin_service]` table.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminServiceConfig {
     /// WSDL publishing.
@@ -281,7 +308,7 @@ pub struct AdminServiceConfig {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Plain-HTTP listener and connection handling.
@@ -302,6 +329,8 @@ pub struct Config {
     pub account_locking: AccountLockingConfig,
     /// Audit trail.
     pub audit: AuditConfig,
+    /// Prometheus metrics.
+    pub metrics: MetricsConfig,
 }
 
 /// Parse an override's text as a TOML value (number, boolean...), falling back to a string.
@@ -349,9 +378,19 @@ impl Config {
             ),
             None => ("(defaults)".to_string(), String::new()),
         };
+        // One line: "line N: message", without toml's multi-line source excerpt.
         let parse_error = |e: toml::de::Error| ConfigError::Parse {
             path: source.clone(),
-            message: e.to_string().trim_end().to_string(),
+            message: match e.span() {
+                Some(span) => format!(
+                    "line {}: {}",
+                    check::line_of(&text, span.start),
+                    e.message()
+                ),
+                None => e.message().to_string(),
+            }
+            .trim_end()
+            .to_string(),
         };
         // Typed parse of the file alone first: its errors carry the key and line.
         toml::from_str::<Config>(&text).map_err(parse_error)?;
@@ -372,20 +411,30 @@ impl Config {
         Ok(config)
     }
 
-    /// Check ranges and names; the error names the key.
+    /// Check ranges and names; the error names the first bad key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid =
-            |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
+        match self.problems().into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        }
+    }
+
+    /// Every out-of-range value or bad name, each as an error naming its key.
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut problems = Vec::new();
+        let mut invalid = |key: &'static str, message: String| {
+            problems.push(ConfigError::Invalid { key, message })
+        };
         if let Err(e) = UserName::new_account(&self.realm.admin_user) {
-            return invalid("realm.admin_user", e.to_string());
+            invalid("realm.admin_user", e.to_string());
         }
         if let Err(e) = RoleName::new_role(&self.realm.admin_role) {
-            return invalid("realm.admin_role", e.to_string());
+            invalid("realm.admin_role", e.to_string());
         }
         if RoleName::lookup(&self.realm.admin_role)
             .is_ok_and(|r| r.key() == RoleName::everyone().key())
         {
-            return invalid(
+            invalid(
                 "realm.admin_role",
                 "the everyone role cannot be the admin role".into(),
             );
@@ -398,48 +447,48 @@ impl Config {
             } else {
                 "realm.password_regex"
             };
-            return invalid(key, e);
+            invalid(key, e);
         }
         if !self.server.enable_http && !self.tls.enable {
-            return invalid(
+            invalid(
                 "server.enable_http",
                 "HTTP is off and tls.enable is false: nothing would listen".into(),
             );
         }
         if self.server.max_connections == 0 {
-            return invalid("server.max_connections", "must be at least 1".into());
+            invalid("server.max_connections", "must be at least 1".into());
         }
         if self.server.header_read_timeout_secs == 0 {
-            return invalid(
+            invalid(
                 "server.header_read_timeout_secs",
                 "must be at least 1".into(),
             );
         }
         let locking = &self.account_locking;
         if locking.enable && locking.allowed_failed_attempts == 0 {
-            return invalid(
+            invalid(
                 "account_locking.allowed_failed_attempts",
                 "must be at least 1 when locking is enabled".into(),
             );
         }
         if locking.enable && locking.auto_unlock_after_secs == 0 {
-            return invalid(
+            invalid(
                 "account_locking.auto_unlock_after_secs",
                 "must be at least 1".into(),
             );
         }
         if self.realm.max_user_list_length == 0 {
-            return invalid("realm.max_user_list_length", "must be at least 1".into());
+            invalid("realm.max_user_list_length", "must be at least 1".into());
         }
         let h = &self.password_hashing;
         if !(1..=16).contains(&h.parallelism) {
-            return invalid("password_hashing.parallelism", "must be 1 to 16".into());
+            invalid("password_hashing.parallelism", "must be 1 to 16".into());
         }
         if !(1..=64).contains(&h.iterations) {
-            return invalid("password_hashing.iterations", "must be 1 to 64".into());
+            invalid("password_hashing.iterations", "must be 1 to 64".into());
         }
         if h.memory_kib < 8 * h.parallelism || h.memory_kib > 4 * 1024 * 1024 {
-            return invalid(
+            invalid(
                 "password_hashing.memory_kib",
                 "must be at least 8 × parallelism and at most 4194304 (4 GiB)".into(),
             );
@@ -447,7 +496,7 @@ impl Config {
         if let Some(url) = &self.admin_service.wsdl.public_url {
             let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
             if !scheme_ok || url.contains(['?', '#', ' ', '"', '<', '>']) {
-                return invalid(
+                invalid(
                     "admin_service.wsdl.public_url",
                     format!("'{url}' is not a base URL like https://ids.example.com:9443"),
                 );
@@ -455,18 +504,31 @@ impl Config {
         }
         let l = &self.limits;
         if l.max_body_bytes < 1024 {
-            return invalid("limits.max_body_bytes", "must be at least 1024".into());
+            invalid("limits.max_body_bytes", "must be at least 1024".into());
         }
         if !(4..=256).contains(&l.max_xml_depth) {
-            return invalid("limits.max_xml_depth", "must be 4 to 256".into());
+            invalid("limits.max_xml_depth", "must be 4 to 256".into());
         }
         if l.max_xml_elements < 16 {
-            return invalid("limits.max_xml_elements", "must be at least 16".into());
+            invalid("limits.max_xml_elements", "must be at least 16".into());
         }
         if l.request_timeout_secs == 0 {
-            return invalid("limits.request_timeout_secs", "must be at least 1".into());
+            invalid("limits.request_timeout_secs", "must be at least 1".into());
         }
-        Ok(())
+        let listeners = [
+            ("server.listen", self.server.enable_http, self.server.listen),
+            ("tls.listen", self.tls.enable, self.tls.listen),
+            ("metrics.listen", self.metrics.enable, self.metrics.listen),
+        ];
+        for (i, (key, enabled, address)) in listeners.iter().enumerate() {
+            let clash = listeners[..i]
+                .iter()
+                .find(|(_, other_enabled, other)| *enabled && *other_enabled && other == address);
+            if let (Some((other_key, _, _)), false) = (clash, address.port() == 0) {
+                invalid(key, format!("{address} is already used by {other_key}"));
+            }
+        }
+        problems
     }
 
     /// The brute-force policy for the store.
