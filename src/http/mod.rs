@@ -3,6 +3,7 @@
 
 pub mod audit;
 mod auth;
+pub mod metrics;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -199,6 +200,7 @@ async fn serve_accepted(connection: Accepted, watcher: Watcher, state: Arc<AppSt
         tls,
         _slot,
     } = connection;
+    let _counted = metrics::ConnectionGauge::open();
     match tls {
         None => {
             let client = ClientInfo {
@@ -280,15 +282,17 @@ async fn handle(
             },
         )),
     };
+    let took = started.elapsed();
+    metrics::record_request(outcome.operation, outcome.response.status(), took);
     tracing::info!(
-                target: "userstore::request",
+        target: "userstore::request",
         peer = %client.peer,
         %method,
         path = %path,
         operation = outcome.operation.unwrap_or("-"),
         caller = outcome.caller.as_deref().unwrap_or("-"),
         status = outcome.response.status().as_u16(),
-        latency_ms = format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
+        latency_ms = format_args!("{:.2}", took.as_secs_f64() * 1000.0),
         "request"
     );
     outcome.response
@@ -478,8 +482,9 @@ async fn call_operation(
             }
         }
     };
+    // Every path below sets the response; the placeholder costs nothing to build.
     let mut outcome = Outcome {
-        response: internal_error(version),
+        response: Response::default(),
         operation: None,
         caller: Some(caller.name.clone()),
     };
@@ -537,7 +542,10 @@ async fn call_operation(
             outcome.response = fault_response(version, &fault);
             return outcome;
         }
-        None => return outcome,
+        None => {
+            outcome.response = internal_error(version);
+            return outcome;
+        }
     };
     let Executed {
         version,

@@ -2,6 +2,7 @@
 //! implementation that is the default. Nothing here knows about SOAP or HTTP.
 
 mod error;
+pub mod metrics;
 pub mod names;
 pub mod password;
 pub mod policy;

@@ -205,6 +205,8 @@ pub struct Server {
     pub addr: String,
     /// HTTPS address, when TLS is enabled.
     pub tls_addr: Option<String>,
+    /// Metrics listener address, when metrics are enabled.
+    pub metrics_addr: Option<String>,
     /// When set, requests go over TLS to `tls_addr`, trusting the test certificate.
     pub tls_client: Option<Arc<rustls::ClientConfig>>,
     pub db: PathBuf,
@@ -324,7 +326,7 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let mut reader = BufReader::new(stdout);
         let mut banner = String::new();
-        let (mut addr, mut tls_addr) = (None, None);
+        let (mut addr, mut tls_addr, mut metrics_addr) = (None, None, None);
         loop {
             let mut line = String::new();
             let n = reader.read_line(&mut line).unwrap();
@@ -339,6 +341,8 @@ impl Server {
                 addr = Some(authority(rest));
             } else if let Some(rest) = line.strip_prefix("userstore listening on https://") {
                 tls_addr = Some(authority(rest));
+            } else if let Some(rest) = line.strip_prefix("userstore metrics on http://") {
+                metrics_addr = Some(authority(rest));
             } else if line == "userstore ready" {
                 break;
             }
@@ -352,6 +356,7 @@ impl Server {
             child,
             addr: addr.unwrap_or_default(),
             tls_addr,
+            metrics_addr,
             tls_client: None,
             db: db.to_path_buf(),
             dir: None,

@@ -7,7 +7,7 @@ mod migrations;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{
     params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
@@ -193,10 +193,14 @@ fn upsert_claims(
             claim.uri.as_str(),
             &claim.value,
         )?;
-        let unlocks = profile.as_str() == DEFAULT_PROFILE
-            && claim.uri.as_str() == claims::ACCOUNT_LOCKED
-            && !is_true(&claim.value);
-        if unlocks {
+        if profile.as_str() != DEFAULT_PROFILE || claim.uri.as_str() != claims::ACCOUNT_LOCKED {
+            continue;
+        }
+        if is_true(&claim.value) {
+            // An administrator's lock lasts until an administrator lifts it, even when a
+            // failed-login lock with an end time was in place.
+            clear_claims(tx, user_id, &[claims::UNLOCK_TIME])?;
+        } else {
             // An administrator's unlock also clears what failed logins left behind.
             clear_claims(
                 tx,
@@ -413,8 +417,13 @@ impl SqliteStore {
 
     /// Run `f` in an IMMEDIATE transaction on the writer connection; commit on Ok.
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        // The wait covers this process's other writers and, inside BEGIN IMMEDIATE, other
+        // processes (the admin CLI) holding the database's write lock.
+        let waiting = Instant::now();
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        metrics::histogram!(super::metrics::POOL_WAIT, "connection" => "writer")
+            .record(waiting.elapsed());
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
@@ -422,7 +431,10 @@ impl SqliteStore {
 
     /// Run `f` on a pooled read-only connection.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let waiting = Instant::now();
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        metrics::histogram!(super::metrics::POOL_WAIT, "connection" => "reader")
+            .record(waiting.elapsed());
         let conn = match pooled {
             Some(conn) => conn,
             None => open_connection(
@@ -474,12 +486,12 @@ impl SqliteStore {
     /// Count a failed login; lock the account when the policy's limit is reached.
     fn record_failed_login(&self, state: &LoginState, now: i64) -> StoreResult<()> {
         let policy = &self.lock_policy;
-        self.write(|tx| {
+        let locked_now = self.write(|tx| {
             if state.has_expired_lock(now) {
                 clear_claims(tx, state.id, &[claims::ACCOUNT_LOCKED, claims::UNLOCK_TIME])?;
             }
             if policy.allowed_failed_attempts == 0 {
-                return Ok(());
+                return Ok(false);
             }
             // Count in SQL so concurrent failures are never lost.
             let attempts: i64 = tx
@@ -500,9 +512,14 @@ impl SqliteStore {
                 set_claim(tx, state.id, DEFAULT_PROFILE, claims::UNLOCK_TIME, &until.to_string())?;
                 set_claim(tx, state.id, DEFAULT_PROFILE, claims::FAILED_LOGIN_LOCKOUT_COUNT, &lockouts)?;
                 clear_claims(tx, state.id, &[claims::FAILED_LOGIN_ATTEMPTS])?;
+                return Ok(true);
             }
-            Ok(())
-        })
+            Ok(false)
+        })?;
+        if locked_now {
+            metrics::counter!(super::metrics::LOCKOUTS).increment(1);
+        }
+        Ok(())
     }
 
     /// After a successful login: reset failure counters, clear an expired lock and upgrade the
@@ -555,6 +572,17 @@ fn generate_password() -> String {
 
 impl LoginHandler for SqliteStore {
     fn authenticate(&self, user: &UserName, password: &Password) -> StoreResult<AuthOutcome> {
+        let outcome = self.check_login(user, password)?;
+        if !outcome.is_success() {
+            metrics::counter!(super::metrics::AUTH_FAILURES, "reason" => outcome.label())
+                .increment(1);
+        }
+        Ok(outcome)
+    }
+}
+
+impl SqliteStore {
+    fn check_login(&self, user: &UserName, password: &Password) -> StoreResult<AuthOutcome> {
         let state = self.read(|conn| login_state(conn, user))?;
         // Always hash (the decoy for unknown users) before looking at the account's state, so
         // unknown, locked and disabled accounts take as long as a wrong password.
