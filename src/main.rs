@@ -12,13 +12,22 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::Layer as _;
 
+mod cli;
+
+use cli::admin::{ClaimCommand, RoleCommand, UserCommand};
+use cli::{open_store, StoreArgs};
 use userstore::bulk;
 use userstore::config::{Config, Synchronous, ADMIN_PASSWORD_ENV};
 use userstore::http::{self, audit, tls, AppState, HttpSettings, Listener, WsdlPublishing};
 use userstore::service::{Service, ServiceSettings};
 use userstore::soap::DecodeLimits;
-use userstore::store::sqlite::{AdminBootstrap, Durability, SqliteOptions, SqliteStore};
-use userstore::store::{Password, RoleBackend, RoleName, UserName};
+use userstore::store::sqlite::{AdminBootstrap, SqliteStore};
+use userstore::store::{Password, RoleBackend, RoleName};
+
+/// Request buffers are allocated on one executor thread and freed on another; glibc's malloc
+/// then contends on its arena locks, mimalloc frees across threads without them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A drop-in for WSO2's RemoteUserStoreManagerService SOAP admin API, on embedded SQLite.
 ///
@@ -83,6 +92,21 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Manage users: add, passwd, lock, unlock, delete, list, show.
+    ///
+    /// Works on the database directly, with the server stopped or running. Passwords are
+    /// prompted for without echo, or read from stdin with --password-stdin; never from argv.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage roles: add, delete, list, members.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Read and set user claims.
+    #[command(subcommand)]
+    Claim(ClaimCommand),
+    /// Print the default configuration, or check a configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Write a self-signed certificate and key (PEM) for development HTTPS.
     ///
     /// Point tls.cert_file and tls.key_file at them and set tls.enable = true.
@@ -100,27 +124,6 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-}
-
-/// Where the offline commands find the database, as `serve` does.
-#[derive(clap::Args)]
-struct StoreArgs {
-    /// TOML config file.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// SQLite database file, overriding database.path.
-    #[arg(long, value_name = "PATH")]
-    database: Option<PathBuf>,
-}
-
-impl StoreArgs {
-    fn config(&self) -> anyhow::Result<Config> {
-        let mut config = Config::load(self.config.as_deref(), std::env::vars())?;
-        if let Some(database) = &self.database {
-            config.database.path = database.clone();
-        }
-        Ok(config)
-    }
 }
 
 fn import(
@@ -209,6 +212,34 @@ fn export(file: Option<&Path>, store_args: &StoreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `userstore config …`
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a complete configuration file with every key at its default, commented.
+    Default,
+    /// Check a configuration file: every unknown key, wrong type and bad value, with its line.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+fn config_command(command: ConfigCommand) -> anyhow::Result<std::process::ExitCode> {
+    match command {
+        ConfigCommand::Default => print!("{}", userstore::config::DEFAULT_FILE),
+        ConfigCommand::Check { file } => match userstore::config::check_file(&file) {
+            Ok(_) => println!("{}: ok", file.display()),
+            Err(problems) => {
+                for problem in &problems {
+                    eprintln!("{}: {problem}", file.display());
+                }
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        },
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// Logs (RUST_LOG, default info) go to stderr; audit events go to stdout and, when configured,
 /// as JSON lines to a file.
 fn init_logging(config: &Config) -> anyhow::Result<()> {
@@ -270,23 +301,6 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
-fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
-    let options = SqliteOptions {
-        hash_params: config.hash_params(),
-        admin_user: UserName::new_account(&config.realm.admin_user)?,
-        admin_role: RoleName::new_role(&config.realm.admin_role)?,
-        lock_policy: config.lock_policy(),
-        credential_policy: config.credential_policy(),
-        durability: match config.database.synchronous {
-            Synchronous::Full => Durability::Full,
-            Synchronous::Normal => Durability::Normal,
-        },
-    };
-    let path = &config.database.path;
-    SqliteStore::open(path, options)
-        .with_context(|| format!("cannot open database {}", path.display()))
-}
-
 /// On a database without users, create the admin user (serve only: an import into an empty
 /// database must be able to restore its own admin).
 fn bootstrap_admin(store: &SqliteStore, config: &Config) -> anyhow::Result<()> {
@@ -302,8 +316,9 @@ fn bootstrap_admin(store: &SqliteStore, config: &Config) -> anyhow::Result<()> {
         ),
         AdminBootstrap::CreatedWithGeneratedPassword(password) => {
             println!(
-                "\n  First start: created admin user '{}' with the generated password:\n\n      {password}\n\n  It is shown only this once. Change it with updateCredential, or start on a new\n  database with {ADMIN_PASSWORD_ENV} set to choose it yourself.\n",
-                config.realm.admin_user            );
+                "\n  First start: created admin user '{}' with the generated password:\n\n      {password}\n\n  It is shown only this once. Change it with `userstore user passwd {}` (or the\n  updateCredential operation), or start on a new database with {ADMIN_PASSWORD_ENV}\n  set to choose it yourself.\n",
+                config.realm.admin_user, config.realm.admin_user
+            );
         }
     }
     Ok(())
@@ -369,6 +384,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tls: Some(acceptor),
         });
     }
+    if config.metrics.enable {
+        let handle = http::metrics::install().context("metrics: cannot install the exporter")?;
+        let tcp = bind(config.metrics.listen, "metrics.listen").await?;
+        println!("userstore metrics on http://{}/metrics", tcp.local_addr()?);
+        tokio::spawn(http::metrics::serve(tcp, handle));
+    }
     println!("userstore ready");
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     http::serve(listeners, state, shutdown_signal(), grace).await;
@@ -394,8 +415,18 @@ fn write_certificate(hosts: &[String], cert: &Path, key: &Path, force: bool) -> 
     Ok(())
 }
 
-fn main() -> anyhow::Result<std::process::ExitCode> {
-    let cli = Cli::parse();
+/// Errors end the process with one line on stderr (the causes joined by ": ") and status 1.
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("userstore: error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let done = Ok(std::process::ExitCode::SUCCESS);
     match cli.command {
         Command::Serve {
@@ -435,6 +466,10 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
             force,
         } => write_certificate(&hosts, &cert, &key, force).and(done),
         Command::Import { file, batch, store } => import(&file, batch, &store),
+        Command::User(command) => cli::admin::user(command).and(done),
+        Command::Role(command) => cli::admin::role(command).and(done),
+        Command::Claim(command) => cli::admin::claim(command).and(done),
+        Command::Config(command) => config_command(command),
         Command::Export { file, store } => export(file.as_deref(), &store).and(done),
     }
 }

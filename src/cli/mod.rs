@@ -1,0 +1,66 @@
+//! Command-line pieces shared by the subcommands that work on the database directly.
+
+pub mod admin;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use userstore::config::{Config, Synchronous};
+use userstore::store::sqlite::{Durability, SqliteOptions, SqliteStore};
+use userstore::store::{RoleName, UserName};
+
+/// Where the offline commands find the database, as `serve` does.
+#[derive(clap::Args)]
+pub struct StoreArgs {
+    /// TOML config file.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// SQLite database file, overriding database.path.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub database: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The configuration from --config and the environment, with --database applied.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::load(self.config.as_deref(), std::env::vars())?;
+        if let Some(database) = &self.database {
+            config.database.path = database.clone();
+        }
+        Ok(config)
+    }
+
+    /// The store of a database that must already exist: a mistyped path is an error, not a
+    /// new empty database.
+    pub fn open_existing(&self) -> anyhow::Result<SqliteStore> {
+        let config = self.config()?;
+        let path = &config.database.path;
+        if !path.exists() {
+            anyhow::bail!(
+                "database {} does not exist (start `userstore serve` once to create it, or pass \
+                 --database PATH / --config FILE)",
+                path.display()
+            );
+        }
+        open_store(&config)
+    }
+}
+
+/// Open (creating and migrating if needed) the configured database.
+pub fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+    let options = SqliteOptions {
+        hash_params: config.hash_params(),
+        admin_user: UserName::new_account(&config.realm.admin_user)?,
+        admin_role: RoleName::new_role(&config.realm.admin_role)?,
+        lock_policy: config.lock_policy(),
+        credential_policy: config.credential_policy(),
+        durability: match config.database.synchronous {
+            Synchronous::Full => Durability::Full,
+            Synchronous::Normal => Durability::Normal,
+        },
+    };
+    let path = &config.database.path;
+    SqliteStore::open(path, options)
+        .with_context(|| format!("cannot open database {}", path.display()))
+}

@@ -1,0 +1,453 @@
+//! The admin CLI end to end: real processes on a real database, alone and beside a running
+//! server, with the server seeing every change (and the CLI seeing the server's).
+
+mod common;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::{Server, Soap};
+
+/// Run `userstore ARGS --database DB` (no database for `config`), feeding `stdin`.
+fn cli(db: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_userstore"));
+    command.args(args);
+    if args[0] != "config" {
+        command.arg("--database").arg(db);
+    }
+    let mut child = command
+        .env("USERSTORE_PASSWORD_HASHING__MEMORY_KIB", "256")
+        .env("USERSTORE_PASSWORD_HASHING__ITERATIONS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run userstore");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Run and require success; returns stdout.
+fn ok(db: &Path, args: &[&str], stdin: &str) -> String {
+    let out = cli(db, args, stdin);
+    assert!(
+        out.status.success(),
+        "userstore {args:?} failed: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// Run and require failure with status 1 and exactly one line on stderr containing `needle`.
+fn fails(db: &Path, args: &[&str], stdin: &str, needle: &str) {
+    let out = cli(db, args, stdin);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "userstore {args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    assert!(err.starts_with("userstore: error: "), "{err}");
+    assert!(
+        err.contains(needle),
+        "userstore {args:?}: {err:?} lacks {needle:?}"
+    );
+}
+
+fn authenticate(server: &Server, user: &str, password: &str) -> bool {
+    server
+        .call(
+            Soap::V11,
+            "authenticate",
+            &format!(
+                "<ser:userName>{user}</ser:userName><ser:credential>{password}</ser:credential>"
+            ),
+        )
+        .return_text()
+        == "true"
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+#[test]
+fn admin_commands_change_what_the_running_server_sees() {
+    let server = Server::start();
+    let db = server.db.clone();
+
+    assert_eq!(ok(&db, &["role", "add", "ops"], ""), "added role ops\n");
+    let added = ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "carol",
+            "--role",
+            "ops",
+            "--claim",
+            "emailaddress=carol@example.com",
+            "--password-stdin",
+        ],
+        "Carol-pw1\n",
+    );
+    assert_eq!(added, "added user carol\n");
+    assert!(authenticate(&server, "carol", "Carol-pw1"));
+    let roles = server
+        .call(
+            Soap::V11,
+            "getRoleListOfUser",
+            "<ser:userName>carol</ser:userName>",
+        )
+        .return_texts();
+    assert!(roles.contains(&"ops".to_string()), "{roles:?}");
+    let email = server.call(
+        Soap::V12,
+        "getUserClaimValue",
+        "<ser:userName>carol</ser:userName><ser:claim>http://wso2.org/claims/emailaddress</ser:claim><ser:profileName>default</ser:profileName>",
+    );
+    assert_eq!(email.return_text(), "carol@example.com");
+
+    // Tables by default, JSON on request.
+    let listed = ok(&db, &["user", "list"], "");
+    assert_eq!(listed, "USER\nadmin\ncarol\n");
+    assert_eq!(
+        json(&ok(&db, &["user", "list", "--json"], "")),
+        serde_json::json!(["admin", "carol"])
+    );
+    let shown = json(&ok(&db, &["user", "show", "carol", "--json"], ""));
+    assert_eq!(shown["user"], "carol");
+    assert_eq!(shown["locked"], false);
+    assert_eq!(
+        shown["roles"],
+        serde_json::json!(["Internal/everyone", "ops"])
+    );
+    assert_eq!(
+        shown["claims"]["http://wso2.org/claims/emailaddress"],
+        "carol@example.com"
+    );
+
+    // Lock and unlock reach the server's next login at once.
+    assert_eq!(
+        ok(&db, &["user", "lock", "carol"], ""),
+        "locked user carol\n"
+    );
+    assert!(!authenticate(&server, "carol", "Carol-pw1"));
+    let table = ok(&db, &["user", "show", "carol"], "");
+    assert!(
+        table.contains("locked         yes (by an administrator)"),
+        "{table}"
+    );
+    assert_eq!(
+        json(&ok(&db, &["user", "unlock", "carol", "--json"], "")),
+        serde_json::json!({"ok": true, "user": "carol", "locked": false})
+    );
+    assert!(authenticate(&server, "carol", "Carol-pw1"));
+
+    ok(
+        &db,
+        &["user", "passwd", "carol", "--password-stdin"],
+        "Carol-pw2\n",
+    );
+    assert!(authenticate(&server, "carol", "Carol-pw2"));
+    assert!(!authenticate(&server, "carol", "Carol-pw1"));
+
+    ok(&db, &["claim", "set", "carol", "givenname", "Carol"], "");
+    assert_eq!(
+        json(&ok(
+            &db,
+            &["claim", "get", "carol", "givenname", "--json"],
+            ""
+        )),
+        serde_json::json!({"http://wso2.org/claims/givenname": "Carol"})
+    );
+    let all = ok(&db, &["claim", "get", "carol"], "");
+    assert!(all.starts_with("CLAIM"), "{all}");
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("http://wso2.org/claims/givenname ") && l.ends_with("  Carol")),
+        "{all}"
+    );
+    let given = server.call(
+        Soap::V11,
+        "getUserClaimValue",
+        "<ser:userName>carol</ser:userName><ser:claim>http://wso2.org/claims/givenname</ser:claim><ser:profileName>default</ser:profileName>",
+    );
+    assert_eq!(given.return_text(), "Carol");
+
+    assert_eq!(ok(&db, &["role", "members", "ops"], ""), "USER\ncarol\n");
+    let roles = json(&ok(&db, &["role", "list", "--json"], ""));
+    assert_eq!(
+        roles,
+        serde_json::json!(["admin", "Internal/everyone", "ops"])
+    );
+
+    // What the server writes, the CLI reads.
+    server
+        .call(
+            Soap::V11,
+            "addUser",
+            "<ser:userName>dave</ser:userName><ser:credential>Dave-pw1</ser:credential><ser:requirePasswordChange>false</ser:requirePasswordChange>",
+        )
+        .assert_accepted();
+    assert_eq!(
+        ok(&db, &["user", "list", "--filter", "da*"], ""),
+        "USER\ndave\n"
+    );
+
+    ok(&db, &["user", "delete", "carol"], "");
+    let exists = server.call(
+        Soap::V11,
+        "isExistingUser",
+        "<ser:userName>carol</ser:userName>",
+    );
+    assert_eq!(exists.return_text(), "false");
+    ok(&db, &["role", "delete", "ops"], "");
+    let exists = server.call(
+        Soap::V11,
+        "isExistingRole",
+        "<ser:roleName>ops</ser:roleName>",
+    );
+    assert_eq!(exists.return_text(), "false");
+}
+
+#[test]
+fn cli_writes_interleave_with_server_writes_without_loss() {
+    let server = Server::start();
+    let db = server.db.clone();
+    ok(
+        &db,
+        &["user", "add", "erin", "--password-stdin"],
+        "Erin-pw1\n",
+    );
+    let addr = server.addr.clone();
+    let writer = std::thread::spawn(move || {
+        for i in 0..60 {
+            let response = common::try_call(
+                &addr,
+                "setUserClaimValue",
+                &format!("<ser:userName>erin</ser:userName><ser:claimURI>http://wso2.org/claims/lastname</ser:claimURI><ser:claimValue>soap{i}</ser:claimValue>"),
+            )
+            .expect("server answers while the CLI writes");
+            assert_eq!(response.status, 202, "{}", response.body);
+        }
+    });
+    for i in 0..20 {
+        ok(
+            &db,
+            &["claim", "set", "erin", "givenname", &format!("cli{i}")],
+            "",
+        );
+    }
+    writer.join().unwrap();
+    let claims = json(&ok(&db, &["claim", "get", "erin", "--json"], ""));
+    assert_eq!(claims["http://wso2.org/claims/givenname"], "cli19");
+    assert_eq!(claims["http://wso2.org/claims/lastname"], "soap59");
+}
+
+#[test]
+fn wrong_input_is_one_line_and_a_nonzero_status() {
+    let server = Server::start();
+    let db = server.db.clone();
+    ok(
+        &db,
+        &["user", "add", "frank", "--password-stdin"],
+        "Frank-pw1\n",
+    );
+
+    fails(
+        &db,
+        &["user", "add", "frank", "--password-stdin"],
+        "Other-pw1\n",
+        "Username 'frank' already exists",
+    );
+    fails(
+        &db,
+        &["user", "show", "nobody"],
+        "",
+        "User 'nobody' does not exist",
+    );
+    fails(
+        &db,
+        &["role", "members", "nosuch"],
+        "",
+        "Role 'nosuch' does not exist",
+    );
+    fails(
+        &db,
+        &[
+            "user",
+            "add",
+            "gina",
+            "--role",
+            "nosuch",
+            "--password-stdin",
+        ],
+        "Gina-pw1\n",
+        "Role 'nosuch' does not exist",
+    );
+    fails(
+        &db,
+        &["user", "add", "gina", "--password-stdin"],
+        "pw\n",
+        "Credential not valid",
+    );
+    fails(
+        &db,
+        &[
+            "user",
+            "add",
+            "gina",
+            "--claim",
+            "no-equals-sign",
+            "--password-stdin",
+        ],
+        "Gina-pw1\n",
+        "--claim 'no-equals-sign' is not URI=VALUE",
+    );
+    // No terminal (stdin is a pipe) and no --password-stdin: refused, never read from argv.
+    fails(
+        &db,
+        &["user", "passwd", "frank"],
+        "",
+        "no terminal to prompt for the password",
+    );
+    fails(
+        &db,
+        &["user", "delete", "admin"],
+        "",
+        "The admin user 'admin' cannot be deleted",
+    );
+    let missing = db.with_file_name("missing.db");
+    fails(&missing, &["user", "list"], "", "does not exist");
+    assert!(
+        !missing.exists(),
+        "a mistyped path must not create a database"
+    );
+    // Usage errors are clap's: status 2. There is no way to pass a password as an argument.
+    let out = cli(&db, &["user", "add", "gina", "--password", "Gina-pw1"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = cli(&db, &["user", "frobnicate"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // Secrets typed on stdin never come back in output.
+    let out = cli(
+        &db,
+        &["user", "add", "gina", "--password-stdin"],
+        "Secret-pw9\n",
+    );
+    assert!(out.status.success());
+    assert!(!stdout(&out).contains("Secret-pw9") && !stderr(&out).contains("Secret-pw9"));
+    assert!(authenticate(&server, "gina", "Secret-pw9"));
+}
+
+#[test]
+fn failed_logins_lock_and_the_cli_shows_and_lifts_the_lock() {
+    let server = Server::start_with(common::Options {
+        env: vec![(
+            "USERSTORE_ACCOUNT_LOCKING__ALLOWED_FAILED_ATTEMPTS".into(),
+            "3".into(),
+        )],
+        ..Default::default()
+    });
+    let db = server.db.clone();
+    ok(
+        &db,
+        &["user", "add", "hank", "--password-stdin"],
+        "Hank-pw1\n",
+    );
+    for _ in 0..3 {
+        assert!(!authenticate(&server, "hank", "wrong-pw"));
+    }
+    assert!(!authenticate(&server, "hank", "Hank-pw1"), "locked now");
+    let table = ok(&db, &["user", "show", "hank"], "");
+    assert!(
+        table.contains("locked         yes (after failed logins, until 20"),
+        "{table}"
+    );
+    ok(&db, &["user", "unlock", "hank"], "");
+    let shown = json(&ok(&db, &["user", "show", "hank", "--json"], ""));
+    assert_eq!(shown["locked"], false);
+    assert_eq!(shown["failed_login_attempts"], 0);
+    assert!(authenticate(&server, "hank", "Hank-pw1"));
+}
+
+#[test]
+fn config_default_round_trips_and_check_names_every_bad_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("unused.db");
+    let default = ok(&db, &["config", "default"], "");
+    let file = dir.path().join("userstore.toml");
+    std::fs::write(&file, &default).unwrap();
+    let checked = ok(&db, &["config", "check", file.to_str().unwrap()], "");
+    assert!(checked.ends_with(": ok\n"), "{checked}");
+
+    // The README's Configuration section shows exactly this file.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```toml\n{default}```")),
+        "README.md's Configuration block differs from `userstore config default`; paste its output"
+    );
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[server]\nlisten = \"localhost\"\nmax_connections = \"many\"\n\n[tls]\nenabled = true\n",
+    )
+    .unwrap();
+    let out = cli(&db, &["config", "check", bad.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<String> = stderr(&out).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].contains("line 2: server.listen: invalid socket address"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].contains("line 3: server.max_connections: invalid type"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].contains("line 6: tls.enabled: unknown field `enabled`"),
+        "{lines:?}"
+    );
+
+    // A server starts from the default file as it is (ports overridden to stay free).
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_userstore"))
+        .args([
+            "serve",
+            "--config",
+            file.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--database")
+        .arg(dir.path().join("fresh.db"))
+        .env("USERSTORE_ADMIN_PASSWORD", "Fresh-admin-pw1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    let mut reader = std::io::BufReader::new(serve.stdout.take().unwrap());
+    while !banner.contains("userstore ready") {
+        let before = banner.len();
+        std::io::BufRead::read_line(&mut reader, &mut banner).unwrap();
+        assert!(banner.len() > before, "server stopped: {banner}");
+    }
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+}
