@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Lock an account: its logins fail until it is unlocked (see unlock-user.sh).
+# WSO2 models the lock as the accountLocked claim of the default profile.
+#
+# Usage: lock-user.sh USER
+# Example: ./lock-user.sh alice
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+if (($# != 1)); then
+  echo "usage: $0 USER" >&2
+  exit 2
+fi
+
+soap setUserClaimValue "<ser:userName>$(xml_escape "$1")</ser:userName>
+<ser:claimURI>http://wso2.org/claims/identity/accountLocked</ser:claimURI>
+<ser:claimValue>true</ser:claimValue>
+<ser:profileName>default</ser:profileName>"
+echo "locked $1"
