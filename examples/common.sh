@@ -67,3 +67,12 @@ soap() {
   fi
   if [[ -n $reply ]]; then printf '%s\n' "$reply"; fi
 }
+
+# set_account_locked USER true|false: WSO2 models an account lock as the accountLocked claim of
+# the default profile; an unlock also releases a lock left by failed logins.
+set_account_locked() {
+  soap setUserClaimValue "<ser:userName>$(xml_escape "$1")</ser:userName>
+<ser:claimURI>http://wso2.org/claims/identity/accountLocked</ser:claimURI>
+<ser:claimValue>$2</ser:claimValue>
+<ser:profileName>default</ser:profileName>"
+}

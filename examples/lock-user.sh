@@ -13,8 +13,5 @@ if (($# != 1)); then
   exit 2
 fi
 
-soap setUserClaimValue "<ser:userName>$(xml_escape "$1")</ser:userName>
-<ser:claimURI>http://wso2.org/claims/identity/accountLocked</ser:claimURI>
-<ser:claimValue>true</ser:claimValue>
-<ser:profileName>default</ser:profileName>"
+set_account_locked "$1" true
 echo "locked $1"
