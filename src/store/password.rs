@@ -104,67 +104,97 @@ pub struct PasswordHasher {
     params: HashParams,
     argon2_params: Params,
     decoy_hash: String,
-    slots: HashSlots,
+    workers: HashWorkers,
 }
 
-/// One argon2 working memory per core, allocated once and reused: at most that many
-/// computations run at once (more would only thrash the caches), and the process does not
-/// collect a freed 19 MiB block in the allocator arena of every thread that ever hashed.
-struct HashSlots {
-    free: std::sync::Mutex<Vec<Vec<Block>>>,
-    released: std::sync::Condvar,
+/// One argon2 computation, owning everything it reads so a hashing thread can run it.
+struct HashJob {
+    argon2: Argon2<'static>,
+    password: Password,
+    salt: Vec<u8>,
+    output_len: usize,
+    reply: std::sync::mpsc::SyncSender<Result<Vec<u8>, argon2::Error>>,
 }
 
-impl HashSlots {
+/// Dedicated hashing threads, one per core, each with one argon2 working memory allocated once
+/// and reused: at most that many computations run at once (more would only thrash the caches).
+/// They run at a lower OS priority for their whole life, so threads answering reads preempt
+/// them; the threads that call in keep their normal priority for the database work around a
+/// hash, so a lock they hold is never stuck behind a deprioritised thread.
+struct HashWorkers {
+    jobs: std::sync::mpsc::Sender<HashJob>,
+}
+
+impl HashWorkers {
     fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self {
-            free: std::sync::Mutex::new((0..cores).map(|_| Vec::new()).collect()),
-            released: std::sync::Condvar::new(),
+        let (jobs, queue) = std::sync::mpsc::channel::<HashJob>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..cores {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    lower_thread_priority();
+                    let mut memory: Vec<Block> = Vec::new();
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        // The hasher was dropped: no more jobs will come.
+                        let Ok(job) = next else { return };
+                        let blocks = job.argon2.params().block_count();
+                        memory.resize(blocks, Block::default());
+                        let mut output = vec![0u8; job.output_len];
+                        let result = job
+                            .argon2
+                            .hash_password_into_with_memory(
+                                job.password.bytes(),
+                                &job.salt,
+                                &mut output,
+                                &mut memory[..blocks],
+                            )
+                            .map(|()| output);
+                        let _ = job.reply.send(result);
+                    }
+                })
+                .expect("spawn a hashing thread");
         }
+        Self { jobs }
     }
 
-    /// Run `work` with a memory of `blocks` blocks, waiting for a free slot.
-    fn run<T>(&self, blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
-        lower_thread_priority();
-        let mut memory = {
-            let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-            loop {
-                if let Some(memory) = free.pop() {
-                    break memory;
-                }
-                free = self.released.wait(free).unwrap_or_else(|p| p.into_inner());
-            }
+    /// Hash on a hashing thread and wait for the result.
+    fn run(
+        &self,
+        argon2: Argon2<'static>,
+        password: &Password,
+        salt: &[u8],
+        output_len: usize,
+    ) -> Result<Vec<u8>, StoreError> {
+        let (reply, result) = std::sync::mpsc::sync_channel(1);
+        let job = HashJob {
+            argon2,
+            password: Password::new(password.0.clone()),
+            salt: salt.to_vec(),
+            output_len,
+            reply,
         };
-        memory.resize(blocks, Block::default());
-        let result = work(&mut memory);
-        self.free
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(memory);
-        self.released.notify_one();
+        self.jobs.send(job).map_err(|_| StoreError::Hashing)?;
         result
+            .recv()
+            .map_err(|_| StoreError::Hashing)?
+            .map_err(|_| StoreError::Hashing)
     }
 }
 
-/// Threads that hash run at a lower OS priority (nice 10), so on a busy machine the threads
-/// answering reads preempt them; with nothing else to do, hashing still gets every core.
+/// Hashing threads run at a lower OS priority (nice 10): threads answering reads preempt them,
+/// yet under a saturating read load logins still get a share of the CPU instead of none.
 fn lower_thread_priority() {
-    thread_local! {
-        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority only read their arguments; on Linux a thread id addresses
+    // exactly this thread, and a failure leaves the priority unchanged.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
     }
-    LOWERED.with(|lowered| {
-        if lowered.replace(true) {
-            return;
-        }
-        #[cfg(target_os = "linux")]
-        // SAFETY: gettid and setpriority only read their arguments; on Linux a thread id
-        // addresses exactly this thread, and a failure leaves the priority unchanged.
-        unsafe {
-            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            libc::setpriority(libc::PRIO_PROCESS, tid, 10);
-        }
-    });
 }
 
 impl PasswordHasher {
@@ -183,7 +213,7 @@ impl PasswordHasher {
             params,
             argon2_params,
             decoy_hash: String::new(),
-            slots: HashSlots::new(),
+            workers: HashWorkers::new(),
         };
         hasher.decoy_hash = hasher
             .hash(&Password::new("decoy password for unknown users".into()))
@@ -199,17 +229,12 @@ impl PasswordHasher {
             .as_salt()
             .decode_b64(&mut salt_bytes)
             .map_err(|_| StoreError::Hashing)?;
-        let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
-        self.slots
-            .run(self.argon2_params.block_count(), |memory| {
-                self.argon2.hash_password_into_with_memory(
-                    password.bytes(),
-                    raw_salt,
-                    &mut output,
-                    memory,
-                )
-            })
-            .map_err(|_| StoreError::Hashing)?;
+        let output = self.workers.run(
+            self.argon2.clone(),
+            password,
+            raw_salt,
+            Params::DEFAULT_OUTPUT_LEN,
+        )?;
         let phc = PasswordHash {
             algorithm: argon2::ARGON2ID_IDENT,
             version: Some(Version::V0x13.into()),
@@ -254,17 +279,10 @@ impl PasswordHasher {
         let expected = parsed.hash?;
         let mut salt_bytes = [0u8; 64];
         let raw_salt = parsed.salt?.decode_b64(&mut salt_bytes).ok()?;
-        let argon2 = Argon2::new(algorithm, version, params.clone());
-        let mut output = vec![0u8; expected.len()];
-        self.slots
-            .run(params.block_count(), |memory| {
-                argon2.hash_password_into_with_memory(
-                    password.bytes(),
-                    raw_salt,
-                    &mut output,
-                    memory,
-                )
-            })
+        let argon2 = Argon2::new(algorithm, version, params);
+        let output = self
+            .workers
+            .run(argon2, password, raw_salt, expected.len())
             .ok()?;
         Some(output.ct_eq(expected.as_bytes()).into())
     }
