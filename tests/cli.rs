@@ -451,3 +451,48 @@ fn config_default_round_trips_and_check_names_every_bad_key() {
     serve.kill().unwrap();
     serve.wait().unwrap();
 }
+
+#[test]
+fn a_password_changed_by_the_cli_reaches_cached_api_logins_within_the_cache_ttl() {
+    let server = Server::start_with(common::Options {
+        env: vec![("USERSTORE_SERVER__CREDENTIAL_CACHE_SECS".into(), "2".into())],
+        ..Default::default()
+    });
+    let db = server.db.clone();
+    let ask = || {
+        server.call(
+            Soap::V11,
+            "isExistingUser",
+            "<ser:userName>admin</ser:userName>",
+        )
+    };
+    assert_eq!(ask().status, 200);
+    let changed = std::time::Instant::now();
+    ok(
+        &db,
+        &["user", "passwd", "admin", "--password-stdin"],
+        "Changed-admin-pw1\n",
+    );
+    // Calls keep the cached (old) credentials busy: the background re-verification must still
+    // notice the change, and nothing is trusted longer than the TTL.
+    loop {
+        let status = ask().status;
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            changed.elapsed() < std::time::Duration::from_millis(2500),
+            "old password still accepted after the 2 s cache TTL"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let fresh = server.call_as(
+        "admin",
+        "Changed-admin-pw1",
+        Soap::V11,
+        "isExistingUser",
+        "<ser:userName>admin</ser:userName>",
+    );
+    assert_eq!(fresh.return_text(), "true");
+}

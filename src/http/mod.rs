@@ -458,7 +458,15 @@ async fn call_operation(
     // Recently verified credentials are recognised without hashing, on the executor; only a
     // miss pays for argon2 on the blocking pool, and is audited as a login.
     let caller = match state.service.cached_caller(&user, &password) {
-        Some(caller) => caller,
+        Some(hit) => {
+            if hit.refresh_due {
+                // Re-verify before the entry expires, off the request's path.
+                let service = state.service.clone();
+                let login = user.clone();
+                tokio::task::spawn_blocking(move || service.refresh_caller(&login, password));
+            }
+            hit.caller
+        }
         None => {
             let service = state.service.clone();
             let login = user.clone();

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::request::{Request, Sessions};
-use super::session::CredentialCache;
+use super::session::{CachedCaller, CredentialCache};
 use super::ServiceError;
 use crate::store::policy::claims;
 use crate::store::{AuthOutcome, ClaimValue, Password, RoleName, StoreError, UserName, UserStore};
@@ -87,8 +87,9 @@ impl Service {
         }
     }
 
-    /// The caller, if these exact credentials were verified recently; never blocks.
-    pub fn cached_caller(&self, user: &str, password: &Password) -> Option<Caller> {
+    /// The caller, if these exact credentials were verified recently; never blocks. When the
+    /// hit says `refresh_due`, the transport should run `refresh_caller` in the background.
+    pub fn cached_caller(&self, user: &str, password: &Password) -> Option<CachedCaller> {
         let user = UserName::lookup(user).ok()?;
         self.sessions.get(&user, password)
     }
@@ -103,27 +104,43 @@ impl Service {
         let Ok(user) = UserName::lookup(user) else {
             return Err(AuthFailure::Unauthenticated(AuthOutcome::UnknownUser));
         };
-        if let Some(caller) = self.sessions.get(&user, &password) {
-            return Ok(caller);
+        // Another request may have verified the same credentials while this one waited.
+        if let Some(hit) = self.sessions.get(&user, &password) {
+            return Ok(hit.caller);
         }
-        match self.store.authenticate(&user, &password) {
+        self.verify_caller(&user, &password)
+    }
+
+    /// Verify cached credentials again before their entry expires (blocking, argon2); on
+    /// failure the entry is dropped and the next request is checked in full.
+    pub fn refresh_caller(&self, user: &str, password: Password) {
+        if let Ok(user) = UserName::lookup(user) {
+            let _ = self.verify_caller(&user, &password);
+        }
+    }
+
+    fn verify_caller(&self, user: &UserName, password: &Password) -> Result<Caller, AuthFailure> {
+        match self.store.authenticate(user, password) {
             Ok(outcome) if outcome.is_success() => {}
             Ok(outcome) => {
                 // A failure may have locked the account: no cached session may outlive that.
                 self.sessions.forget(user.key());
                 return Err(AuthFailure::Unauthenticated(outcome));
             }
-            Err(e) => return Err(AuthFailure::Failed(e.into())),
+            Err(e) => {
+                self.sessions.forget(user.key());
+                return Err(AuthFailure::Failed(e.into()));
+            }
         }
         let is_admin = self
             .store
-            .is_user_in_role(&user, &self.settings.admin_role)
+            .is_user_in_role(user, &self.settings.admin_role)
             .map_err(|e| AuthFailure::Failed(e.into()))?;
         let caller = Caller {
             name: user.to_string(),
             is_admin,
         };
-        self.sessions.insert(&user, &password, &caller);
+        self.sessions.insert(user, password, &caller);
         Ok(caller)
     }
 
