@@ -11,8 +11,9 @@ use serde_json::json;
 use userstore::store::policy::claims;
 use userstore::store::sqlite::SqliteStore;
 use userstore::store::{
-    ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, Password,
-    ProfileName, RoleBackend, RoleName, StoreError, UserBackend, UserFilter, UserName,
+    AccountLock, ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest,
+    LoginHandler, Password, ProfileName, RoleBackend, RoleName, StoreError, UserBackend,
+    UserFilter, UserName,
 };
 
 use super::StoreArgs;
@@ -396,33 +397,17 @@ fn set_locked(name: &str, locked: bool, common: &Common) -> anyhow::Result<()> {
 
 fn show_user(store: &SqliteStore, name: &str, json_output: bool) -> anyhow::Result<()> {
     let user = UserName::lookup(name).or_store_error()?;
+    let missing = || store_error(StoreError::UserNotFound(user.to_string()));
     let record = store
         .find_user(&user)
         .or_store_error()?
-        .ok_or_else(|| store_error(StoreError::UserNotFound(user.to_string())))?;
+        .ok_or_else(missing)?;
+    let status = store
+        .account_status(&user)
+        .or_store_error()?
+        .ok_or_else(missing)?;
     let roles = store.roles_of_user(&user).or_store_error()?;
     let profile = ProfileName::default();
-    let claim = |uri: &str| -> anyhow::Result<Option<String>> {
-        store
-            .claim_value(&user, &ClaimUri::parse(uri).or_store_error()?, &profile)
-            .or_store_error()
-    };
-    let is_true = |v: &Option<String>| v.as_deref().is_some_and(|v| v.trim() == "true");
-    let unlock_at: Option<i64> = claim(claims::UNLOCK_TIME)?.and_then(|v| v.trim().parse().ok());
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    // A failed-login lock ends by itself at unlockTime; an administrator's lock has none.
-    let lock = match (is_true(&claim(claims::ACCOUNT_LOCKED)?), unlock_at) {
-        (false, _) => None,
-        (true, Some(at)) if at <= now_ms => None,
-        (true, at) => Some(at),
-    };
-    let disabled = is_true(&claim(claims::ACCOUNT_DISABLED)?);
-    let failed: u64 = claim(claims::FAILED_LOGIN_ATTEMPTS)?
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
     // The account-state claims are shown as the rows above, not again as profile data.
     let values: Vec<ClaimValue> = store
         .claim_values(&user, &profile)
@@ -446,28 +431,34 @@ fn show_user(store: &SqliteStore, name: &str, json_output: bool) -> anyhow::Resu
                 "user": record.name,
                 "id": record.id,
                 "roles": roles,
-                "locked": lock.is_some(),
-                "locked_until": lock.flatten().map(utc),
-                "disabled": disabled,
-                "failed_login_attempts": failed,
+                "locked": status.lock.is_some(),
+                "locked_until": match status.lock {
+                    Some(AccountLock::UntilMs(at)) => Some(utc(at)),
+                    _ => None,
+                },
+                "disabled": status.disabled,
+                "failed_login_attempts": status.failed_attempts,
                 "password_changed_at": utc(record.password_changed_at_ms),
                 "claims": claims_json,
             })
         );
         return Ok(());
     }
-    let lock_text = match lock {
+    let lock_text = match status.lock {
         None => "no".to_string(),
-        Some(None) => "yes (by an administrator)".to_string(),
-        Some(Some(at)) => format!("yes (after failed logins, until {})", utc(at)),
+        Some(AccountLock::ByAdministrator) => "yes (by an administrator)".to_string(),
+        Some(AccountLock::UntilMs(at)) => format!("yes (after failed logins, until {})", utc(at)),
     };
     let rows = [
         ("user", record.name.clone()),
         ("id", record.id.to_string()),
         ("roles", roles.join(", ")),
         ("locked", lock_text),
-        ("disabled", if disabled { "yes" } else { "no" }.to_string()),
-        ("failed logins", failed.to_string()),
+        (
+            "disabled",
+            if status.disabled { "yes" } else { "no" }.to_string(),
+        ),
+        ("failed logins", status.failed_attempts.to_string()),
         ("password set", utc(record.password_changed_at_ms)),
     ];
     for (label, value) in rows {

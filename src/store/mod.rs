@@ -126,11 +126,33 @@ impl AuthOutcome {
     }
 }
 
+/// A lock in force on an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountLock {
+    /// Set by an administrator; lasts until one lifts it.
+    ByAdministrator,
+    /// Left by failed logins; ends by itself at this time (ms since the Unix epoch).
+    UntilMs(i64),
+}
+
+/// Whether an account can log in now, as the login rules see it, for operators to inspect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountStatus {
+    /// The lock in force now, if any (an expired failed-login lock is none).
+    pub lock: Option<AccountLock>,
+    /// Disabled by an administrator.
+    pub disabled: bool,
+    /// Consecutive failed logins counted towards the next lock.
+    pub failed_attempts: u32,
+}
+
 /// Verifying credentials: the only place a password is compared.
 pub trait LoginHandler {
     /// Check `password` for `user`, applying account lock, disable and brute-force rules. Does
     /// the same hashing work for unknown, locked and disabled users, so timing reveals nothing.
     fn authenticate(&self, user: &UserName, password: &Password) -> StoreResult<AuthOutcome>;
+    /// The account's lock, disable and failed-login state; `None` for an unknown user.
+    fn account_status(&self, user: &UserName) -> StoreResult<Option<AccountStatus>>;
 }
 
 /// Accounts and their credentials.

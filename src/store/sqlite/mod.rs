@@ -17,9 +17,9 @@ use super::names::{check_claim_value, DEFAULT_PROFILE, EVERYONE_ROLE};
 use super::password::{HashParams, Password, PasswordHasher};
 use super::policy::{claims, CredentialPolicy, LockPolicy};
 use super::{
-    AuthOutcome, ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest,
-    LoginHandler, ProfileName, RoleBackend, RoleName, StoreError, StoreResult, UserBackend,
-    UserFilter, UserName, UserRecord, UserStore,
+    AccountLock, AccountStatus, AuthOutcome, ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest,
+    CreateUserRequest, LoginHandler, ProfileName, RoleBackend, RoleName, StoreError, StoreResult,
+    UserBackend, UserFilter, UserName, UserRecord, UserStore,
 };
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
@@ -259,9 +259,19 @@ struct LoginState {
 }
 
 impl LoginState {
-    /// Locked now: by an administrator (no unlock time) or by failed logins not yet expired.
+    /// The lock in force now: by an administrator (no unlock time) or by failed logins not yet
+    /// expired.
+    fn lock(&self, now_ms: i64) -> Option<AccountLock> {
+        match (self.locked, self.unlock_time_ms) {
+            (false, _) => None,
+            (true, None) => Some(AccountLock::ByAdministrator),
+            (true, Some(until)) if until > now_ms => Some(AccountLock::UntilMs(until)),
+            (true, Some(_)) => None,
+        }
+    }
+
     fn is_locked(&self, now_ms: i64) -> bool {
-        self.locked && self.unlock_time_ms.is_none_or(|until| until > now_ms)
+        self.lock(now_ms).is_some()
     }
 
     /// A failed-login lock that has run out and should be cleared.
@@ -578,6 +588,15 @@ impl LoginHandler for SqliteStore {
                 .increment(1);
         }
         Ok(outcome)
+    }
+
+    fn account_status(&self, user: &UserName) -> StoreResult<Option<AccountStatus>> {
+        let state = self.read(|conn| login_state(conn, user))?;
+        Ok(state.map(|state| AccountStatus {
+            lock: state.lock(now_ms()),
+            disabled: state.disabled,
+            failed_attempts: state.failed_attempts,
+        }))
     }
 }
 
