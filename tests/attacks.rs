@@ -39,19 +39,9 @@ fn admin_headers(soap: Soap, op: &str) -> Vec<(String, String)> {
     headers
 }
 
-/// A complete `POST` of `body` to the service path, `Connection: close`, exact Content-Length.
+/// A complete `POST` of `body` to the service path.
 fn post_bytes(host: &str, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
-    let mut head = format!(
-        "POST {SERVICE_PATH} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut request = head.into_bytes();
-    request.extend_from_slice(body);
-    request
+    common::post_request(host, SERVICE_PATH, headers, body)
 }
 
 /// What one connection produced: every byte read until EOF, a read error or the timeout.

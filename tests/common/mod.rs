@@ -425,18 +425,7 @@ impl Server {
 
     /// POST `body` to `path` with the given headers (Connection: close is added).
     pub fn post(&self, path: &str, headers: &[(String, String)], body: &[u8]) -> HttpResponse {
-        let mut head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        let mut request = head.into_bytes();
-        request.extend_from_slice(body);
-        self.raw(&request)
+        self.raw(&post_request(&self.addr, path, headers, body))
     }
 
     /// Call an operation as `user`.
@@ -642,29 +631,37 @@ pub fn try_parse_response(bytes: &[u8]) -> Result<HttpResponse, String> {
     parse_next_response(bytes).map(|(response, _)| response)
 }
 
+/// The bytes of a complete `POST` of `body` to `path`: `Connection: close`, exact Content-Length.
+pub fn post_request(host: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
 /// Call an operation as the admin over a fresh connection to `addr`, reporting transport
 /// failures (refused, reset, truncated) instead of panicking: for tests that kill the server.
 pub fn try_call(addr: &str, op: &str, inner: &str) -> Result<HttpResponse, String> {
     let body = Soap::V11.envelope(op, inner);
-    let mut request = format!(
-        "POST {SERVICE_PATH} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in Soap::V11
+    let headers: Vec<(String, String)> = Soap::V11
         .headers(op)
         .into_iter()
         .chain([basic("admin", ADMIN_PASSWORD)])
-    {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(&body);
+        .collect();
+    let request = post_request(addr, SERVICE_PATH, &headers, body.as_bytes());
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .map_err(|e| e.to_string())?;
     stream
-        .write_all(request.as_bytes())
+        .write_all(&request)
         .map_err(|e| format!("write: {e}"))?;
     let mut bytes = Vec::new();
     stream
