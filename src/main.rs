@@ -19,6 +19,7 @@ use cli::{open_store, StoreArgs};
 use userstore::bulk;
 use userstore::config::{Config, Synchronous, ADMIN_PASSWORD_ENV};
 use userstore::http::{self, audit, tls, AppState, HttpSettings, Listener, WsdlPublishing};
+use userstore::service::catalogue::WsdlVersion;
 use userstore::service::{Service, ServiceSettings};
 use userstore::soap::DecodeLimits;
 use userstore::store::sqlite::{AdminBootstrap, SqliteStore};
@@ -64,12 +65,15 @@ enum Command {
     /// Print the service's WSDL (generated from the operation catalogue) to stdout.
     ///
     /// The same document is served at `?wsdl` when [admin_service.wsdl] enable = true, with
-    /// port addresses taken from the request; wsdl/RemoteUserStoreManagerService.wsdl in the
-    /// repository is this command's output with the default URL.
+    /// port addresses taken from the request; wsdl/RemoteUserStoreManagerService.wsdl (and
+    /// .carbon-4.0.wsdl) in the repository are this command's output with the default URL.
     Wsdl {
         /// Base URL of the port addresses.
         #[arg(long, value_name = "URL", default_value = "https://localhost:9443")]
         url: String,
+        /// Which contract: current or carbon-4.0.
+        #[arg(long, value_name = "VERSION", default_value = "current", value_parser = parse_wsdl_version)]
+        version: WsdlVersion,
     },
     /// Load users (password or argon2 hash, roles, claims) from JSON Lines or CSV.
     ///
@@ -355,6 +359,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 max_elements: config.limits.max_xml_elements,
             },
             request_timeout: Duration::from_secs(config.limits.request_timeout_secs),
+            wsdl_version: config.admin_service.wsdl_version,
             wsdl: config.admin_service.wsdl.enable.then(|| WsdlPublishing {
                 public_url: config.admin_service.wsdl.public_url.clone(),
             }),
@@ -455,8 +460,8 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             runtime.shutdown_timeout(Duration::from_secs(5));
             result.and(done)
         }
-        Command::Wsdl { url } => {
-            print!("{}", userstore::soap::wsdl_document(&url));
+        Command::Wsdl { url, version } => {
+            print!("{}", userstore::soap::wsdl_document(version, &url));
             done
         }
         Command::Cert {
@@ -472,4 +477,12 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Config(command) => config_command(command),
         Command::Export { file, store } => export(file.as_deref(), &store).and(done),
     }
+}
+
+/// `--version` of `userstore wsdl`: the names config uses.
+fn parse_wsdl_version(raw: &str) -> Result<WsdlVersion, String> {
+    [WsdlVersion::Current, WsdlVersion::Carbon40]
+        .into_iter()
+        .find(|v| v.label() == raw)
+        .ok_or_else(|| format!("'{raw}' is not a WSDL version: use current or carbon-4.0"))
 }

@@ -1548,7 +1548,7 @@ fn random_mutations_never_break_the_server() {
     .assert_accepted();
 
     let fixtures = load_fixtures(&["fixtures/seed", "fixtures/soapui/soap11"]);
-    assert_eq!(fixtures.len(), 29 + 33);
+    assert_eq!(fixtures.len(), 29 + 35);
     let failures_dir =
         std::env::temp_dir().join(format!("userstore-attacks-{}", std::process::id()));
     let mut rng = XorShift(SEED);

@@ -6,7 +6,7 @@ mod common;
 use common::{elements_in, Server, Soap};
 
 const COMMON_NS: &str = "http://common.mgt.user.carbon.wso2.org/xsd";
-const API_NS: &str = "http://api.user.carbon.wso2.org/xsd";
+const DAO_NS: &str = "http://dao.service.ws.um.carbon.wso2.org/xsd";
 
 fn user(name: &str) -> String {
     format!("<ser:userName>{name}</ser:userName>")
@@ -198,9 +198,27 @@ fn scenario_on(s: &Server, soap: Soap) {
         ),
     );
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("xsi:type=\"ax2442:Claim\""), "{}", r.body);
+    // WSO2's IS 5.x prefixes, which real parsers match literally.
+    assert!(
+        r.body.contains("xsi:type=\"ax2730:ClaimDTO\""),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("<ax2730:claimUri>"), "{}", r.body);
+    for (prefix, ns) in [
+        ("ax2724", "http://core.user.carbon.wso2.org/xsd"),
+        ("ax2725", "http://api.user.carbon.wso2.org/xsd"),
+        ("ax2728", COMMON_NS),
+        ("ax2730", DAO_NS),
+        ("ax2732", "http://tenant.core.user.carbon.wso2.org/xsd"),
+    ] {
+        assert!(
+            r.body.contains(&format!("xmlns:{prefix}=\"{ns}\"")),
+            "{prefix}"
+        );
+    }
     assert_eq!(
-        elements_in(&r.body, API_NS, "claimUri"),
+        elements_in(&r.body, DAO_NS, "claimUri"),
         [
             Some(COUNTRY.to_string()),
             Some(FORCED_RESET.to_string()),
@@ -209,19 +227,27 @@ fn scenario_on(s: &Server, soap: Soap) {
         "requirePasswordChange is reported through WSO2's identity claim"
     );
     assert_eq!(
-        elements_in(&r.body, API_NS, "value"),
+        elements_in(&r.body, DAO_NS, "value"),
         [
             Some("England".to_string()),
             Some("true".to_string()),
             Some("Intuit".to_string())
         ]
     );
+    // WSO2's service copies only URI and value into the DTO; the descriptive fields are nil.
+    for nil_field in ["description", "dialectURI", "displayTag", "regEx"] {
+        assert_eq!(
+            elements_in(&r.body, DAO_NS, nil_field),
+            [None, None, None],
+            "{nil_field}"
+        );
+    }
     assert_eq!(
-        elements_in(&r.body, API_NS, "dialectURI"),
+        elements_in(&r.body, DAO_NS, "displayOrder"),
         [
-            Some("http://wso2.org/claims".to_string()),
-            Some("http://wso2.org/claims/identity".to_string()),
-            Some("http://wso2.org/claims".to_string())
+            Some("0".to_string()),
+            Some("0".to_string()),
+            Some("0".to_string())
         ]
     );
     let r = s.call(
@@ -234,7 +260,7 @@ fn scenario_on(s: &Server, soap: Soap) {
     );
     assert_eq!(r.status, 200);
     assert!(
-        r.body.contains("xsi:type=\"ax2438:ClaimValue\""),
+        r.body.contains("xsi:type=\"ax2728:ClaimValue\""),
         "{}",
         r.body
     );
@@ -327,8 +353,57 @@ fn scenario_on(s: &Server, soap: Soap) {
     accepted(s, soap, "deleteUserClaimValues", &format!("{}<ser:claims>{ORG}</ser:claims><ser:claims>{COUNTRY}</ser:claims><ser:profileName>default</ser:profileName>", user("nilasini")));
     let r = s.call(soap, "getUserClaimValues", &user("nilasini"));
     assert_eq!(
-        elements_in(&r.body, API_NS, "claimUri"),
+        elements_in(&r.body, DAO_NS, "claimUri"),
         [Some(FORCED_RESET.to_string())]
+    );
+
+    // Appending to a multi-valued claim: addUserClaimValue joins with ',' and checks nothing;
+    // addUserClaimValues skips a value already present (case-insensitively) and a blank one.
+    const NICKNAME: &str = "http://wso2.org/claims/nickname";
+    let add_one = |value: &str| {
+        accepted(
+            s,
+            soap,
+            "addUserClaimValue",
+            &format!(
+                "{}<ser:claimURI>{NICKNAME}</ser:claimURI><ser:claimValue>{value}</ser:claimValue>",
+                user("nilasini")
+            ),
+        )
+    };
+    let nickname = || {
+        one(
+            s,
+            soap,
+            "getUserClaimValue",
+            &format!("{}<ser:claim>{NICKNAME}</ser:claim>", user("nilasini")),
+        )
+    };
+    add_one("nila");
+    assert_eq!(nickname(), "nila");
+    add_one("nila");
+    assert_eq!(nickname(), "nila,nila");
+    accepted(
+        s,
+        soap,
+        "addUserClaimValues",
+        &format!(
+            "{}{}{}{}",
+            user("nilasini"),
+            claim(NICKNAME, "NILA"),
+            claim(NICKNAME, "sini"),
+            claim(NICKNAME, " ")
+        ),
+    );
+    assert_eq!(nickname(), "nila,nila,sini");
+    accepted(
+        s,
+        soap,
+        "deleteUserClaimValue",
+        &format!(
+            "{}<ser:claimURI>{NICKNAME}</ser:claimURI>",
+            user("nilasini")
+        ),
     );
 
     // listUsers: wildcard filters and WSO2's limit rules (configured maximum is 100).
@@ -588,4 +663,44 @@ fn concurrent_writers_all_succeed() {
         "<ser:roleName>Internal/everyone</ser:roleName>",
     );
     assert_eq!(all.len(), 81, "80 new users plus admin");
+}
+
+#[test]
+fn carbon40_contract_answers_claims_in_the_old_types() {
+    let s = Server::start_with(common::Options {
+        env: vec![(
+            "USERSTORE_ADMIN_SERVICE__WSDL_VERSION".into(),
+            "carbon-4.0".into(),
+        )],
+        ..Default::default()
+    });
+    const COUNTRY: &str = "http://wso2.org/claims/country";
+    accepted(
+        &s,
+        Soap::V11,
+        "setUserClaimValue",
+        &format!(
+            "{}<ser:claimURI>{COUNTRY}</ser:claimURI><ser:claimValue>Peru</ser:claimValue>",
+            user("admin")
+        ),
+    );
+    let r = s.call(Soap::V11, "getUserClaimValues", &user("admin"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("xsi:type=\"ax2442:Claim\""), "{}", r.body);
+    let api_ns = "http://api.user.carbon.wso2.org/xsd";
+    assert_eq!(
+        elements_in(&r.body, api_ns, "claimUri"),
+        [Some(COUNTRY.to_string())]
+    );
+    assert_eq!(
+        elements_in(&r.body, api_ns, "value"),
+        [Some("Peru".to_string())]
+    );
+    // The old Permission shape (fields in the api namespace) is taken as well.
+    accepted(
+        &s,
+        Soap::V11,
+        "addRole",
+        &format!("<ser:roleName>auditors</ser:roleName><ser:permissions><a:action xmlns:a=\"{api_ns}\">ui.execute</a:action><a:resourceId xmlns:a=\"{api_ns}\">/permission/admin/login</a:resourceId></ser:permissions>"),
+    );
 }

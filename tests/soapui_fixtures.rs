@@ -31,7 +31,7 @@ fn every_soapui_request_is_accepted_by_shape() {
             .map(|e| e.unwrap().path())
             .collect();
         files.sort();
-        assert_eq!(files.len(), 33, "one request per operation in {dir}");
+        assert_eq!(files.len(), 35, "one request per operation in {dir}");
         for path in files {
             let op = path.file_stem().unwrap().to_str().unwrap().to_string();
             let body = std::fs::read(&path).unwrap();
@@ -68,7 +68,7 @@ fn every_soapui_request_is_accepted_by_shape() {
     println!(
         "SoapUI requests: {replies} replies, {accepted} accepted (202), {data_faults} data faults"
     );
-    assert_eq!(replies + accepted + data_faults, 66);
+    assert_eq!(replies + accepted + data_faults, 70);
     assert!(
         replies >= 20,
         "most read operations answer their placeholders with data"

@@ -542,9 +542,29 @@ fn with_reference_hosts(mut served: Contract, expected_base: &str) -> Contract {
     served
 }
 
-fn reference_path() -> PathBuf {
+/// The two contracts: the name config uses, the reference file beside the repo, the checked-in
+/// generated file, the operation count and the host the reference's port addresses name.
+const VARIANTS: [(&str, &str, &str, usize, &str); 2] = [
+    (
+        "current",
+        "RemoteUserStoreManagerService.wsdl",
+        "RemoteUserStoreManagerService.wsdl",
+        35,
+        "https://localhost:9443",
+    ),
+    (
+        "carbon-4.0",
+        "RemoteUserStoreManagerService.old.wsdl",
+        "RemoteUserStoreManagerService.carbon-4.0.wsdl",
+        32,
+        "https://identity.cloud-test.wso2.com:9444",
+    ),
+];
+
+fn reference_path(file: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/RemoteUserStoreManagerService.wsdl");
+        .join("../shared/reference")
+        .join(file);
     assert!(
         path.exists(),
         "the reference WSDL must be beside the repo at {}",
@@ -553,39 +573,53 @@ fn reference_path() -> PathBuf {
     path
 }
 
-fn checked_in_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("wsdl/RemoteUserStoreManagerService.wsdl")
+fn checked_in_path(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("wsdl")
+        .join(file)
 }
 
 #[test]
-fn checked_in_wsdl_matches_the_reference_field_by_field() {
+fn checked_in_wsdls_match_their_references_field_by_field() {
     assert_eq!(
         INTENDED_DIFFERENCES.len(),
         1,
         "keep this list in step with the comparison"
     );
-    let reference = contract(&std::fs::read_to_string(reference_path()).unwrap());
-    let ours = contract(&std::fs::read_to_string(checked_in_path()).unwrap());
-    assert_eq!(reference.port_types.values().next().unwrap().len(), 33);
-    assert_same_contract(&ours, &reference);
-    // With the default URL even the addresses are the reference's.
-    assert_eq!(ours, reference);
+    for (version, reference_file, ours_file, operations, host) in VARIANTS {
+        let reference = with_reference_hosts(
+            contract(&std::fs::read_to_string(reference_path(reference_file)).unwrap()),
+            host,
+        );
+        let ours = contract(&std::fs::read_to_string(checked_in_path(ours_file)).unwrap());
+        assert_eq!(
+            reference.port_types.values().next().unwrap().len(),
+            operations,
+            "{version}"
+        );
+        assert_same_contract(&ours, &reference);
+        // With the default URL even the addresses are the reference's (the Carbon 4.0 file names
+        // a WSO2 cloud host; only the paths are compared there).
+        assert_eq!(ours, reference, "{version}");
+    }
 }
 
 #[test]
-fn checked_in_wsdl_is_what_the_code_generates() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_userstore"))
-        .arg("wsdl")
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let generated = String::from_utf8(output.stdout).unwrap();
-    let checked_in = std::fs::read_to_string(checked_in_path()).unwrap();
-    assert!(
-        generated == checked_in,
-        "wsdl/RemoteUserStoreManagerService.wsdl drifted from the catalogue: regenerate it with \
-         `cargo run -- wsdl > wsdl/RemoteUserStoreManagerService.wsdl`"
-    );
+fn checked_in_wsdls_are_what_the_code_generates() {
+    for (version, _, ours_file, _, _) in VARIANTS {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_userstore"))
+            .args(["wsdl", "--version", version])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let generated = String::from_utf8(output.stdout).unwrap();
+        let checked_in = std::fs::read_to_string(checked_in_path(ours_file)).unwrap();
+        assert!(
+            generated == checked_in,
+            "wsdl/{ours_file} drifted from the catalogue: regenerate it with \
+             `cargo run -- wsdl --version {version} > wsdl/{ours_file}`"
+        );
+    }
 }
 
 fn get(server: &Server, target: &str, host: &str) -> common::HttpResponse {
@@ -596,7 +630,7 @@ fn get(server: &Server, target: &str, host: &str) -> common::HttpResponse {
 
 #[test]
 fn served_wsdl_matches_the_reference_with_addresses_for_the_caller() {
-    let reference = contract(&std::fs::read_to_string(reference_path()).unwrap());
+    let reference = contract(&std::fs::read_to_string(reference_path(VARIANTS[0].1)).unwrap());
     let server = Server::start_with(Options {
         env: vec![(
             "USERSTORE_ADMIN_SERVICE__WSDL__ENABLE".into(),
@@ -632,6 +666,32 @@ fn served_wsdl_matches_the_reference_with_addresses_for_the_caller() {
         .status,
         404
     );
+}
+
+#[test]
+fn carbon40_switch_serves_the_old_contract() {
+    let reference = contract(&std::fs::read_to_string(reference_path(VARIANTS[1].1)).unwrap());
+    let server = Server::start_with(Options {
+        env: vec![
+            (
+                "USERSTORE_ADMIN_SERVICE__WSDL__ENABLE".into(),
+                "true".into(),
+            ),
+            (
+                "USERSTORE_ADMIN_SERVICE__WSDL_VERSION".into(),
+                "carbon-4.0".into(),
+            ),
+        ],
+        ..Default::default()
+    });
+    let r = get(
+        &server,
+        "/services/RemoteUserStoreManagerService?wsdl",
+        &server.addr,
+    );
+    assert_eq!(r.status, 200);
+    let served = with_reference_hosts(contract(&r.body), &format!("http://{}", server.addr));
+    assert_same_contract(&served, &reference);
 }
 
 #[test]

@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use std::time::Duration;
 
+use crate::service::catalogue::WsdlVersion;
 use crate::store::password::HashParams;
 use crate::store::policy::{CredentialPolicy, LockPolicy};
 use crate::store::{RoleName, UserName};
@@ -303,6 +304,9 @@ pub struct WsdlConfig {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminServiceConfig {
+    /// The contract served and answered in: `current` (ClaimDTO, PermissionDTO) or
+    /// `carbon-4.0` (Claim, Permission) for stubs generated from the old WSDL.
+    pub wsdl_version: WsdlVersion,
     /// WSDL publishing.
     pub wsdl: WsdlConfig,
 }

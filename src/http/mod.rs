@@ -25,7 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
-use crate::service::catalogue::SERVICE_NAME;
+use crate::service::catalogue::{WsdlVersion, SERVICE_NAME};
 use crate::service::{AuthFailure, Caller, Operation, Reply, Request, Service, ServiceError};
 use crate::soap::{self, Binding, DecodeLimits, Fault, SoapVersion};
 use crate::store::AuthOutcome;
@@ -39,6 +39,8 @@ pub struct HttpSettings {
     pub decode_limits: DecodeLimits,
     /// End-to-end time limit of one request.
     pub request_timeout: Duration,
+    /// The contract served (WSDL) and answered in (claim and permission types).
+    pub wsdl_version: WsdlVersion,
     /// WSDL publishing; `None` keeps the contract unpublished (404).
     pub wsdl: Option<WsdlPublishing>,
     /// Time to send request headers (and to finish a TLS handshake).
@@ -431,7 +433,10 @@ fn get_wsdl(
             format!("{}://{host}", client.scheme)
         }
     };
-    let mut response = Response::new(Full::new(Bytes::from(soap::wsdl_document(&base))));
+    let mut response = Response::new(Full::new(Bytes::from(soap::wsdl_document(
+        settings.wsdl_version,
+        &base,
+    ))));
     response.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/xml; charset=UTF-8"),
@@ -580,7 +585,12 @@ async fn call_operation(
         );
     }
     outcome.response = match result {
-        Ok(reply) => match soap::encode_reply(version, spec, &reply) {
+        Ok(reply) => match soap::encode_reply(
+            version,
+            state.settings.wsdl_version.contract(),
+            spec,
+            &reply,
+        ) {
             Some(xml) => xml_response(StatusCode::OK, version, xml),
             None => {
                 let mut response = Response::new(Full::new(Bytes::new()));

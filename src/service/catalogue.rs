@@ -6,11 +6,14 @@
 pub const SERVICE_NAMESPACE: &str = "http://service.ws.um.carbon.wso2.org";
 /// Namespace of `ClaimValue` (claimURI, value).
 pub const COMMON_NAMESPACE: &str = "http://common.mgt.user.carbon.wso2.org/xsd";
-/// Namespace that declares the fields of `Claim`, `Permission`, `Tenant` and `UserStoreException`.
+/// Namespace of the current contract's `ClaimDTO` and `PermissionDTO`.
+pub const DAO_NAMESPACE: &str = "http://dao.service.ws.um.carbon.wso2.org/xsd";
+/// Namespace that declares `Tenant`, `RealmConfiguration` and `UserStoreException` (and, in the
+/// Carbon 4.0 contract, the fields of `Claim` and `Permission`).
 pub const API_NAMESPACE: &str = "http://api.user.carbon.wso2.org/xsd";
-/// Namespace of the `Claim` type that getUserClaimValues returns.
+/// Namespace of the Carbon 4.0 `Claim` type that getUserClaimValues returned.
 pub const CLAIM_NAMESPACE: &str = "http://claim.core.user.carbon.wso2.org/xsd";
-/// Namespace of the `Permission` and `UserStoreException` types used in messages.
+/// Namespace of `UserStoreException` (and the Carbon 4.0 `Permission`) as messages use them.
 pub const CORE_NAMESPACE: &str = "http://core.user.carbon.wso2.org/xsd";
 /// Namespace of the `Tenant` type that getProperties takes.
 pub const TENANT_NAMESPACE: &str = "http://tenant.core.user.carbon.wso2.org/xsd";
@@ -62,7 +65,7 @@ impl TypeField {
 /// A complex type of the contract (the data-model classes WSO2 exposes through Axis2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ComplexType {
-    /// Namespace the type (and, elementFormDefault being qualified, its own fields) lives in.
+    /// Namespace the type lives in.
     pub namespace: &'static str,
     /// Type name.
     pub name: &'static str,
@@ -70,6 +73,24 @@ pub struct ComplexType {
     pub base: Option<&'static ComplexType>,
     /// Fields in sequence order.
     pub fields: &'static [TypeField],
+}
+
+impl ComplexType {
+    /// The fields of this type or, for an extension, of its base (Axis2's beans add none).
+    pub fn all_fields(&self) -> &'static [TypeField] {
+        match self.base {
+            Some(base) => base.all_fields(),
+            None => self.fields,
+        }
+    }
+
+    /// The namespace the fields are qualified in (the base's, for an extension).
+    pub fn field_namespace(&self) -> &'static str {
+        match self.base {
+            Some(base) => base.field_namespace(),
+            None => self.namespace,
+        }
+    }
 }
 
 const fn field(name: &'static str, ty: XsdType) -> TypeField {
@@ -97,38 +118,27 @@ const fn extension(namespace: &'static str, base: &'static ComplexType) -> Compl
     }
 }
 
-/// `UserStoreException` as declared in the API namespace (no fields).
-pub static API_USER_STORE_EXCEPTION: ComplexType = ComplexType {
-    namespace: API_NAMESPACE,
-    name: "UserStoreException",
-    base: None,
-    fields: &[],
-};
+/// The fields of a claim as getUserClaimValues reports it (`ClaimDTO`, or Carbon 4.0's `Claim`).
+const CLAIM_FIELDS: &[TypeField] = &[
+    field("claimUri", XsdType::String),
+    field("description", XsdType::String),
+    field("dialectURI", XsdType::String),
+    field("displayOrder", XsdType::Int),
+    field("displayTag", XsdType::String),
+    field("regEx", XsdType::String),
+    field("required", XsdType::Boolean),
+    field("supportedByDefault", XsdType::Boolean),
+    field("value", XsdType::String),
+];
 
-/// `Claim`: what getUserClaimValues returns, field by field.
-pub static API_CLAIM: ComplexType = ComplexType {
-    namespace: API_NAMESPACE,
-    name: "Claim",
-    base: None,
-    fields: &[
-        field("claimUri", XsdType::String),
-        field("description", XsdType::String),
-        field("dialectURI", XsdType::String),
-        field("displayOrder", XsdType::Int),
-        field("displayTag", XsdType::String),
-        field("regEx", XsdType::String),
-        field("required", XsdType::Boolean),
-        field("supportedByDefault", XsdType::Boolean),
-        field("value", XsdType::String),
-    ],
-};
+/// The fields of a permission addRole takes (`PermissionDTO`, or Carbon 4.0's `Permission`).
+const PERMISSION_FIELDS: &[TypeField] = &[
+    field("action", XsdType::String),
+    field("resourceId", XsdType::String),
+];
 
-/// `Tenant`, the (ignored) input of getProperties.
-pub static API_TENANT: ComplexType = ComplexType {
-    namespace: API_NAMESPACE,
-    name: "Tenant",
-    base: None,
-    fields: &[
+const fn tenant_fields(realm: &'static ComplexType) -> [TypeField; 11] {
+    [
         field("active", XsdType::Boolean),
         field("adminFirstName", XsdType::String),
         field("adminFullName", XsdType::String),
@@ -139,41 +149,16 @@ pub static API_TENANT: ComplexType = ComplexType {
         field("domain", XsdType::String),
         field("email", XsdType::String),
         field("id", XsdType::Int),
-        field("realmConfig", XsdType::Complex(&API_REALM_CONFIGURATION)),
-    ],
-};
+        field("realmConfig", XsdType::Complex(realm)),
+    ]
+}
 
-/// `RealmConfiguration`, nested in `Tenant`.
-pub static API_REALM_CONFIGURATION: ComplexType = ComplexType {
+/// `UserStoreException` as declared in the API namespace (no fields).
+pub static API_USER_STORE_EXCEPTION: ComplexType = ComplexType {
     namespace: API_NAMESPACE,
-    name: "RealmConfiguration",
+    name: "UserStoreException",
     base: None,
-    fields: &[
-        field("adminPassword", XsdType::String),
-        field("adminRoleName", XsdType::String),
-        field("adminUserName", XsdType::String),
-        field("authorizationManagerClass", XsdType::String),
-        fields_of("authzProperties", XsdType::String),
-        field("everyOneRoleName", XsdType::String),
-        field("passwordsExternallyManaged", XsdType::Boolean),
-        field("persistedTimestamp", XsdType::Date),
-        field("realmClassName", XsdType::String),
-        fields_of("realmProperties", XsdType::String),
-        field("tenantId", XsdType::Int),
-        field("userStoreClass", XsdType::String),
-        fields_of("userStoreProperties", XsdType::String),
-    ],
-};
-
-/// `Permission` (action, resourceId), the input of addRole.
-pub static API_PERMISSION: ComplexType = ComplexType {
-    namespace: API_NAMESPACE,
-    name: "Permission",
-    base: None,
-    fields: &[
-        field("action", XsdType::String),
-        field("resourceId", XsdType::String),
-    ],
+    fields: &[],
 };
 
 /// `ClaimValue` (claimURI, value): claims of addUser/setUserClaimValues and
@@ -196,29 +181,243 @@ pub static ARRAY_OF_STRING: ComplexType = ComplexType {
     fields: &[fields_of("array", XsdType::String)],
 };
 
-/// `Tenant` in the tenant namespace, as messages reference it.
-pub static TENANT: ComplexType = extension(TENANT_NAMESPACE, &API_TENANT);
 /// `UserStoreException` in the core namespace, the fault element's content.
 pub static USER_STORE_EXCEPTION: ComplexType = extension(CORE_NAMESPACE, &API_USER_STORE_EXCEPTION);
-/// `Permission` in the core namespace, as addRole references it.
-pub static PERMISSION: ComplexType = extension(CORE_NAMESPACE, &API_PERMISSION);
-/// `Claim` in the claim namespace, as getUserClaimValues references it.
-pub static CLAIM: ComplexType = extension(CLAIM_NAMESPACE, &API_CLAIM);
 
-/// Every complex type, grouped by schema in the reference WSDL's order.
-pub static COMPLEX_TYPES: &[&ComplexType] = &[
-    &API_USER_STORE_EXCEPTION,
-    &API_CLAIM,
-    &API_TENANT,
-    &API_REALM_CONFIGURATION,
-    &API_PERMISSION,
-    &CLAIM_VALUE,
-    &ARRAY_OF_STRING,
-    &TENANT,
-    &USER_STORE_EXCEPTION,
-    &PERMISSION,
-    &CLAIM,
-];
+/// `ClaimDTO`, what getUserClaimValues returns in the current contract.
+pub static CLAIM_DTO: ComplexType = ComplexType {
+    namespace: DAO_NAMESPACE,
+    name: "ClaimDTO",
+    base: None,
+    fields: CLAIM_FIELDS,
+};
+
+/// `PermissionDTO`, what addRole takes in the current contract.
+pub static PERMISSION_DTO: ComplexType = ComplexType {
+    namespace: DAO_NAMESPACE,
+    name: "PermissionDTO",
+    base: None,
+    fields: PERMISSION_FIELDS,
+};
+
+/// `RealmConfiguration` of the current contract (nested in `Tenant`, and in itself).
+pub static API_REALM_CONFIGURATION: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "RealmConfiguration",
+    base: None,
+    fields: &[
+        field("addAdmin", XsdType::String),
+        field("adminPassword", XsdType::String),
+        field("adminRoleName", XsdType::String),
+        field("adminUserName", XsdType::String),
+        field("authorizationManagerClass", XsdType::String),
+        fields_of("authzProperties", XsdType::String),
+        field("description", XsdType::String),
+        field("everyOneRoleName", XsdType::String),
+        fields_of("multipleCredentialProps", XsdType::String),
+        field("passwordsExternallyManaged", XsdType::Boolean),
+        field("persistedTimestamp", XsdType::Date),
+        field("primary", XsdType::Boolean),
+        field("realmClassName", XsdType::String),
+        fields_of("realmProperties", XsdType::String),
+        field(
+            "secondaryRealmConfig",
+            XsdType::Complex(&API_REALM_CONFIGURATION),
+        ),
+        field("tenantId", XsdType::Int),
+        field("userStoreClass", XsdType::String),
+        fields_of("userStoreProperties", XsdType::String),
+    ],
+};
+
+/// `Tenant` of the current contract, the (ignored) input of getProperties.
+pub static API_TENANT: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "Tenant",
+    base: None,
+    fields: &tenant_fields(&API_REALM_CONFIGURATION),
+};
+
+/// `Tenant` in the tenant namespace, as messages reference it.
+pub static TENANT: ComplexType = extension(TENANT_NAMESPACE, &API_TENANT);
+
+/// Carbon 4.0's `Claim` fields, declared in the API namespace.
+pub static CARBON40_API_CLAIM: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "Claim",
+    base: None,
+    fields: CLAIM_FIELDS,
+};
+
+/// Carbon 4.0's `Permission` fields, declared in the API namespace.
+pub static CARBON40_API_PERMISSION: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "Permission",
+    base: None,
+    fields: PERMISSION_FIELDS,
+};
+
+/// Carbon 4.0's `RealmConfiguration` (without the fields later releases added).
+pub static CARBON40_API_REALM_CONFIGURATION: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "RealmConfiguration",
+    base: None,
+    fields: &[
+        field("adminPassword", XsdType::String),
+        field("adminRoleName", XsdType::String),
+        field("adminUserName", XsdType::String),
+        field("authorizationManagerClass", XsdType::String),
+        fields_of("authzProperties", XsdType::String),
+        field("everyOneRoleName", XsdType::String),
+        field("passwordsExternallyManaged", XsdType::Boolean),
+        field("persistedTimestamp", XsdType::Date),
+        field("realmClassName", XsdType::String),
+        fields_of("realmProperties", XsdType::String),
+        field("tenantId", XsdType::Int),
+        field("userStoreClass", XsdType::String),
+        fields_of("userStoreProperties", XsdType::String),
+    ],
+};
+
+/// Carbon 4.0's `Tenant` fields.
+pub static CARBON40_API_TENANT: ComplexType = ComplexType {
+    namespace: API_NAMESPACE,
+    name: "Tenant",
+    base: None,
+    fields: &tenant_fields(&CARBON40_API_REALM_CONFIGURATION),
+};
+
+/// Carbon 4.0's `Tenant` in the tenant namespace.
+pub static CARBON40_TENANT: ComplexType = extension(TENANT_NAMESPACE, &CARBON40_API_TENANT);
+/// Carbon 4.0's `Permission` in the core namespace, as addRole referenced it.
+pub static CARBON40_PERMISSION: ComplexType = extension(CORE_NAMESPACE, &CARBON40_API_PERMISSION);
+/// Carbon 4.0's `Claim` in the claim namespace, as getUserClaimValues referenced it.
+pub static CARBON40_CLAIM: ComplexType = extension(CLAIM_NAMESPACE, &CARBON40_API_CLAIM);
+
+/// Which of WSO2's two published contracts the service serves and answers in. The operations
+/// and their element names are the same; the claim and permission types (and the realm
+/// configuration nested in getProperties' input) differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+pub enum WsdlVersion {
+    /// The WSDL current WSO2 releases publish: 35 operations, `ClaimDTO`, `PermissionDTO`.
+    #[default]
+    #[serde(rename = "current")]
+    Current,
+    /// The Carbon 4.0-era WSDL: 32 operations, `Claim`, `Permission`.
+    #[serde(rename = "carbon-4.0")]
+    Carbon40,
+}
+
+/// Everything about one contract version that the codec and the WSDL generator need.
+#[derive(Debug)]
+pub struct Contract {
+    /// Which version this is.
+    pub version: WsdlVersion,
+    /// The schemas in WSO2's document order, each with the prefix replies and the WSDL bind it
+    /// to (`ns` for the service namespace).
+    pub schemas: &'static [(&'static str, &'static str)],
+    /// Every complex type, by schema.
+    pub complex_types: &'static [&'static ComplexType],
+    /// The type of getUserClaimValues' items.
+    pub claim: &'static ComplexType,
+    /// The type of addRole's permissions.
+    pub permission: &'static ComplexType,
+    /// The type of getProperties' tenant.
+    pub tenant: &'static ComplexType,
+}
+
+/// The current contract. Its reply prefixes are the IS 5.x ones real parsers match literally
+/// (`ax2730:claimUri`).
+pub static CURRENT_CONTRACT: Contract = Contract {
+    version: WsdlVersion::Current,
+    schemas: &[
+        (DAO_NAMESPACE, "ax2730"),
+        (API_NAMESPACE, "ax2725"),
+        (COMMON_NAMESPACE, "ax2728"),
+        (SERVICE_NAMESPACE, "ns"),
+        (TENANT_NAMESPACE, "ax2732"),
+        (CORE_NAMESPACE, "ax2724"),
+    ],
+    complex_types: &[
+        &CLAIM_DTO,
+        &PERMISSION_DTO,
+        &API_USER_STORE_EXCEPTION,
+        &API_TENANT,
+        &API_REALM_CONFIGURATION,
+        &CLAIM_VALUE,
+        &ARRAY_OF_STRING,
+        &TENANT,
+        &USER_STORE_EXCEPTION,
+    ],
+    claim: &CLAIM_DTO,
+    permission: &PERMISSION_DTO,
+    tenant: &TENANT,
+};
+
+/// The Carbon 4.0 contract, for stubs generated from that era's WSDL.
+pub static CARBON40_CONTRACT: Contract = Contract {
+    version: WsdlVersion::Carbon40,
+    schemas: &[
+        (API_NAMESPACE, "ax2435"),
+        (COMMON_NAMESPACE, "ax2438"),
+        (SERVICE_NAMESPACE, "ns"),
+        (TENANT_NAMESPACE, "ax2445"),
+        (CORE_NAMESPACE, "ax2434"),
+        (CLAIM_NAMESPACE, "ax2442"),
+    ],
+    complex_types: &[
+        &API_USER_STORE_EXCEPTION,
+        &CARBON40_API_CLAIM,
+        &CARBON40_API_TENANT,
+        &CARBON40_API_REALM_CONFIGURATION,
+        &CARBON40_API_PERMISSION,
+        &CLAIM_VALUE,
+        &ARRAY_OF_STRING,
+        &CARBON40_TENANT,
+        &USER_STORE_EXCEPTION,
+        &CARBON40_PERMISSION,
+        &CARBON40_CLAIM,
+    ],
+    claim: &CARBON40_CLAIM,
+    permission: &CARBON40_PERMISSION,
+    tenant: &CARBON40_TENANT,
+};
+
+impl WsdlVersion {
+    /// This version's contract.
+    pub fn contract(self) -> &'static Contract {
+        match self {
+            WsdlVersion::Current => &CURRENT_CONTRACT,
+            WsdlVersion::Carbon40 => &CARBON40_CONTRACT,
+        }
+    }
+
+    /// The name used in config and file names.
+    pub fn label(self) -> &'static str {
+        match self {
+            WsdlVersion::Current => "current",
+            WsdlVersion::Carbon40 => "carbon-4.0",
+        }
+    }
+}
+
+impl Contract {
+    /// The prefix this contract binds `namespace` to.
+    pub fn prefix_of(&self, namespace: &str) -> &'static str {
+        self.schemas
+            .iter()
+            .find(|(ns, _)| *ns == namespace)
+            .map(|(_, prefix)| *prefix)
+            .expect("every contract namespace has a prefix")
+    }
+
+    /// The operations this contract publishes, in catalogue order.
+    pub fn operations(&self) -> impl Iterator<Item = &'static OperationSpec> + '_ {
+        CATALOGUE
+            .iter()
+            .filter(move |spec| spec.is_published_in(self.version))
+    }
+}
 
 /// The XML type of an input element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,7 +430,7 @@ pub enum FieldType {
     Boolean,
     /// `ClaimValue` (claimURI, value), nillable.
     ClaimValue,
-    /// `Permission` (action, resourceId), nillable.
+    /// `PermissionDTO` (Carbon 4.0: `Permission`) with action and resourceId, nillable.
     Permission,
     /// `Tenant`, nillable; accepted and ignored (single-tenant store).
     Tenant,
@@ -248,18 +447,18 @@ impl FieldType {
 
     /// Whether the WSDL marks the element `nillable="true"` (every reference type is).
     pub fn is_nillable(self) -> bool {
-        self.xsd().is_nillable()
+        !matches!(self, FieldType::Int | FieldType::Boolean)
     }
 
-    /// The schema type of the element.
-    pub fn xsd(self) -> XsdType {
+    /// The schema type of the element in `contract`.
+    pub fn xsd(self, contract: &Contract) -> XsdType {
         match self {
             FieldType::String => XsdType::String,
             FieldType::Int => XsdType::Int,
             FieldType::Boolean => XsdType::Boolean,
             FieldType::ClaimValue => XsdType::Complex(&CLAIM_VALUE),
-            FieldType::Permission => XsdType::Complex(&PERMISSION),
-            FieldType::Tenant => XsdType::Complex(&TENANT),
+            FieldType::Permission => XsdType::Complex(contract.permission),
+            FieldType::Tenant => XsdType::Complex(contract.tenant),
         }
     }
 }
@@ -290,22 +489,22 @@ pub enum OutputType {
     StringArray,
     /// Repeated `ClaimValue`.
     ClaimValueArray,
-    /// Repeated `Claim`.
+    /// Repeated `ClaimDTO` (Carbon 4.0: `Claim`).
     ClaimArray,
     /// Repeated `ArrayOfString` (each a list of `array` strings).
     StringTable,
 }
 
 impl OutputType {
-    /// The schema type of each `<return>` element.
-    pub fn xsd(self) -> XsdType {
+    /// The schema type of each `<return>` element in `contract`.
+    pub fn xsd(self, contract: &Contract) -> XsdType {
         match self {
             OutputType::Boolean => XsdType::Boolean,
             OutputType::Int => XsdType::Int,
             OutputType::Long => XsdType::Long,
             OutputType::String | OutputType::StringArray => XsdType::String,
             OutputType::ClaimValueArray => XsdType::Complex(&CLAIM_VALUE),
-            OutputType::ClaimArray => XsdType::Complex(&CLAIM),
+            OutputType::ClaimArray => XsdType::Complex(contract.claim),
             OutputType::StringTable => XsdType::Complex(&ARRAY_OF_STRING),
         }
     }
@@ -341,6 +540,18 @@ impl OperationSpec {
     /// Reads that neither hash nor write: cheap enough to run on the async executor.
     pub fn is_cheap_read(&self) -> bool {
         self.output.is_some() && self.operation != Operation::Authenticate
+    }
+
+    /// Whether `version`'s WSDL has this operation: the Carbon 4.0 one lacks the three that
+    /// later releases added.
+    pub fn is_published_in(&self, version: WsdlVersion) -> bool {
+        version == WsdlVersion::Current
+            || !matches!(
+                self.operation,
+                Operation::GetUserList
+                    | Operation::AddUserClaimValue
+                    | Operation::AddUserClaimValues
+            )
     }
 
     /// The SOAPAction the reference WSDL gives this operation.
@@ -382,6 +593,7 @@ macro_rules! operations {
 
 operations! {
     Authenticate = "authenticate" [userName: String, credential: String] -> Boolean;
+    GetUserList = "getUserList" [claimUri: String, claimValue: String, profile: String] -> StringArray;
     GetUserClaimValue = "getUserClaimValue" [userName: String, claim: String, profileName: String] -> String;
     GetUserListOfRole = "getUserListOfRole" [roleName: String] -> StringArray;
     IsReadOnly = "isReadOnly" [] -> Boolean;
@@ -407,13 +619,14 @@ operations! {
     UpdateRoleListOfUser = "updateRoleListOfUser" [userName: String, deletedRoles: String many, newRoles: String many] -> none;
     GetUserClaimValues = "getUserClaimValues" [userName: String, profileName: String] -> ClaimArray;
     GetHybridRoles = "getHybridRoles" [] -> StringArray;
+    AddUserClaimValues = "addUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none;
     AddUser = "addUser" [userName: String, credential: String, roleList: String many, claims: ClaimValue many, profileName: String, requirePasswordChange: Boolean] -> none;
     AddRole = "addRole" [roleName: String, userList: String many, permissions: Permission many] -> none;
     UpdateUserListOfRole = "updateUserListOfRole" [roleName: String, deletedUsers: String many, newUsers: String many] -> none;
     GetTenantIdOfUser = "getTenantIdofUser" [username: String] -> Int;
     SetUserClaimValues = "setUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none;
+    AddUserClaimValue = "addUserClaimValue" [userName: String, claimURI: String, claimValue: String, profileName: String] -> none;
     GetProfileNames = "getProfileNames" [userName: String] -> StringArray;
-    GetUserList = "getUserList" [claimUri: String, claimValue: String, profile: String] -> StringArray;
 }
 
 impl Operation {
@@ -442,7 +655,9 @@ mod tests {
 
     #[test]
     fn catalogue_index_matches_operation() {
-        assert_eq!(CATALOGUE.len(), 33);
+        assert_eq!(CATALOGUE.len(), 35);
+        assert_eq!(CURRENT_CONTRACT.operations().count(), 35);
+        assert_eq!(CARBON40_CONTRACT.operations().count(), 32);
         for (index, spec) in CATALOGUE.iter().enumerate() {
             assert_eq!(spec.operation as usize, index, "{}", spec.name);
             assert_eq!(Operation::from_name(spec.name), Some(spec.operation));

@@ -7,7 +7,9 @@ use super::request::{Request, Sessions};
 use super::session::{CachedCaller, CredentialCache};
 use super::ServiceError;
 use crate::store::policy::claims;
-use crate::store::{AuthOutcome, ClaimValue, Password, RoleName, StoreError, UserName, UserStore};
+use crate::store::{
+    AppendRule, AuthOutcome, ClaimValue, Password, RoleName, StoreError, UserName, UserStore,
+};
 
 /// WSO2's super-tenant id, the only tenant of this store.
 pub const SUPER_TENANT_ID: i32 = -1234;
@@ -328,6 +330,22 @@ impl Service {
                 Reply::Accepted
             }
             Request::GetProfileNames { user } => Reply::Texts(store.profile_names_of_user(&user)?),
+            Request::AddUserClaimValue {
+                user,
+                claim,
+                profile,
+            } => {
+                store.append_claim_values(&user, &[claim], &profile, AppendRule::Always)?;
+                Reply::Accepted
+            }
+            Request::AddUserClaimValues {
+                user,
+                claims,
+                profile,
+            } => {
+                store.append_claim_values(&user, &claims, &profile, AppendRule::Distinct)?;
+                Reply::Accepted
+            }
             Request::GetUserList {
                 claim,
                 value,

@@ -120,6 +120,18 @@ pub enum Request {
     },
     /// Profiles of a user.
     GetProfileNames { user: UserName },
+    /// Append one value to a multi-valued claim (no duplicate check).
+    AddUserClaimValue {
+        user: UserName,
+        claim: ClaimValue,
+        profile: ProfileName,
+    },
+    /// Append values to multi-valued claims, skipping values already present.
+    AddUserClaimValues {
+        user: UserName,
+        claims: Vec<ClaimValue>,
+        profile: ProfileName,
+    },
     /// Users with a given claim value.
     GetUserList {
         claim: ClaimUri,
@@ -181,6 +193,14 @@ fn claim_values(params: &Params, name: &str) -> Result<Vec<ClaimValue>, ServiceE
         .collect()
 }
 
+/// The `claimURI` / `claimValue` pair of setUserClaimValue and addUserClaimValue.
+fn single_claim(params: &Params) -> Result<ClaimValue, ServiceError> {
+    Ok(ClaimValue {
+        uri: claim_uri(params, "claimURI")?,
+        value: params.text("claimValue").unwrap_or("").to_string(),
+    })
+}
+
 fn permissions(params: &Params, name: &str) -> Result<Vec<Permission>, ServiceError> {
     params
         .records(name)
@@ -229,6 +249,8 @@ impl Request {
             | Request::UpdateCredentialByAdmin { user, .. }
             | Request::SetUserClaimValue { user, .. }
             | Request::SetUserClaimValues { user, .. }
+            | Request::AddUserClaimValue { user, .. }
+            | Request::AddUserClaimValues { user, .. }
             | Request::DeleteUserClaimValue { user, .. }
             | Request::DeleteUserClaimValues { user, .. }
             | Request::DeleteUser { user }
@@ -265,6 +287,8 @@ impl Request {
             | Request::UpdateRoleListOfUser { user: u, .. }
             | Request::GetUserClaimValues { user: u, .. }
             | Request::SetUserClaimValues { user: u, .. }
+            | Request::AddUserClaimValue { user: u, .. }
+            | Request::AddUserClaimValues { user: u, .. }
             | Request::GetProfileNames { user: u } => user(u),
             Request::AddUser(create) => user(&create.user),
             Request::GetUserListOfRole { role: r }
@@ -310,10 +334,17 @@ impl Request {
             },
             Op::SetUserClaimValue => Request::SetUserClaimValue {
                 user: lookup_user(params, "userName")?,
-                claim: ClaimValue {
-                    uri: claim_uri(params, "claimURI")?,
-                    value: params.text("claimValue").unwrap_or("").to_string(),
-                },
+                claim: single_claim(params)?,
+                profile: profile(params, "profileName")?,
+            },
+            Op::AddUserClaimValue => Request::AddUserClaimValue {
+                user: lookup_user(params, "userName")?,
+                claim: single_claim(params)?,
+                profile: profile(params, "profileName")?,
+            },
+            Op::AddUserClaimValues => Request::AddUserClaimValues {
+                user: lookup_user(params, "userName")?,
+                claims: claim_values(params, "claims")?,
                 profile: profile(params, "profileName")?,
             },
             Op::GetUserClaimValuesForClaims => Request::GetUserClaimValuesForClaims {

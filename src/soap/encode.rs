@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{SoapVersion, XSI_NAMESPACE};
 use crate::service::catalogue::{
-    OperationSpec, OutputType, API_NAMESPACE, CLAIM_NAMESPACE, COMMON_NAMESPACE, SERVICE_NAMESPACE,
+    ComplexType, Contract, OperationSpec, CLAIM_VALUE, SERVICE_NAMESPACE,
 };
 use crate::service::Reply;
 use crate::store::ClaimValue;
@@ -37,11 +37,6 @@ pub(crate) fn write_envelope(version: SoapVersion, body: &str) -> String {
     )
 }
 
-/// The dialect a claim URI belongs to (everything before its last `/`), as WSO2 reports it.
-fn dialect_of(uri: &str) -> Option<&str> {
-    uri.rfind('/').map(|i| &uri[..i]).filter(|d| !d.is_empty())
-}
-
 fn push_text_element(out: &mut String, prefix: &str, name: &str, value: Option<&str>) {
     match value {
         Some(v) => {
@@ -53,74 +48,103 @@ fn push_text_element(out: &mut String, prefix: &str, name: &str, value: Option<&
     }
 }
 
-fn push_claim_value(out: &mut String, claim: &ClaimValue) {
-    out.push_str("<ns:return xsi:type=\"ax2438:ClaimValue\">");
-    push_text_element(out, "ax2438", "claimURI", Some(claim.uri.as_str()));
-    push_text_element(out, "ax2438", "value", Some(&claim.value));
+/// One `<ns:return>` text item; a nil one declares `xsi` itself, as Axis2 writes it.
+fn push_return(out: &mut String, value: Option<&str>) {
+    match value {
+        Some(v) => {
+            let _ = write!(out, "<ns:return>{}</ns:return>", escape(v));
+        }
+        None => {
+            let _ = write!(
+                out,
+                "<ns:return xsi:nil=\"true\" xmlns:xsi=\"{XSI_NAMESPACE}\"/>"
+            );
+        }
+    }
+}
+
+/// One bean item: `<ns:return xsi:type="axNNNN:Type">` with every field of the type, in schema
+/// order, qualified in the namespace that declares the fields; `field` gives each value (`None`
+/// is written nil).
+fn push_bean<'v>(
+    out: &mut String,
+    contract: &Contract,
+    ty: &ComplexType,
+    field: impl Fn(&str) -> Option<&'v str>,
+) {
+    let _ = write!(
+        out,
+        "<ns:return xsi:type=\"{}:{}\" xmlns:xsi=\"{XSI_NAMESPACE}\">",
+        contract.prefix_of(ty.namespace),
+        ty.name
+    );
+    let prefix = contract.prefix_of(ty.field_namespace());
+    for f in ty.all_fields() {
+        push_text_element(out, prefix, f.name, field(f.name));
+    }
     out.push_str("</ns:return>");
 }
 
-fn push_claim(out: &mut String, claim: &ClaimValue) {
-    out.push_str("<ns:return xsi:type=\"ax2442:Claim\">");
-    push_text_element(out, "ax2435", "claimUri", Some(claim.uri.as_str()));
-    push_text_element(out, "ax2435", "description", None);
-    push_text_element(out, "ax2435", "dialectURI", dialect_of(claim.uri.as_str()));
-    push_text_element(out, "ax2435", "displayOrder", Some("0"));
-    push_text_element(out, "ax2435", "displayTag", None);
-    push_text_element(out, "ax2435", "regEx", None);
-    push_text_element(out, "ax2435", "required", Some("false"));
-    push_text_element(out, "ax2435", "supportedByDefault", Some("false"));
-    push_text_element(out, "ax2435", "value", Some(&claim.value));
-    out.push_str("</ns:return>");
+fn push_claim_value(out: &mut String, contract: &Contract, claim: &ClaimValue) {
+    push_bean(out, contract, &CLAIM_VALUE, |name| match name {
+        "claimURI" => Some(claim.uri.as_str()),
+        "value" => Some(&claim.value),
+        _ => None,
+    });
 }
 
-/// The namespace declarations the response element needs for `output`.
-fn response_namespaces(output: OutputType) -> String {
+/// A `ClaimDTO` (or Carbon 4.0 `Claim`) as WSO2 fills it: URI and value; the descriptive
+/// fields nil because the service copies none of them; primitives at their Java defaults.
+fn push_claim(out: &mut String, contract: &Contract, claim: &ClaimValue) {
+    push_bean(out, contract, contract.claim, |name| match name {
+        "claimUri" => Some(claim.uri.as_str()),
+        "value" => Some(&claim.value),
+        "displayOrder" => Some("0"),
+        "required" | "supportedByDefault" => Some("false"),
+        _ => None,
+    });
+}
+
+/// The response wrapper's namespace declarations: the service namespace as `ns` and, as Axis2
+/// does, every type namespace of the contract with its prefix, used or not.
+fn response_namespaces(contract: &Contract) -> String {
     let mut decls = format!(" xmlns:ns=\"{SERVICE_NAMESPACE}\"");
-    match output {
-        OutputType::ClaimValueArray => {
-            let _ = write!(
-                decls,
-                " xmlns:xsi=\"{XSI_NAMESPACE}\" xmlns:ax2438=\"{COMMON_NAMESPACE}\""
-            );
+    for (namespace, prefix) in contract.schemas {
+        if *namespace != SERVICE_NAMESPACE {
+            let _ = write!(decls, " xmlns:{prefix}=\"{namespace}\"");
         }
-        OutputType::ClaimArray => {
-            let _ = write!(
-                decls,
-                " xmlns:xsi=\"{XSI_NAMESPACE}\" xmlns:ax2442=\"{CLAIM_NAMESPACE}\" xmlns:ax2435=\"{API_NAMESPACE}\""
-            );
-        }
-        OutputType::String | OutputType::StringArray | OutputType::StringTable => {
-            let _ = write!(decls, " xmlns:xsi=\"{XSI_NAMESPACE}\"");
-        }
-        OutputType::Boolean | OutputType::Int | OutputType::Long => {}
     }
     decls
 }
 
 /// The reply envelope for a successful call, or `None` for in-only operations (HTTP 202).
-pub fn encode_reply(version: SoapVersion, spec: &OperationSpec, reply: &Reply) -> Option<String> {
-    let output = spec.output?;
-    let mut body = String::with_capacity(256);
+pub fn encode_reply(
+    version: SoapVersion,
+    contract: &Contract,
+    spec: &OperationSpec,
+    reply: &Reply,
+) -> Option<String> {
+    spec.output?;
+    let mut body = String::with_capacity(512);
     let _ = write!(
         body,
         "<ns:{}Response{}>",
         spec.name,
-        response_namespaces(output)
+        response_namespaces(contract)
     );
     match reply {
         Reply::Accepted => {}
-        Reply::Boolean(b) => push_text_element(&mut body, "ns", "return", Some(&b.to_string())),
-        Reply::Int(i) => push_text_element(&mut body, "ns", "return", Some(&i.to_string())),
-        Reply::Long(l) => push_text_element(&mut body, "ns", "return", Some(&l.to_string())),
-        Reply::Text(text) => push_text_element(&mut body, "ns", "return", text.as_deref()),
-        Reply::Texts(items) => {
-            for item in items {
-                push_text_element(&mut body, "ns", "return", Some(item));
-            }
-        }
-        Reply::ClaimValues(claims) => claims.iter().for_each(|c| push_claim_value(&mut body, c)),
-        Reply::Claims(claims) => claims.iter().for_each(|c| push_claim(&mut body, c)),
+        Reply::Boolean(b) => push_return(&mut body, Some(&b.to_string())),
+        Reply::Int(i) => push_return(&mut body, Some(&i.to_string())),
+        Reply::Long(l) => push_return(&mut body, Some(&l.to_string())),
+        Reply::Text(text) => push_return(&mut body, text.as_deref()),
+        Reply::Texts(items) => items.iter().for_each(|i| push_return(&mut body, Some(i))),
+        Reply::ClaimValues(claims) => claims
+            .iter()
+            .for_each(|c| push_claim_value(&mut body, contract, c)),
+        Reply::Claims(claims) => claims
+            .iter()
+            .for_each(|c| push_claim(&mut body, contract, c)),
         Reply::StringTable(rows) => {
             for row in rows {
                 body.push_str("<ns:return>");

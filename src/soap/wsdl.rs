@@ -5,23 +5,12 @@
 use std::fmt::Write as _;
 
 use crate::service::catalogue::{
-    ComplexType, OperationSpec, XsdType, API_NAMESPACE, CATALOGUE, CLAIM_NAMESPACE,
-    COMMON_NAMESPACE, COMPLEX_TYPES, CORE_NAMESPACE, SERVICE_NAME, SERVICE_NAMESPACE,
-    TENANT_NAMESPACE, USER_STORE_EXCEPTION,
+    ComplexType, Contract, OperationSpec, WsdlVersion, XsdType, SERVICE_NAME, SERVICE_NAMESPACE,
+    USER_STORE_EXCEPTION,
 };
 
 /// Name of the fault element, fault message and binding fault.
 pub const FAULT_NAME: &str = "RemoteUserStoreManagerServiceUserStoreException";
-
-/// The schemas in document order, with the prefixes WSO2's WSDL binds them to.
-const SCHEMAS: [(&str, &str); 6] = [
-    (API_NAMESPACE, "ax2435"),
-    (COMMON_NAMESPACE, "ax2438"),
-    (SERVICE_NAMESPACE, "ns"),
-    (TENANT_NAMESPACE, "ax2445"),
-    (CORE_NAMESPACE, "ax2434"),
-    (CLAIM_NAMESPACE, "ax2442"),
-];
 
 /// The kinds of binding WSO2 publishes, in its document order.
 #[derive(Clone, Copy)]
@@ -61,26 +50,25 @@ impl Binding {
     }
 }
 
-fn prefix_of(namespace: &str) -> &'static str {
-    SCHEMAS
-        .iter()
-        .find(|(ns, _)| *ns == namespace)
-        .map(|(_, prefix)| *prefix)
-        .expect("every contract namespace has a prefix")
-}
-
-fn type_ref(ty: XsdType) -> String {
+fn type_ref(contract: &Contract, ty: XsdType) -> String {
     match ty {
         XsdType::String => "xs:string".into(),
         XsdType::Int => "xs:int".into(),
         XsdType::Long => "xs:long".into(),
         XsdType::Boolean => "xs:boolean".into(),
         XsdType::Date => "xs:date".into(),
-        XsdType::Complex(c) => format!("{}:{}", prefix_of(c.namespace), c.name),
+        XsdType::Complex(c) => format!("{}:{}", contract.prefix_of(c.namespace), c.name),
     }
 }
 
-fn element(out: &mut String, indent: &str, name: &str, ty: XsdType, repeated: bool) {
+fn element(
+    out: &mut String,
+    contract: &Contract,
+    indent: &str,
+    name: &str,
+    ty: XsdType,
+    repeated: bool,
+) {
     let max = if repeated {
         " maxOccurs=\"unbounded\""
     } else {
@@ -94,7 +82,7 @@ fn element(out: &mut String, indent: &str, name: &str, ty: XsdType, repeated: bo
     let _ = writeln!(
         out,
         "{indent}<xs:element{max} minOccurs=\"0\" name=\"{name}\"{nillable} type=\"{}\"/>",
-        type_ref(ty)
+        type_ref(contract, ty)
     );
 }
 
@@ -115,14 +103,14 @@ fn wrapper_element(out: &mut String, name: &str, children: impl FnOnce(&mut Stri
     out.push_str("        </xs:element>\n");
 }
 
-fn complex_type(out: &mut String, ty: &ComplexType) {
+fn complex_type(out: &mut String, contract: &Contract, ty: &ComplexType) {
     let _ = writeln!(out, "        <xs:complexType name=\"{}\">", ty.name);
     if let Some(base) = ty.base {
         out.push_str("            <xs:complexContent>\n");
         let _ = writeln!(
             out,
             "                <xs:extension base=\"{}\">",
-            type_ref(XsdType::Complex(base))
+            type_ref(contract, XsdType::Complex(base))
         );
         out.push_str("                    <xs:sequence/>\n");
         out.push_str("                </xs:extension>\n");
@@ -132,7 +120,7 @@ fn complex_type(out: &mut String, ty: &ComplexType) {
     } else {
         out.push_str("            <xs:sequence>\n");
         for f in ty.fields {
-            element(out, "                ", f.name, f.ty, f.repeated);
+            element(out, contract, "                ", f.name, f.ty, f.repeated);
         }
         out.push_str("            </xs:sequence>\n");
     }
@@ -140,49 +128,56 @@ fn complex_type(out: &mut String, ty: &ComplexType) {
 }
 
 /// Namespaces a schema must import: those of the types its declarations reference.
-fn imports_of(namespace: &str) -> Vec<&'static str> {
+fn imports_of(contract: &Contract, namespace: &str) -> Vec<&'static str> {
     let mut referenced: Vec<&str> = Vec::new();
     let mut note = |ty: XsdType| {
         if let XsdType::Complex(c) = ty {
             referenced.push(c.namespace);
         }
     };
-    for ty in COMPLEX_TYPES.iter().filter(|t| t.namespace == namespace) {
+    for ty in contract
+        .complex_types
+        .iter()
+        .filter(|t| t.namespace == namespace)
+    {
         ty.base.iter().for_each(|b| note(XsdType::Complex(b)));
         ty.fields.iter().for_each(|f| note(f.ty));
     }
     if namespace == SERVICE_NAMESPACE {
         note(XsdType::Complex(&USER_STORE_EXCEPTION));
-        for spec in CATALOGUE {
-            spec.input.iter().for_each(|f| note(f.ty.xsd()));
-            spec.output.iter().for_each(|o| note(o.xsd()));
+        for spec in contract.operations() {
+            spec.input.iter().for_each(|f| note(f.ty.xsd(contract)));
+            spec.output.iter().for_each(|o| note(o.xsd(contract)));
         }
     }
-    SCHEMAS
+    contract
+        .schemas
         .iter()
         .map(|(ns, _)| *ns)
         .filter(|ns| *ns != namespace && referenced.contains(ns))
         .collect()
 }
 
-fn operation_elements(out: &mut String) {
+fn operation_elements(out: &mut String, contract: &Contract) {
     wrapper_element(out, FAULT_NAME, |inner| {
         element(
             inner,
+            contract,
             "                    ",
             "UserStoreException",
             XsdType::Complex(&USER_STORE_EXCEPTION),
             false,
         )
     });
-    for spec in CATALOGUE {
+    for spec in contract.operations() {
         wrapper_element(out, spec.name, |inner| {
             for f in spec.input {
                 element(
                     inner,
+                    contract,
                     "                    ",
                     f.name,
-                    f.ty.xsd(),
+                    f.ty.xsd(contract),
                     f.repeated,
                 );
             }
@@ -191,9 +186,10 @@ fn operation_elements(out: &mut String) {
             wrapper_element(out, &format!("{}Response", spec.name), |inner| {
                 element(
                     inner,
+                    contract,
                     "                    ",
                     "return",
-                    output.xsd(),
+                    output.xsd(contract),
                     output.is_array(),
                 )
             });
@@ -201,28 +197,32 @@ fn operation_elements(out: &mut String) {
     }
 }
 
-fn types(out: &mut String) {
+fn types(out: &mut String, contract: &Contract) {
     out.push_str("  <wsdl:types>\n");
-    for (namespace, _) in SCHEMAS {
+    for &(namespace, _) in contract.schemas {
         let _ = writeln!(
             out,
             "    <xs:schema attributeFormDefault=\"qualified\" elementFormDefault=\"qualified\" targetNamespace=\"{namespace}\">"
         );
-        for import in imports_of(namespace) {
+        for import in imports_of(contract, namespace) {
             let _ = writeln!(out, "        <xs:import namespace=\"{import}\"/>");
         }
         if namespace == SERVICE_NAMESPACE {
-            operation_elements(out);
+            operation_elements(out, contract);
         }
-        for ty in COMPLEX_TYPES.iter().filter(|t| t.namespace == namespace) {
-            complex_type(out, ty);
+        for ty in contract
+            .complex_types
+            .iter()
+            .filter(|t| t.namespace == namespace)
+        {
+            complex_type(out, contract, ty);
         }
         out.push_str("    </xs:schema>\n");
     }
     out.push_str("  </wsdl:types>\n");
 }
 
-fn messages(out: &mut String) {
+fn messages(out: &mut String, contract: &Contract) {
     let message = |out: &mut String, name: &str, element: &str| {
         let _ = writeln!(
             out,
@@ -230,7 +230,7 @@ fn messages(out: &mut String) {
         );
     };
     message(out, FAULT_NAME, FAULT_NAME);
-    for spec in CATALOGUE {
+    for spec in contract.operations() {
         message(out, &format!("{}Request", spec.name), spec.name);
         if spec.output.is_some() {
             let response = format!("{}Response", spec.name);
@@ -239,9 +239,9 @@ fn messages(out: &mut String) {
     }
 }
 
-fn port_type(out: &mut String) {
+fn port_type(out: &mut String, contract: &Contract) {
     out.push_str("  <wsdl:portType name=\"RemoteUserStoreManagerServicePortType\">\n");
-    for spec in CATALOGUE {
+    for spec in contract.operations() {
         let op = spec.name;
         // Axis2 derives the output and fault actions from the input's SOAPAction.
         let action = spec.soap_action();
@@ -302,7 +302,7 @@ fn binding_operation(out: &mut String, binding: Binding, spec: &OperationSpec) {
     out.push_str("    </wsdl:operation>\n");
 }
 
-fn bindings(out: &mut String) {
+fn bindings(out: &mut String, contract: &Contract) {
     for binding in Binding::ALL {
         let _ = writeln!(
             out,
@@ -319,7 +319,7 @@ fn bindings(out: &mut String) {
                 );
             }
         }
-        for spec in CATALOGUE {
+        for spec in contract.operations() {
             binding_operation(out, binding, spec);
         }
         out.push_str("  </wsdl:binding>\n");
@@ -341,13 +341,14 @@ fn service(out: &mut String, base_url: &str) {
     out.push_str("  </wsdl:service>\n");
 }
 
-/// The WSDL whose port addresses start with `base_url` (scheme, host and port, e.g.
-/// `https://localhost:9443`).
-pub fn wsdl_document(base_url: &str) -> String {
+/// The WSDL of contract `version` whose port addresses start with `base_url` (scheme, host and
+/// port, e.g. `https://localhost:9443`).
+pub fn wsdl_document(version: WsdlVersion, base_url: &str) -> String {
+    let contract = version.contract();
     let mut out = String::with_capacity(96 * 1024);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str("<wsdl:definitions targetNamespace=\"http://service.ws.um.carbon.wso2.org\"");
-    for (namespace, prefix) in SCHEMAS {
+    for (namespace, prefix) in contract.schemas {
         let _ = write!(out, " xmlns:{prefix}=\"{namespace}\"");
     }
     out.push_str(concat!(
@@ -364,10 +365,10 @@ pub fn wsdl_document(base_url: &str) -> String {
         out,
         "  <wsdl:documentation>{SERVICE_NAME}</wsdl:documentation>"
     );
-    types(&mut out);
-    messages(&mut out);
-    port_type(&mut out);
-    bindings(&mut out);
+    types(&mut out, contract);
+    messages(&mut out, contract);
+    port_type(&mut out, contract);
+    bindings(&mut out, contract);
     service(&mut out, base_url);
     out.push_str("</wsdl:definitions>\n");
     out

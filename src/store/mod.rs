@@ -24,6 +24,40 @@ pub struct ClaimValue {
     pub value: String,
 }
 
+/// How addUserClaimValue(s) append a value to a multi-valued claim: WSO2's two operations
+/// follow two different rules, and clients depend on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendRule {
+    /// addUserClaimValue: always join with `,`, no duplicate check, a blank value as given.
+    Always,
+    /// addUserClaimValues: join with the store's separator (`,`), skip a value already present
+    /// (compared case-insensitively); a blank value leaves the claim unchanged.
+    Distinct,
+}
+
+/// WSO2's multi-attribute separator (`MultiAttributeSeparator`).
+pub const MULTI_ATTRIBUTE_SEPARATOR: char = ',';
+
+impl AppendRule {
+    /// The claim's new value after appending `new` to `existing`; `None` leaves it unchanged.
+    pub fn append(self, existing: Option<&str>, new: &str) -> Option<String> {
+        let existing = existing.filter(|e| !e.is_empty());
+        match (self, existing) {
+            (AppendRule::Distinct, _) if new.trim().is_empty() => None,
+            (_, None) => Some(new.to_string()),
+            (AppendRule::Always, Some(old)) => {
+                Some(format!("{old}{MULTI_ATTRIBUTE_SEPARATOR}{new}"))
+            }
+            (AppendRule::Distinct, Some(old)) => {
+                let present = old
+                    .split(MULTI_ATTRIBUTE_SEPARATOR)
+                    .any(|v| v.eq_ignore_ascii_case(new));
+                (!present).then(|| format!("{old}{MULTI_ATTRIBUTE_SEPARATOR}{new}"))
+            }
+        }
+    }
+}
+
 /// A permission granted to a role: WSO2 stores them as (resource, action) pairs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Permission {
@@ -224,6 +258,14 @@ pub trait ClaimBackend {
         claims: &[ClaimValue],
         profile: &ProfileName,
     ) -> StoreResult<()>;
+    /// Append to multi-valued claims by `rule`, all or nothing.
+    fn append_claim_values(
+        &self,
+        user: &UserName,
+        claims: &[ClaimValue],
+        profile: &ProfileName,
+        rule: AppendRule,
+    ) -> StoreResult<()>;
     /// Remove claims; removing an unset claim is not an error.
     fn delete_claim_values(
         &self,
@@ -253,4 +295,21 @@ pub trait UserStore: LoginHandler + UserBackend + RoleBackend + ClaimBackend + S
 
     /// Readiness probe: the backend answers a query.
     fn check_ready(&self) -> StoreResult<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_rules_follow_wso2() {
+        use AppendRule::*;
+        assert_eq!(Always.append(None, "a"), Some("a".into()));
+        assert_eq!(Always.append(Some("a"), "A"), Some("a,A".into()));
+        assert_eq!(Always.append(Some("a"), ""), Some("a,".into()));
+        assert_eq!(Distinct.append(Some("a,b"), "B"), None);
+        assert_eq!(Distinct.append(Some("a,b"), "c"), Some("a,b,c".into()));
+        assert_eq!(Distinct.append(Some("a"), "  "), None);
+        assert_eq!(Distinct.append(Some(""), "x"), Some("x".into()));
+    }
 }

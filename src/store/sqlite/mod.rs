@@ -17,9 +17,9 @@ use super::names::{check_claim_value, DEFAULT_PROFILE, EVERYONE_ROLE};
 use super::password::{HashParams, Password, PasswordHasher};
 use super::policy::{claims, CredentialPolicy, LockPolicy};
 use super::{
-    AccountLock, AccountStatus, AuthOutcome, ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest,
-    CreateUserRequest, LoginHandler, ProfileName, RoleBackend, RoleName, StoreError, StoreResult,
-    UserBackend, UserFilter, UserName, UserRecord, UserStore,
+    AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri, ClaimValue,
+    CreateRoleRequest, CreateUserRequest, LoginHandler, ProfileName, RoleBackend, RoleName,
+    StoreError, StoreResult, UserBackend, UserFilter, UserName, UserRecord, UserStore,
 };
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
@@ -959,6 +959,37 @@ impl ClaimBackend for SqliteStore {
         self.write(|tx| {
             let uid = user_id(tx, user)?;
             upsert_claims(tx, uid, claims, profile)
+        })
+    }
+
+    fn append_claim_values(
+        &self,
+        user: &UserName,
+        claims: &[ClaimValue],
+        profile: &ProfileName,
+        rule: AppendRule,
+    ) -> StoreResult<()> {
+        self.write(|tx| {
+            let uid = user_id(tx, user)?;
+            for claim in claims {
+                let existing: Option<String> = tx
+                    .prepare_cached(
+                        "SELECT value FROM user_claims
+                         WHERE user_id = ?1 AND profile = ?2 AND claim_uri = ?3",
+                    )?
+                    .query_row(params![uid, profile.as_str(), claim.uri.as_str()], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                if let Some(value) = rule.append(existing.as_deref(), &claim.value) {
+                    let merged = ClaimValue {
+                        uri: claim.uri.clone(),
+                        value,
+                    };
+                    upsert_claims(tx, uid, std::slice::from_ref(&merged), profile)?;
+                }
+            }
+            Ok(())
         })
     }
 

@@ -173,7 +173,7 @@ int main(int argc, char **argv) {
     }
 
     // 2. addUser with a roleList and a claim (in-only)
-    ns2__ClaimValue claim;
+    common__ClaimValue claim;
     claim.claimURI = &claimUri;
     claim.value = &claimValue;
     bool requireChange = false;

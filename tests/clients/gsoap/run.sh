@@ -105,9 +105,19 @@ port_address() {
 # -Nus: one service (and proxy class) per binding with prefix us<N>, instead of one merged
 #       service holding both SOAP 1.1 and SOAP 1.2 ports
 # -t:   standard typemap
+# The type namespaces get fixed prefixes (common__ClaimValue, dao__ClaimDTO...) so client.cpp
+# does not depend on the order in which a WSDL declares them.
 echo "== wsdl2h"
 mkdir -p "$WORK/wsdl2h"
-step wsdl2h wsdl2h -Nus -t "$TYPEMAP" -o "$WORK/wsdl2h/service.h" "$WORK/service.wsdl"
+cp "$TYPEMAP" "$WORK/typemap.dat"
+cat >>"$WORK/typemap.dat" <<'PREFIXES'
+common = "http://common.mgt.user.carbon.wso2.org/xsd"
+dao = "http://dao.service.ws.um.carbon.wso2.org/xsd"
+api = "http://api.user.carbon.wso2.org/xsd"
+core = "http://core.user.carbon.wso2.org/xsd"
+tenant = "http://tenant.core.user.carbon.wso2.org/xsd"
+PREFIXES
+step wsdl2h wsdl2h -Nus -t "$WORK/typemap.dat" -o "$WORK/wsdl2h/service.h" "$WORK/service.wsdl"
 echo "    $(grep -o 'wsdl2h release [0-9.]*' "$WORK/wsdl2h.log" | head -n1 || echo 'wsdl2h (version unknown)')"
 grep -E '^Warning|^Error' "$WORK/wsdl2h.log" | sed 's/^/    wsdl2h: /' || true
 
