@@ -349,6 +349,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         admin_role: RoleName::new_role(&config.realm.admin_role)?,
         password_expiry_days: Some(config.realm.password_expiry_days).filter(|d| *d > 0),
         credential_cache_ttl: Duration::from_secs(config.server.credential_cache_secs),
+        fault_messages: config.admin_service.fault_messages,
     };
     let state = Arc::new(AppState::new(
         Service::new(Arc::new(store), settings),

@@ -271,19 +271,19 @@ fn wrong_input_is_one_line_and_a_nonzero_status() {
         &db,
         &["user", "add", "frank", "--password-stdin"],
         "Other-pw1\n",
-        "Username 'frank' already exists",
+        "Username frank already exists",
     );
     fails(
         &db,
         &["user", "show", "nobody"],
         "",
-        "User 'nobody' does not exist",
+        "User nobody does not exist",
     );
     fails(
         &db,
         &["role", "members", "nosuch"],
         "",
-        "Role 'nosuch' does not exist",
+        "Role nosuch does not exist",
     );
     fails(
         &db,
@@ -296,13 +296,13 @@ fn wrong_input_is_one_line_and_a_nonzero_status() {
             "--password-stdin",
         ],
         "Gina-pw1\n",
-        "Role 'nosuch' does not exist",
+        "Role nosuch does not exist",
     );
     fails(
         &db,
         &["user", "add", "gina", "--password-stdin"],
         "pw\n",
-        "Credential not valid",
+        "Credential is not valid",
     );
     fails(
         &db,
@@ -328,7 +328,7 @@ fn wrong_input_is_one_line_and_a_nonzero_status() {
         &db,
         &["user", "delete", "admin"],
         "",
-        "The admin user 'admin' cannot be deleted",
+        "the admin user cannot be deleted",
     );
     let missing = db.with_file_name("missing.db");
     fails(&missing, &["user", "list"], "", "does not exist");
@@ -477,7 +477,7 @@ fn a_password_changed_by_the_cli_reaches_cached_api_logins_within_the_cache_ttl(
     // notice the change, and nothing is trusted longer than the TTL.
     loop {
         let status = ask().status;
-        if status == 401 {
+        if status == common::REFUSED_LOGIN {
             break;
         }
         assert_eq!(status, 200);

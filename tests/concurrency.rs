@@ -15,7 +15,7 @@ use common::{assert_database_sound, try_call, HttpResponse, Server, Soap};
 const CLIENTS: usize = 8;
 const STEPS: usize = 120;
 /// Shared roles, never deleted.
-const SHARED: [&str; 4] = ["R0", "R1", "R2", "R3"];
+const SHARED: [&str; 4] = ["Rol0", "Rol1", "Rol2", "Rol3"];
 const SEED: u64 = 0x5eed_2024_c0ff_ee00;
 
 // ---------------------------------------------------------------------------------------------
@@ -64,7 +64,7 @@ fn classify(result: Result<HttpResponse, String>) -> Answer {
             let reason = response.fault_string();
             if reason.contains("internal") {
                 Outcome::FaultInternal
-            } else if reason.contains("does not exist") {
+            } else if reason.contains("does not exist") || reason.contains("non-existing") {
                 Outcome::FaultNotFound
             } else {
                 Outcome::FaultOther

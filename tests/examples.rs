@@ -318,7 +318,8 @@ fn reset_lock_and_unlock() {
     let r = run.bash("lock-user.sh", &["nobody"], &[]);
     assert_ne!(r.code, Some(0));
     assert!(
-        r.stderr.contains("User 'nobody' does not exist"),
+        r.stderr
+            .contains("30007 - UserNotFound: User nobody does not exist in: PRIMARY"),
         "{}",
         r.stderr
     );
@@ -378,7 +379,12 @@ fn scripts_fail_clearly_without_valid_admin_credentials() {
         &[("USERSTORE_ADMIN_PASSWORD", "Wrong-pw-1")],
     );
     assert_ne!(r.code, Some(0));
-    assert!(r.stderr.contains("401"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Access Denied. Authentication failed - Invalid credentials provided."),
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.stdout, "");
 }
 

@@ -17,16 +17,26 @@ fn setup() -> Server {
     s
 }
 
+/// Assert WSO2's exact faultstring (HTTP 500).
+fn assert_text(r: &common::HttpResponse, expected: &str) {
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(r.fault_string(), expected);
+}
+
 #[test]
 fn store_errors_are_server_faults_with_wso2_messages() {
     let s = setup();
     for soap in [Soap::V11, Soap::V12] {
+        // Two-way operations carry the declared exception in the detail.
         let r = s.call(
             soap,
-            "getRoleListOfUser",
+            "getUserClaimValues",
             "<ser:userName>ghost</ser:userName>",
         );
-        r.assert_fault("User 'ghost' does not exist in the user store.");
+        assert_text(
+            &r,
+            "30007 - UserNotFound: User ghost does not exist in: PRIMARY",
+        );
         assert_eq!(
             r.fault_code(),
             if soap == Soap::V11 {
@@ -44,63 +54,176 @@ fn store_errors_are_server_faults_with_wso2_messages() {
             "application/soap+xml"
         };
         assert!(r.header("content-type").unwrap().starts_with(expected_type));
+        // In-only operations answer with an empty detail, as RPCInOnlyMessageReceiver does.
+        let r = s.call(soap, "deleteUser", "<ser:userName>ghost</ser:userName>");
+        assert_text(
+            &r,
+            "30007 - UserNotFound: User ghost does not exist in: PRIMARY",
+        );
+        let empty_detail = if soap == Soap::V11 {
+            "<detail/>"
+        } else {
+            "<soapenv:Detail/>"
+        };
+        assert!(r.body.contains(empty_detail), "{}", r.body);
+        assert!(!r.body.contains("UserStoreException"), "{}", r.body);
     }
-    s.call(
+    let r = s.call(
         Soap::V11,
         "addUser",
         "<ser:userName>NILASINI</ser:userName><ser:credential>x-y-z-1</ser:credential>",
-    )
-    .assert_fault(
-        "Username 'NILASINI' already exists in the system. Please pick another username.",
     );
-    s.call(Soap::V11, "addRole", "<ser:roleName>Teacher</ser:roleName>")
-        .assert_fault("Role name 'Teacher' already exists in the system.");
-    s.call(Soap::V12, "updateCredential", "<ser:userName>nilasini</ser:userName><ser:newCredential>New-pass1</ser:newCredential><ser:oldCredential>wrong</ser:oldCredential>")
-        .assert_fault("Old credential does not match with the existing credentials.");
-    s.call(Soap::V11, "updateCredential", "<ser:userName>ghost</ser:userName><ser:newCredential>New-pass1</ser:newCredential><ser:oldCredential>wrong</ser:oldCredential>")
-        .assert_fault("User 'ghost' does not exist");
-    s.call(
-        Soap::V11,
-        "updateCredentialByAdmin",
-        "<ser:userName>ghost</ser:userName><ser:newCredential>New-pass1</ser:newCredential>",
-    )
-    .assert_fault("User 'ghost' does not exist");
-    s.call(
-        Soap::V11,
-        "deleteUser",
-        "<ser:userName>ghost</ser:userName>",
-    )
-    .assert_fault("User 'ghost' does not exist");
-    s.call(
-        Soap::V11,
-        "getUserListOfRole",
-        "<ser:roleName>nurse</ser:roleName>",
-    )
-    .assert_fault("Role 'nurse' does not exist in the user store.");
-    s.call(
-        Soap::V11,
-        "deleteRole",
-        "<ser:roleName>nurse</ser:roleName>",
-    )
-    .assert_fault("Role 'nurse' does not exist");
+    assert_text(&r, "30004 - UserAlreadyExistingUsername NILASINI already exists in the system. Please pick another username.");
+    assert!(r.body.contains("<faultcode>soapenv:Server</faultcode>"));
+    assert_text(
+        &s.call(Soap::V11, "addRole", "<ser:roleName>Teacher</ser:roleName>"),
+        "30012 - RoleExistingRole name: Teacher exists in the system. Please pick another role name.",
+    );
+    assert_text(
+        &s.call(Soap::V12, "updateCredential", "<ser:userName>nilasini</ser:userName><ser:newCredential>New-pass1</ser:newCredential><ser:oldCredential>wrong</ser:oldCredential>"),
+        "30006 - PasswordInvalid Old credential does not match with the existing credentials.",
+    );
+    assert_text(
+        &s.call(Soap::V11, "updateCredential", "<ser:userName>ghost</ser:userName><ser:newCredential>New-pass1</ser:newCredential><ser:oldCredential>wrong</ser:oldCredential>"),
+        "30007 - UserNotFound: User ghost does not exist in: PRIMARY",
+    );
+    // The one WSO2 text without spaces around the dash.
+    assert_text(
+        &s.call(
+            Soap::V11,
+            "updateCredentialByAdmin",
+            "<ser:userName>ghost</ser:userName><ser:newCredential>New-pass1</ser:newCredential>",
+        ),
+        "30007-UserNotFound: User ghost does not exist in: PRIMARY",
+    );
+    assert_text(
+        &s.call(
+            Soap::V11,
+            "getUserListOfRole",
+            "<ser:roleName>nurse</ser:roleName>",
+        ),
+        "Role nurse does not exist in the user store.",
+    );
+    assert_text(
+        &s.call(
+            Soap::V11,
+            "deleteRole",
+            "<ser:roleName>nurse</ser:roleName>",
+        ),
+        "31806 - Cannot delete non-existing role",
+    );
     s.call(
         Soap::V11,
         "updateRoleName",
-        "<ser:roleName>nurse</ser:roleName><ser:newRoleName>x</ser:newRoleName>",
+        "<ser:roleName>nurse</ser:roleName><ser:newRoleName>xyz</ser:newRoleName>",
     )
-    .assert_fault("Role 'nurse' does not exist");
-    s.call(Soap::V11, "setUserClaimValue", "<ser:userName>ghost</ser:userName><ser:claimURI>http://wso2.org/claims/country</ser:claimURI><ser:claimValue>x</ser:claimValue>")
-        .assert_fault("User 'ghost' does not exist");
-    s.call(Soap::V11, "getUserId", "<ser:username>ghost</ser:username>")
-        .assert_fault("User 'ghost' does not exist");
+    .assert_fault("Role nurse does not exist");
+    assert_text(
+        &s.call(Soap::V11, "setUserClaimValue", "<ser:userName>ghost</ser:userName><ser:claimURI>http://wso2.org/claims/country</ser:claimURI><ser:claimValue>x</ser:claimValue>"),
+        "30007 - UserNotFound: User ghost does not exist in: PRIMARY",
+    );
+    // Claim URIs outside the dialect are refused on write.
+    assert_text(
+        &s.call(Soap::V11, "setUserClaimValue", "<ser:userName>nilasini</ser:userName><ser:claimURI>email</ser:claimURI><ser:claimValue>x</ser:claimValue>"),
+        "30005 - Claim URI is invalid, email",
+    );
+    assert_text(
+        &s.call(Soap::V11, "addUser", "<ser:userName>erin</ser:userName><ser:credential>Secret-1</ser:credential><ser:claims><xsd:claimURI>http://wso2.org/claims/shoesize</xsd:claimURI><xsd:value>44</xsd:value></ser:claims>"),
+        "30005 - Claim URI is invalid, http://wso2.org/claims/shoesize",
+    );
+    assert_text(
+        &s.call(Soap::V11, "addUser", "<ser:userName>erin</ser:userName><ser:credential>Secret-1</ser:credential><ser:claims><xsd:claimURI>http://wso2.org/claims/username</xsd:claimURI><xsd:value>someone</xsd:value></ser:claims>"),
+        "Username and the username claim value should be same.",
+    );
+    // Unknown users: WSO2's ids are -1, the role list is the implicit role alone.
+    assert_eq!(
+        s.call(Soap::V11, "getUserId", "<ser:username>ghost</ser:username>")
+            .return_text(),
+        "-1"
+    );
+    assert_eq!(
+        s.call(
+            Soap::V11,
+            "getTenantIdofUser",
+            "<ser:username>ghost</ser:username>"
+        )
+        .return_text(),
+        "-1"
+    );
+    assert_eq!(
+        s.call(
+            Soap::V11,
+            "getTenantIdofUser",
+            "<ser:username>nilasini</ser:username>"
+        )
+        .return_text(),
+        "-1234"
+    );
+    assert_eq!(
+        s.call(
+            Soap::V11,
+            "getRoleListOfUser",
+            "<ser:userName>ghost</ser:userName>"
+        )
+        .return_texts(),
+        ["Internal/everyone"]
+    );
+}
+
+#[test]
+fn kernel_44_message_set_drops_the_codes() {
+    let s = Server::start_with(common::Options {
+        env: vec![(
+            "USERSTORE_ADMIN_SERVICE__FAULT_MESSAGES".into(),
+            "kernel-4.4".into(),
+        )],
+        ..Default::default()
+    });
+    s.call(
+        Soap::V11,
+        "addUser",
+        "<ser:userName>bob</ser:userName><ser:credential>Bob-pw-1</ser:credential>",
+    )
+    .assert_accepted();
+    // The text deployed Node clients compare to treat "already exists" as success.
+    assert_text(
+        &s.call(
+            Soap::V11,
+            "addUser",
+            "<ser:userName>bob</ser:userName><ser:credential>Bob-pw-1</ser:credential>",
+        ),
+        "UserAlreadyExisting:Username already exists in the system. Please pick another username.",
+    );
+    assert_text(
+        &s.call(
+            Soap::V11,
+            "deleteUser",
+            "<ser:userName>ghost</ser:userName>",
+        ),
+        "UserNotFound: User ghost does not exist in: PRIMARY",
+    );
+    assert_text(
+        &s.call(
+            Soap::V11,
+            "deleteRole",
+            "<ser:roleName>admin</ser:roleName>",
+        ),
+        "Cannot delete admin role",
+    );
 }
 
 #[test]
 fn multi_row_writes_are_all_or_nothing() {
     let s = setup();
     // addUser naming an unknown role creates nothing.
-    s.call(Soap::V11, "addUser", "<ser:userName>dave</ser:userName><ser:credential>Dave-pw1</ser:credential><ser:roleList>teacher</ser:roleList><ser:roleList>nurse</ser:roleList>")
-        .assert_fault("Role 'nurse' does not exist");
+    assert_text(
+        &s.call(Soap::V11, "addUser", "<ser:userName>dave</ser:userName><ser:credential>Dave-pw1</ser:credential><ser:roleList>teacher</ser:roleList><ser:roleList>nurse</ser:roleList>"),
+        "31304 - External role does not exist : nurse",
+    );
+    assert_text(
+        &s.call(Soap::V11, "addUser", "<ser:userName>dave</ser:userName><ser:credential>Dave-pw1</ser:credential><ser:roleList>Internal/nurse</ser:roleList>"),
+        "31303 - Internal role does not exist : nurse",
+    );
     assert_eq!(
         s.call(
             Soap::V11,
@@ -112,7 +235,7 @@ fn multi_row_writes_are_all_or_nothing() {
     );
     // updateRoleListOfUser with one unknown role changes nothing.
     s.call(Soap::V11, "updateRoleListOfUser", "<ser:userName>nilasini</ser:userName><ser:deletedRoles>teacher</ser:deletedRoles><ser:newRoles>nurse</ser:newRoles>")
-        .assert_fault("Role 'nurse' does not exist");
+        .assert_fault("Role nurse does not exist");
     assert_eq!(
         s.call(
             Soap::V11,
@@ -123,8 +246,10 @@ fn multi_row_writes_are_all_or_nothing() {
         ["Internal/everyone", "teacher"]
     );
     // addRole with an unknown member creates no role.
-    s.call(Soap::V11, "addRole", "<ser:roleName>nurse</ser:roleName><ser:userList>nilasini</ser:userList><ser:userList>ghost</ser:userList>")
-        .assert_fault("User 'ghost' does not exist");
+    assert_text(
+        &s.call(Soap::V11, "addRole", "<ser:roleName>nurse</ser:roleName><ser:userList>nilasini</ser:userList><ser:userList>ghost</ser:userList>"),
+        "30007 - UserNotFound: User ghost does not exist in: PRIMARY",
+    );
     assert_eq!(
         s.call(
             Soap::V11,
@@ -139,90 +264,104 @@ fn multi_row_writes_are_all_or_nothing() {
 #[test]
 fn built_in_users_and_roles_are_protected() {
     let s = setup();
-    s.call(
-        Soap::V11,
-        "deleteRole",
-        "<ser:roleName>admin</ser:roleName>",
-    )
-    .assert_fault("The built-in role 'admin' cannot be deleted.");
-    s.call(
-        Soap::V11,
-        "deleteRole",
-        "<ser:roleName>Internal/everyone</ser:roleName>",
-    )
-    .assert_fault("cannot be deleted");
-    s.call(
-        Soap::V11,
-        "updateRoleName",
-        "<ser:roleName>admin</ser:roleName><ser:newRoleName>boss</ser:newRoleName>",
-    )
-    .assert_fault("cannot be renamed");
-    s.call(
-        Soap::V11,
-        "deleteUser",
-        "<ser:userName>admin</ser:userName>",
-    )
-    .assert_fault("The admin user 'admin' cannot be deleted.");
-    s.call(
-        Soap::V11,
-        "updateUserListOfRole",
-        "<ser:roleName>admin</ser:roleName><ser:deletedUsers>admin</ser:deletedUsers>",
-    )
-    .assert_fault("cannot be removed from the admin role");
+    let cases = [
+        ("deleteRole", "<ser:roleName>admin</ser:roleName>", "31804 - Cannot delete admin role"),
+        ("deleteRole", "<ser:roleName>Internal/everyone</ser:roleName>", "31805 - Cannot delete everyone role"),
+        ("updateRoleName", "<ser:roleName>admin</ser:roleName><ser:newRoleName>boss</ser:newRoleName>", "30010 - Cannot update admin role"),
+        ("updateRoleName", "<ser:roleName>teacher</ser:roleName><ser:newRoleName>admin</ser:newRoleName>", "30010 - Cannot update admin role"),
+        ("updateRoleName", "<ser:roleName>teacher</ser:roleName><ser:newRoleName>Internal/everyone</ser:newRoleName>", "30009 - Cannot update everyone role"),
+        ("deleteUser", "<ser:userName>admin</ser:userName>", "37001 - LoggedInUser Cannot delete logged in user"),
+        ("updateUserListOfRole", "<ser:roleName>admin</ser:roleName><ser:deletedUsers>admin</ser:deletedUsers>", "30008 - RemoveAdminUser Cannot remove Admin user from Admin role"),
+        ("updateRoleListOfUser", "<ser:userName>admin</ser:userName><ser:deletedRoles>admin</ser:deletedRoles>", "30008 - RemoveAdminUser Cannot remove Admin user from Admin role"),
+        ("updateRoleListOfUser", "<ser:userName>nilasini</ser:userName><ser:deletedRoles>Internal/everyone</ser:deletedRoles>", "30009 - Cannot update everyone role"),
+        ("updateRoleListOfUser", "<ser:userName>nilasini</ser:userName><ser:newRoles>Internal/everyone</ser:newRoles>", "30009 - Cannot update everyone role"),
+        ("updateUserListOfRole", "<ser:roleName>Internal/everyone</ser:roleName><ser:newUsers>nilasini</ser:newUsers>", "30009 - Cannot update everyone role"),
+    ];
+    for (op, body, expected) in cases {
+        assert_text(&s.call(Soap::V11, op, body), expected);
+    }
+    // The admin user, deleted by another administrator: 37002.
     s.call(
         Soap::V11,
         "updateRoleListOfUser",
-        "<ser:userName>admin</ser:userName><ser:deletedRoles>admin</ser:deletedRoles>",
+        "<ser:userName>nilasini</ser:userName><ser:newRoles>admin</ser:newRoles>",
     )
-    .assert_fault("cannot be removed from the admin role");
-    s.call(Soap::V11, "updateRoleListOfUser", "<ser:userName>nilasini</ser:userName><ser:deletedRoles>Internal/everyone</ser:deletedRoles>")
-        .assert_fault("cannot be removed from a user");
-    s.call(
-        Soap::V11,
-        "updateUserListOfRole",
-        "<ser:roleName>Internal/everyone</ser:roleName><ser:newUsers>nilasini</ser:newUsers>",
-    )
-    .assert_fault("cannot be changed");
+    .assert_accepted();
+    let r = s.post(
+        SERVICE_PATH,
+        &[
+            ("Content-Type".into(), "text/xml".into()),
+            basic("nilasini", "Secret-1"),
+        ],
+        Soap::V11
+            .envelope("deleteUser", "<ser:userName>admin</ser:userName>")
+            .as_bytes(),
+    );
+    assert_text(&r, "37002 - AdminUserCannot delete admin user");
 }
 
 #[test]
 fn invalid_names_and_values_are_rejected_with_the_rule() {
     let s = setup();
-    s.call(
-        Soap::V11,
-        "addUser",
-        "<ser:userName>a b</ser:userName><ser:credential>Secret-1</ser:credential>",
-    )
-    .assert_fault("user name 'a b' is not valid: it must not contain whitespace");
+    let user_rule = |name: &str| {
+        format!("31301 - Username {name} is not valid. User name must be a non null string with following format, ^[\\S]{{3,30}}$")
+    };
+    assert_text(
+        &s.call(
+            Soap::V11,
+            "addUser",
+            "<ser:userName>a b</ser:userName><ser:credential>Secret-1</ser:credential>",
+        ),
+        &user_rule("a b"),
+    );
+    // Past the pattern, userstore's own structural rules still apply.
     s.call(
         Soap::V11,
         "addUser",
         "<ser:userName>a/b</ser:userName><ser:credential>Secret-1</ser:credential>",
     )
     .assert_fault("'/' is reserved");
-    s.call(
-        Soap::V11,
-        "addUser",
-        &format!(
-            "<ser:userName>{}</ser:userName><ser:credential>Secret-1</ser:credential>",
-            "x".repeat(101)
+    assert_text(
+        &s.call(
+            Soap::V11,
+            "addUser",
+            &format!(
+                "<ser:userName>{}</ser:userName><ser:credential>Secret-1</ser:credential>",
+                "x".repeat(101)
+            ),
         ),
-    )
-    .assert_fault("1 to 100 characters");
-    s.call(
-        Soap::V11,
-        "addUser",
-        "<ser:credential>Secret-1</ser:credential>",
-    )
-    .assert_fault("a user name is required");
-    s.call(Soap::V11, "addUser", "<ser:userName>erin</ser:userName>")
-        .assert_fault("a non-empty credential is required");
+        &user_rule(&"x".repeat(101)),
+    );
+    assert_text(
+        &s.call(
+            Soap::V11,
+            "addUser",
+            "<ser:credential>Secret-1</ser:credential>",
+        ),
+        &user_rule("null"),
+    );
+    assert_text(
+        &s.call(Soap::V11, "addUser", "<ser:userName>erin</ser:userName>"),
+        "30003 - Credential is not valid. Credential must be a non null string with following format, ^[\\S]{5,30}$",
+    );
+    assert_text(
+        &s.call(Soap::V11, "addRole", "<ser:roleName>bad role</ser:roleName>"),
+        "30011 - InvalidRole Role name bad role is not valid. Role name must be a non null string with following format, ^[\\S]{3,30}$",
+    );
+    assert_text(
+        &s.call(Soap::V11, "addRole", "<ser:roleName>ab</ser:roleName>"),
+        "30011 - InvalidRole Role name ab is not valid. Role name must be a non null string with following format, ^[\\S]{3,30}$",
+    );
+    assert_text(
+        &s.call(Soap::V11, "addRole", "<ser:roleName> </ser:roleName>"),
+        "31704 - Cannot add role with empty role name",
+    );
     s.call(
         Soap::V11,
         "addRole",
-        "<ser:roleName>bad role</ser:roleName>",
+        "<ser:roleName>Internal/ab</ser:roleName>",
     )
-    .assert_fault("role name 'bad role' is not valid");
+    .assert_accepted();
     s.call(Soap::V11, "addUser", "<ser:userName>erin</ser:userName><ser:credential>Secret-1</ser:credential><ser:claims><xsd:value>x</xsd:value></ser:claims>")
         .assert_fault("a claim URI is required");
     // Type errors in the request are Client faults.
@@ -263,10 +402,39 @@ fn malformed_and_unknown_requests_are_client_faults() {
         .assert_fault("malformed XML");
     post(xml11(), "").assert_fault("the request body is empty");
     post(xml11(), "<x/>").assert_fault("the root element is 'x', not a SOAP Envelope");
-    post(xml11(), &Soap::V11.envelope("frobnicate", ""))
-        .assert_fault("unknown operation '{http://service.ws.um.carbon.wso2.org}frobnicate'");
-    post(xml11(), "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><getRoleNames xmlns=\"urn:other\"/></soapenv:Body></soapenv:Envelope>")
-        .assert_fault("unknown operation '{urn:other}getRoleNames'");
+    // Axis2's texts: an operation neither the action nor the Body names, and a known
+    // operation element in another namespace.
+    assert_text(
+        &post(xml11(), &Soap::V11.envelope("frobnicate", "")),
+        "The endpoint reference (EPR) for the Operation not found is /services/RemoteUserStoreManagerService and the WSA Action = null",
+    );
+    assert_text(
+        &post(
+            vec![
+                ("Content-Type".into(), "text/xml".into()),
+                ("SOAPAction".into(), "urn:frobnicate".into()),
+            ],
+            &Soap::V11.envelope("frobnicate", ""),
+        ),
+        "The endpoint reference (EPR) for the Operation not found is /services/RemoteUserStoreManagerService and the WSA Action = urn:frobnicate",
+    );
+    assert_text(
+        &post(xml11(), "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><getRoleNames xmlns=\"urn:other\"/></soapenv:Body></soapenv:Envelope>"),
+        "namespace mismatch require http://service.ws.um.carbon.wso2.org found urn:other",
+    );
+    assert_text(
+        &post(xml11(), "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><getRoleNames/></soapenv:Body></soapenv:Envelope>"),
+        "namespace mismatch require http://service.ws.um.carbon.wso2.org found none",
+    );
+    // An action that names no operation is ignored: the Body decides.
+    let r = post(
+        vec![
+            ("Content-Type".into(), "text/xml".into()),
+            ("SOAPAction".into(), "urn:somethingElse".into()),
+        ],
+        &Soap::V11.envelope("getRoleNames", ""),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
     post(xml11(), "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body/></soapenv:Envelope>")
         .assert_fault("the SOAP Body is empty");
     let r = s.post(
@@ -332,29 +500,49 @@ fn authentication_and_authorisation() {
     let s = setup();
     let envelope = Soap::V11.envelope("getRoleNames", "");
     let xml = ("Content-Type".to_string(), "text/xml".to_string());
-    // Missing credentials.
-    let r = s.post(
-        SERVICE_PATH,
-        std::slice::from_ref(&xml),
-        envelope.as_bytes(),
-    );
-    assert_eq!(r.status, 401);
-    assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
-    // Wrong password, unknown user, malformed header.
+    // No usable credentials: Carbon's challenge, an empty text/html 401.
     for auth in [
-        basic("admin", "wrong"),
-        basic("ghost", ADMIN_PASSWORD),
-        ("Authorization".to_string(), "Basic !!!".to_string()),
-        ("Authorization".to_string(), "Bearer abc".to_string()),
+        None,
+        Some(("Authorization".to_string(), "Basic !!!".to_string())),
+        Some(("Authorization".to_string(), "Bearer abc".to_string())),
+        Some(basic("admin", "")),
+        Some(basic("", ADMIN_PASSWORD)),
     ] {
-        let r = s.post(SERVICE_PATH, &[xml.clone(), auth], envelope.as_bytes());
+        let mut headers = vec![xml.clone()];
+        headers.extend(auth);
+        let r = s.post(SERVICE_PATH, &headers, envelope.as_bytes());
         assert_eq!(r.status, 401, "{}", r.body);
-        assert!(!r.body.contains(ADMIN_PASSWORD));
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Basic realm=\"WSO2 Identity Server\"")
+        );
+        assert_eq!(r.header("content-type"), Some("text/html"));
+        assert!(r.body.is_empty(), "{}", r.body);
     }
-    // A valid user outside the admin role gets WSO2's answer: a SOAP fault, HTTP 500.
+    // Wrong password or unknown user: the same authentication fault, code 50977, HTTP 500.
+    for soap in [Soap::V11, Soap::V12] {
+        for (user, password) in [("admin", "wrong"), ("ghost", ADMIN_PASSWORD)] {
+            let r = s.call_as(user, password, soap, "getRoleNames", "");
+            assert_eq!(r.status, 500, "{}", r.body);
+            assert_eq!(
+                r.fault_string(),
+                "Access Denied. Authentication failed - Invalid credentials provided."
+            );
+            assert_eq!(r.fault_code(), "50977");
+            assert!(!r.body.contains(ADMIN_PASSWORD));
+        }
+    }
+    let r = s.call_as("admin", "wrong", Soap::V11, "getRoleNames", "");
+    assert!(
+        r.body.contains("<soapenv:Fault xmlns:axis2ns1=\"http://schemas.xmlsoap.org/soap/envelope/\"><faultcode>axis2ns1:50977</faultcode>"),
+        "{}",
+        r.body
+    );
+    // A valid user without the permission gets Carbon's authorization fault, code 50978.
     let r = s.call_as("nilasini", "Secret-1", Soap::V11, "getRoleNames", "");
-    r.assert_fault("Access denied: user 'nilasini' is not in the admin role 'admin', which is required to call getRoleNames.");
-    assert_eq!(r.fault_code(), "Client");
+    assert_eq!(r.status, 500);
+    assert_eq!(r.fault_string(), "Access Denied.");
+    assert_eq!(r.fault_code(), "50978");
     // Joining the admin role grants access; user names in Basic are case-insensitive.
     s.call(
         Soap::V11,

@@ -109,7 +109,7 @@ fn metrics_after_traffic_have_the_expected_series_and_no_user_names() {
         &headers,
         body.as_bytes(),
     );
-    assert_eq!(denied.status, 401);
+    assert_eq!(denied.status, common::REFUSED_LOGIN);
     server
         .call(
             Soap::V11,

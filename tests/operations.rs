@@ -8,6 +8,16 @@ use common::{elements_in, Server, Soap};
 const COMMON_NS: &str = "http://common.mgt.user.carbon.wso2.org/xsd";
 const DAO_NS: &str = "http://dao.service.ws.um.carbon.wso2.org/xsd";
 
+/// A version 4 UUID in its canonical lower-case form.
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && text
+            .chars()
+            .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
+        && groups[2].starts_with('4')
+}
+
 fn user(name: &str) -> String {
     format!("<ser:userName>{name}</ser:userName>")
 }
@@ -60,6 +70,7 @@ fn scenario_on(s: &Server, soap: Soap) {
     const ORG: &str = "http://wso2.org/claims/organization";
     const LASTNAME: &str = "http://wso2.org/claims/lastname";
     const FORCED_RESET: &str = "http://wso2.org/claims/identity/adminForcedPasswordReset";
+    const USER_ID: &str = "http://wso2.org/claims/userid";
 
     // A fresh store: the admin role, the everyone role, the super tenant, writable.
     assert_eq!(
@@ -222,33 +233,32 @@ fn scenario_on(s: &Server, soap: Soap) {
         [
             Some(COUNTRY.to_string()),
             Some(FORCED_RESET.to_string()),
-            Some(ORG.to_string())
+            Some(ORG.to_string()),
+            Some(USER_ID.to_string())
         ],
-        "requirePasswordChange is reported through WSO2's identity claim"
+        "requirePasswordChange is reported through WSO2's identity claim; every user has an id"
     );
+    let values = elements_in(&r.body, DAO_NS, "value");
     assert_eq!(
-        elements_in(&r.body, DAO_NS, "value"),
+        values[..3],
         [
             Some("England".to_string()),
             Some("true".to_string()),
             Some("Intuit".to_string())
         ]
     );
+    assert!(is_uuid(values[3].as_deref().unwrap()), "{values:?}");
     // WSO2's service copies only URI and value into the DTO; the descriptive fields are nil.
     for nil_field in ["description", "dialectURI", "displayTag", "regEx"] {
         assert_eq!(
             elements_in(&r.body, DAO_NS, nil_field),
-            [None, None, None],
+            [None, None, None, None],
             "{nil_field}"
         );
     }
     assert_eq!(
         elements_in(&r.body, DAO_NS, "displayOrder"),
-        [
-            Some("0".to_string()),
-            Some("0".to_string()),
-            Some("0".to_string())
-        ]
+        vec![Some("0".to_string()); 4]
     );
     let r = s.call(
         soap,
@@ -354,7 +364,7 @@ fn scenario_on(s: &Server, soap: Soap) {
     let r = s.call(soap, "getUserClaimValues", &user("nilasini"));
     assert_eq!(
         elements_in(&r.body, DAO_NS, "claimUri"),
-        [Some(FORCED_RESET.to_string())]
+        [Some(FORCED_RESET.to_string()), Some(USER_ID.to_string())]
     );
 
     // Appending to a multi-valued claim: addUserClaimValue joins with ',' and checks nothing;
@@ -690,11 +700,14 @@ fn carbon40_contract_answers_claims_in_the_old_types() {
     let api_ns = "http://api.user.carbon.wso2.org/xsd";
     assert_eq!(
         elements_in(&r.body, api_ns, "claimUri"),
-        [Some(COUNTRY.to_string())]
+        [
+            Some(COUNTRY.to_string()),
+            Some("http://wso2.org/claims/userid".to_string())
+        ]
     );
     assert_eq!(
-        elements_in(&r.body, api_ns, "value"),
-        [Some("Peru".to_string())]
+        elements_in(&r.body, api_ns, "value")[0],
+        Some("Peru".to_string())
     );
     // The old Permission shape (fields in the api namespace) is taken as well.
     accepted(

@@ -55,6 +55,7 @@ pub fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
         admin_role: RoleName::new_role(&config.realm.admin_role)?,
         lock_policy: config.lock_policy(),
         credential_policy: config.credential_policy(),
+        claim_dialect: config.claim_dialect(),
         durability: match config.database.synchronous {
             Synchronous::Full => Durability::Full,
             Synchronous::Normal => Durability::Normal,

@@ -15,8 +15,9 @@ use thiserror::Error;
 use std::time::Duration;
 
 use crate::service::catalogue::WsdlVersion;
+use crate::service::faults::MessageSet;
 use crate::store::password::HashParams;
-use crate::store::policy::{CredentialPolicy, LockPolicy};
+use crate::store::policy::{ClaimDialect, CredentialPolicy, LockPolicy, PolicyPatterns};
 use crate::store::{RoleName, UserName};
 
 /// The complete default configuration with its comments, printed by `userstore config default`;
@@ -207,6 +208,15 @@ pub struct RealmConfig {
     pub username_regex: String,
     /// Pattern new passwords must match (WSO2's `PasswordJavaRegEx`).
     pub password_regex: String,
+    /// What a password that breaks the pattern is told on a password change (WSO2's
+    /// `PasswordJavaRegExViolationErrorMsg`); empty gives the pattern itself.
+    pub password_regex_violation_message: String,
+    /// Pattern new role names must match (WSO2's `RolenameJavaRegEx`).
+    pub rolename_regex: String,
+    /// Claim URIs users may hold besides WSO2's default local claims.
+    pub extra_claim_uris: Vec<String>,
+    /// Accept any claim URI (WSO2 refuses URIs outside the claim dialect).
+    pub allow_any_claim_uri: bool,
 }
 
 impl Default for RealmConfig {
@@ -218,6 +228,11 @@ impl Default for RealmConfig {
             password_expiry_days: 0,
             username_regex: crate::store::policy::DEFAULT_USERNAME_REGEX.into(),
             password_regex: crate::store::policy::DEFAULT_PASSWORD_REGEX.into(),
+            password_regex_violation_message: crate::store::policy::DEFAULT_PASSWORD_EXPLANATION
+                .into(),
+            rolename_regex: crate::store::policy::DEFAULT_ROLENAME_REGEX.into(),
+            extra_claim_uris: Vec::new(),
+            allow_any_claim_uri: false,
         }
     }
 }
@@ -307,6 +322,8 @@ pub struct AdminServiceConfig {
     /// The contract served and answered in: `current` (ClaimDTO, PermissionDTO) or
     /// `carbon-4.0` (Claim, Permission) for stubs generated from the old WSDL.
     pub wsdl_version: WsdlVersion,
+    /// The fault texts: `current` (kernel 4.12, with error codes) or `kernel-4.4` (without).
+    pub fault_messages: MessageSet,
     /// WSDL publishing.
     pub wsdl: WsdlConfig,
 }
@@ -443,11 +460,11 @@ impl Config {
                 "the everyone role cannot be the admin role".into(),
             );
         }
-        if let Err(e) =
-            CredentialPolicy::new(&self.realm.username_regex, &self.realm.password_regex)
-        {
+        if let Err(e) = CredentialPolicy::new(self.policy_patterns()) {
             let key = if e.contains("username") {
                 "realm.username_regex"
+            } else if e.contains("rolename") {
+                "realm.rolename_regex"
             } else {
                 "realm.password_regex"
             };
@@ -554,8 +571,25 @@ impl Config {
 
     /// The credential-format policy for the store (validated at load).
     pub fn credential_policy(&self) -> CredentialPolicy {
-        CredentialPolicy::new(&self.realm.username_regex, &self.realm.password_regex)
+        CredentialPolicy::new(self.policy_patterns())
             .expect("patterns were validated when the config was loaded")
+    }
+
+    fn policy_patterns(&self) -> PolicyPatterns<'_> {
+        PolicyPatterns {
+            username: &self.realm.username_regex,
+            password: &self.realm.password_regex,
+            rolename: &self.realm.rolename_regex,
+            password_explanation: Some(&self.realm.password_regex_violation_message),
+        }
+    }
+
+    /// The claim URIs users may hold.
+    pub fn claim_dialect(&self) -> ClaimDialect {
+        ClaimDialect::new(
+            self.realm.extra_claim_uris.clone(),
+            self.realm.allow_any_claim_uri,
+        )
     }
 
     /// The argon2id parameters for the store.

@@ -5,11 +5,17 @@ use base64::Engine as _;
 
 use crate::store::Password;
 
-/// The `WWW-Authenticate` challenge sent with 401.
-pub const BASIC_CHALLENGE: &str = "Basic realm=\"userstore\", charset=\"UTF-8\"";
+/// The `WWW-Authenticate` challenge sent with 401, with the realm Carbon names (its ServerName).
+pub const BASIC_CHALLENGE: &str = "Basic realm=\"WSO2 Identity Server\"";
 
-/// User name and password from an `Authorization: Basic ...` header; `None` when absent or
-/// malformed.
+/// Carbon's faultstring for a wrong user name or password (code 50977); the same for both, so
+/// it reveals nothing about who exists.
+pub const INVALID_CREDENTIALS: &str =
+    "Access Denied. Authentication failed - Invalid credentials provided.";
+
+/// User name and password from an `Authorization: Basic ...` header, split on the first `:`
+/// without trimming, as Carbon's BasicAccessAuthenticator does; `None` when absent, malformed
+/// or with an empty user or password (Carbon then challenges with 401).
 pub fn basic_credentials(header: Option<&str>) -> Option<(String, Password)> {
     let value = header?.trim();
     let (scheme, encoded) = value.split_once(' ')?;
@@ -19,6 +25,9 @@ pub fn basic_credentials(header: Option<&str>) -> Option<(String, Password)> {
     let decoded = STANDARD.decode(encoded.trim()).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':')?;
+    if user.is_empty() || password.is_empty() {
+        return None;
+    }
     Some((user.to_string(), Password::new(password.to_string())))
 }
 
@@ -33,5 +42,8 @@ mod tests {
         assert!(basic_credentials(Some("Bearer abc")).is_none());
         assert!(basic_credentials(Some("Basic !!!")).is_none());
         assert!(basic_credentials(None).is_none());
+        // "admin:" and ":pw"
+        assert!(basic_credentials(Some("Basic YWRtaW46")).is_none());
+        assert!(basic_credentials(Some("Basic OnB3")).is_none());
     }
 }

@@ -69,11 +69,21 @@ fn outcome_label(status: StatusCode) -> &'static str {
     }
 }
 
-/// Count one finished request and its latency.
-pub(crate) fn record_request(operation: Option<&'static str>, status: StatusCode, took: Duration) {
+/// Count one finished request and its latency; a refused login counts as `unauthorized`
+/// whatever its status (Carbon answers it with a fault).
+pub(crate) fn record_request(
+    operation: Option<&'static str>,
+    status: StatusCode,
+    refused_login: bool,
+    took: Duration,
+) {
     let operation = operation.unwrap_or("none");
-    metrics::counter!(REQUESTS, "operation" => operation, "outcome" => outcome_label(status))
-        .increment(1);
+    let outcome = if refused_login {
+        "unauthorized"
+    } else {
+        outcome_label(status)
+    };
+    metrics::counter!(REQUESTS, "operation" => operation, "outcome" => outcome).increment(1);
     metrics::histogram!(REQUEST_DURATION, "operation" => operation).record(took);
 }
 

@@ -26,8 +26,8 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
 use crate::service::catalogue::{WsdlVersion, SERVICE_NAME};
-use crate::service::{AuthFailure, Caller, Operation, Reply, Request, Service, ServiceError};
-use crate::soap::{self, Binding, DecodeLimits, Fault, SoapVersion};
+use crate::service::{AuthFailure, Caller, Operation, Reply, Service, ServiceError};
+use crate::soap::{self, Binding, DecodeLimits, Detail, Fault, SoapVersion};
 use crate::store::AuthOutcome;
 
 /// Transport settings.
@@ -252,6 +252,8 @@ struct Outcome {
     response: Response<Full<Bytes>>,
     operation: Option<&'static str>,
     caller: Option<String>,
+    /// The caller's credentials were missing or refused.
+    refused_login: bool,
 }
 
 impl Outcome {
@@ -260,6 +262,14 @@ impl Outcome {
             response,
             operation: None,
             caller: None,
+            refused_login: false,
+        }
+    }
+
+    fn refused(response: Response<Full<Bytes>>) -> Self {
+        Self {
+            refused_login: true,
+            ..Self::plain(response)
         }
     }
 }
@@ -280,12 +290,17 @@ async fn handle(
             &Fault {
                 code: soap::FaultCode::Server,
                 reason: format!("the request did not complete within {}s", timeout.as_secs()),
-                user_store_exception: false,
+                detail: Detail::Empty,
             },
         )),
     };
     let took = started.elapsed();
-    metrics::record_request(outcome.operation, outcome.response.status(), took);
+    metrics::record_request(
+        outcome.operation,
+        outcome.response.status(),
+        outcome.refused_login,
+        took,
+    );
     tracing::info!(
         target: "userstore::request",
         peer = %client.peer,
@@ -328,15 +343,16 @@ fn fault_response(version: SoapVersion, fault: &Fault) -> Response<Full<Bytes>> 
     )
 }
 
+/// No usable credentials: Carbon's challenge, an empty `text/html` 401.
 fn unauthorized() -> Response<Full<Bytes>> {
-    let mut response = text_response(
-        StatusCode::UNAUTHORIZED,
-        "authentication required: send HTTP Basic credentials of a user in the admin role",
-    );
-    response.headers_mut().insert(
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    let headers = response.headers_mut();
+    headers.insert(
         WWW_AUTHENTICATE,
         HeaderValue::from_static(auth::BASIC_CHALLENGE),
     );
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
     response
 }
 
@@ -366,7 +382,7 @@ fn internal_error(version: SoapVersion) -> Response<Full<Bytes>> {
         &Fault {
             code: soap::FaultCode::Server,
             reason: "internal server error".into(),
-            user_store_exception: false,
+            detail: Detail::Empty,
         },
     )
 }
@@ -451,14 +467,17 @@ async fn call_operation(
 ) -> Outcome {
     let binding =
         match Binding::from_headers(header(&req, CONTENT_TYPE), header(&req, "soapaction")) {
-            Ok(binding) => binding,
+            Ok(binding) => Binding {
+                endpoint: Some(req.uri().path().to_string()),
+                ..binding
+            },
             Err(message) => {
                 return Outcome::plain(text_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message))
             }
         };
     let version = binding.version.unwrap_or(SoapVersion::V11);
     let Some((user, password)) = auth::basic_credentials(header(&req, AUTHORIZATION)) else {
-        return Outcome::plain(unauthorized());
+        return Outcome::refused(unauthorized());
     };
     // Recently verified credentials are recognised without hashing, on the executor; only a
     // miss pays for argon2 on the blocking pool, and is audited as a login.
@@ -486,10 +505,20 @@ async fn call_operation(
                 }
                 Some(Err(AuthFailure::Unauthenticated(outcome))) => {
                     audit::login(client.peer, &user, outcome.label());
-                    return Outcome::plain(unauthorized());
+                    return Outcome::refused(fault_response(
+                        version,
+                        &Fault::handler(soap::AUTHENTICATION_FAULT, auth::INVALID_CREDENTIALS),
+                    ));
                 }
                 Some(Err(AuthFailure::Failed(e))) => {
-                    return Outcome::plain(fault_response(version, &Fault::from(&e)))
+                    tracing::error!(error = %e, "authentication failed with a system error");
+                    return Outcome::plain(fault_response(
+                        version,
+                        &Fault::handler(
+                            soap::AUTHENTICATION_SYSTEM_FAULT,
+                            AUTHENTICATION_SYSTEM_ERROR,
+                        ),
+                    ));
                 }
                 None => return Outcome::plain(internal_error(version)),
             }
@@ -500,6 +529,7 @@ async fn call_operation(
         response: Response::default(),
         operation: None,
         caller: Some(caller.name.clone()),
+        refused_login: false,
     };
     let body = match Limited::new(req.into_body(), state.settings.max_body_bytes)
         .collect()
@@ -598,10 +628,19 @@ async fn call_operation(
                 response
             }
         },
-        Err(error) => fault_response(version, &Fault::from(&error)),
+        Err(error) => {
+            let reason = state.service.fault_text(&error, spec.operation);
+            let contract = state.settings.wsdl_version.contract();
+            let fault = Fault::from_service_error(&error, reason, spec, contract);
+            fault_response(version, &fault)
+        }
     };
     outcome
 }
+
+/// Carbon's text when checking credentials failed for a system error.
+const AUTHENTICATION_SYSTEM_ERROR: &str =
+    "Access Denied. Authentication failed - System error occurred. Please check server logs for more details.";
 
 /// Bodies up to this size are decoded on the executor (a few tens of microseconds).
 const INLINE_DECODE_BYTES: usize = 16 * 1024;
@@ -609,13 +648,7 @@ const INLINE_DECODE_BYTES: usize = 16 * 1024;
 /// Authorise, decode the typed request and run it.
 fn run_envelope(service: &Service, caller: &Caller, envelope: soap::Envelope) -> Executed {
     let spec = envelope.operation.spec();
-    let mut target = None;
-    let result = (|| -> Result<Reply, ServiceError> {
-        service.require_admin(caller, spec.name)?;
-        let request = Request::decode(envelope.operation, &envelope.params)?;
-        target = Some(request.target());
-        service.execute(request)
-    })();
+    let (target, result) = service.call(caller, envelope.operation, &envelope.params);
     Executed {
         version: envelope.version,
         spec,

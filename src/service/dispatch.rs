@@ -3,16 +3,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::catalogue::Operation;
+use super::faults::{self, MessageSet};
+use super::params::Params;
 use super::request::{Request, Sessions};
 use super::session::{CachedCaller, CredentialCache};
 use super::ServiceError;
+use crate::store::names::EVERYONE_ROLE;
 use crate::store::policy::claims;
 use crate::store::{
-    AppendRule, AuthOutcome, ClaimValue, Password, RoleName, StoreError, UserName, UserStore,
+    AppendRule, AuthOutcome, ClaimValue, NameKind, Password, Protected, RoleName, StoreError,
+    UserName, UserStore,
 };
 
 /// WSO2's super-tenant id, the only tenant of this store.
 pub const SUPER_TENANT_ID: i32 = -1234;
+/// What WSO2's id look-ups answer for a user that does not exist.
+const UNKNOWN_ID: i32 = -1;
 
 /// An operation's result, shaped by the catalogue's output type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +55,8 @@ pub struct ServiceSettings {
     pub password_expiry_days: Option<u32>,
     /// How long verified Basic credentials are reused without hashing; zero disables.
     pub credential_cache_ttl: Duration,
+    /// The fault texts clients are answered with.
+    pub fault_messages: MessageSet,
 }
 
 /// A caller whose credentials were verified.
@@ -163,6 +172,42 @@ impl Service {
         }
     }
 
+    /// Authorise, decode and run one call of `operation`; also returns what it acted on, for
+    /// the audit log. Blocking: may hash passwords and touch the database.
+    pub fn call(
+        &self,
+        caller: &Caller,
+        operation: Operation,
+        params: &Params,
+    ) -> (Option<String>, Result<Reply, ServiceError>) {
+        if let Err(denied) = self.require_admin(caller, operation.name()) {
+            return (None, Err(denied));
+        }
+        let request = match Request::decode(operation, params) {
+            Ok(request) => request,
+            Err(e) => return (None, Err(self.as_wso2_reports(operation, e))),
+        };
+        let target = request.target();
+        (Some(target), self.execute(caller, request))
+    }
+
+    /// The faultstring for `error` raised by `operation`, in the configured message set.
+    pub fn fault_text(&self, error: &ServiceError, operation: Operation) -> String {
+        faults::fault_text(self.settings.fault_messages, error, operation)
+    }
+
+    /// WSO2 checks an absent name of a new user against the name pattern, as `null`.
+    fn as_wso2_reports(&self, operation: Operation, error: ServiceError) -> ServiceError {
+        match error {
+            ServiceError::Store(StoreError::MissingName(NameKind::User))
+                if operation == Operation::AddUser =>
+            {
+                ServiceError::Store(self.store.credential_policy().username_violation("null"))
+            }
+            other => other,
+        }
+    }
+
     /// Readiness of the backing store. Blocking.
     pub fn check_ready(&self) -> Result<(), StoreError> {
         self.store.check_ready()
@@ -170,9 +215,9 @@ impl Service {
 
     /// Run one request against the store. Blocking: may hash passwords and touch the database.
     /// Cached credentials of the users it may have changed are dropped, whatever the outcome.
-    pub fn execute(&self, request: Request) -> Result<Reply, ServiceError> {
+    pub fn execute(&self, caller: &Caller, request: Request) -> Result<Reply, ServiceError> {
         let invalidated = request.invalidated_sessions();
-        let result = self.run(request);
+        let result = self.run(caller, request);
         match invalidated {
             Sessions::Unchanged => {}
             Sessions::Of(keys) => keys.iter().for_each(|key| self.sessions.forget(key)),
@@ -181,7 +226,7 @@ impl Service {
         result
     }
 
-    fn run(&self, request: Request) -> Result<Reply, ServiceError> {
+    fn run(&self, caller: &Caller, request: Request) -> Result<Reply, ServiceError> {
         let store = &*self.store;
         let reply = match request {
             Request::Authenticate { user, credential } => {
@@ -240,17 +285,20 @@ impl Service {
                 Reply::Accepted
             }
             Request::GetRoleNames => Reply::Texts(store.role_names()?),
-            Request::GetTenantId | Request::GetTenantIdOfUser => Reply::Int(SUPER_TENANT_ID),
+            Request::GetTenantId => Reply::Int(SUPER_TENANT_ID),
+            // WSO2 reads the tenant from the user's row: -1 when there is none.
+            Request::GetTenantIdOfUser { user } => Reply::Int(match user {
+                Some(user) if store.find_user(&user)?.is_some() => SUPER_TENANT_ID,
+                _ => UNKNOWN_ID,
+            }),
             Request::GetProperties => Reply::StringTable(self.properties()),
-            Request::GetUserId { user } => {
-                let record = store
-                    .find_user(&user)?
-                    .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
-                let id = i32::try_from(record.id).map_err(|_| {
+            // WSO2 answers -1 for a user it cannot find (the database helper's default).
+            Request::GetUserId { user } => match store.find_user(&user)? {
+                Some(record) => Reply::Int(i32::try_from(record.id).map_err(|_| {
                     StoreError::InvalidInput(format!("user id of '{user}' exceeds xs:int"))
-                })?;
-                Reply::Int(id)
-            }
+                })?),
+                None => Reply::Int(UNKNOWN_ID),
+            },
             Request::GetAllProfileNames => Reply::Texts(store.all_profile_names()?),
             Request::GetPasswordExpirationTime { user } => {
                 let record = store
@@ -274,10 +322,17 @@ impl Service {
                 }
             }
             Request::DeleteUser { user } => {
+                if UserName::lookup(&caller.name).is_ok_and(|c| c.key() == user.key()) {
+                    return Err(StoreError::Protected(Protected::DeleteLoggedInUser).into());
+                }
                 store.delete_user(&user)?;
                 Reply::Accepted
             }
-            Request::GetRoleListOfUser { user } => Reply::Texts(store.roles_of_user(&user)?),
+            // Unique-id stores answer an unknown user with the implicit role alone.
+            Request::GetRoleListOfUser { user } => match store.roles_of_user(&user) {
+                Err(StoreError::UserNotFound(_)) => Reply::Texts(vec![EVERYONE_ROLE.to_string()]),
+                roles => Reply::Texts(roles?),
+            },
             Request::IsExistingRole { role } => Reply::Boolean(store.role_exists(&role)?),
             Request::UpdateRoleName { role, new_name } => {
                 store.rename_role(&role, &new_name)?;

@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 mod dispatch;
+pub mod faults;
 pub mod params;
 pub mod request;
 pub mod session;
@@ -27,7 +28,7 @@ pub enum ServiceError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The caller authenticated but may not use the admin API.
-    #[error("Access denied: user '{user}' is not in the admin role '{role}', which is required to call {operation}.")]
+    #[error("Access Denied.")]
     AccessDenied {
         /// Who called.
         user: String,

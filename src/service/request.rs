@@ -110,8 +110,8 @@ pub enum Request {
         deleted: Vec<UserName>,
         added: Vec<UserName>,
     },
-    /// Tenant of a user (always this store's tenant).
-    GetTenantIdOfUser,
+    /// Tenant of a user (this store's tenant, or none for an unknown user).
+    GetTenantIdOfUser { user: Option<UserName> },
     /// Set several claims.
     SetUserClaimValues {
         user: UserName,
@@ -304,7 +304,7 @@ impl Request {
             | Request::GetAllProfileNames
             | Request::ListUsers { .. }
             | Request::GetHybridRoles
-            | Request::GetTenantIdOfUser
+            | Request::GetTenantIdOfUser { .. }
             | Request::GetUserList { .. } => "-".to_string(),
         }
     }
@@ -397,7 +397,7 @@ impl Request {
             },
             Op::UpdateRoleName => Request::UpdateRoleName {
                 role: lookup_role(params, "roleName")?,
-                new_name: RoleName::new_role(params.text("newRoleName").unwrap_or(""))?,
+                new_name: lookup_role(params, "newRoleName")?,
             },
             Op::UpdateRoleListOfUser => Request::UpdateRoleListOfUser {
                 user: lookup_user(params, "userName")?,
@@ -410,7 +410,7 @@ impl Request {
             },
             Op::GetHybridRoles => Request::GetHybridRoles,
             Op::AddUser => Request::AddUser(CreateUserRequest {
-                user: UserName::new_account(params.text("userName").unwrap_or(""))?,
+                user: lookup_user(params, "userName")?,
                 password: password(params, "credential"),
                 roles: lookup_roles(params, "roleList")?,
                 claims: claim_values(params, "claims")?,
@@ -418,7 +418,7 @@ impl Request {
                 require_password_change: params.boolean("requirePasswordChange")?.unwrap_or(false),
             }),
             Op::AddRole => Request::AddRole(CreateRoleRequest {
-                role: RoleName::new_role(params.text("roleName").unwrap_or(""))?,
+                role: lookup_role(params, "roleName")?,
                 users: lookup_users(params, "userList")?,
                 permissions: permissions(params, "permissions")?,
             }),
@@ -427,7 +427,9 @@ impl Request {
                 deleted: lookup_users(params, "deletedUsers")?,
                 added: lookup_users(params, "newUsers")?,
             },
-            Op::GetTenantIdOfUser => Request::GetTenantIdOfUser,
+            Op::GetTenantIdOfUser => Request::GetTenantIdOfUser {
+                user: UserName::lookup(params.text("username").unwrap_or("")).ok(),
+            },
             Op::SetUserClaimValues => Request::SetUserClaimValues {
                 user: lookup_user(params, "userName")?,
                 claims: claim_values(params, "claims")?,

@@ -7,6 +7,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
+use super::fault::Detail;
 use super::{action_names_operation, Binding, Fault, FaultCode, SoapVersion, XSI_NAMESPACE};
 use crate::service::catalogue::SERVICE_NAMESPACE;
 use crate::service::{Operation, ParamValue, Params};
@@ -234,7 +235,7 @@ impl<'a> Decoder<'a> {
                         "header '{}' is marked mustUnderstand but is not understood by this service",
                         entry.local
                     ),
-                    user_store_exception: false,
+                    detail: Detail::Empty,
                 }));
             }
             self.skip_element()?;
@@ -242,26 +243,34 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn read_operation(&mut self) -> Result<(Operation, Params), DecodeError> {
+    fn read_operation(&mut self, binding: &Binding) -> Result<(Operation, Params), DecodeError> {
         let Some(op_element) = self.next_element_or_end()? else {
             return Err(self.fault(Fault::client(
                 "the SOAP Body is empty: it must contain one operation element",
             )));
         };
-        let known = Operation::from_name(&op_element.local);
         let in_service_ns = op_element.namespace.as_deref() == Some(SERVICE_NAMESPACE.as_bytes());
-        let operation = match known {
+        let operation = match Operation::from_name(&op_element.local) {
             Some(op) if in_service_ns => op,
-            _ => {
-                let ns = op_element
+            // Axis2 found the operation (by name or action) and RPCUtil then checks the
+            // element's namespace.
+            Some(_) => {
+                let found = op_element
                     .namespace
                     .as_deref()
-                    .map(String::from_utf8_lossy)
-                    .unwrap_or_default();
+                    .map(|ns| String::from_utf8_lossy(ns).into_owned())
+                    .unwrap_or_else(|| "none".to_string());
                 return Err(self.fault(Fault::client(format!(
-                    "unknown operation '{{{ns}}}{}': this service implements the operations of RemoteUserStoreManagerService in namespace {SERVICE_NAMESPACE}",
-                    op_element.local
+                    "namespace mismatch require {SERVICE_NAMESPACE} found {found}"
                 ))));
+            }
+            // Neither the action nor the Body names an operation: Axis2's dispatch failure.
+            None => {
+                return Err(self.fault(Fault::client(format!(
+                    "The endpoint reference (EPR) for the Operation not found is {} and the WSA Action = {}",
+                    binding.endpoint.as_deref().unwrap_or("/"),
+                    binding.action.as_deref().unwrap_or("null")
+                ))))
             }
         };
         let mut params = Params::default();
@@ -304,7 +313,7 @@ impl<'a> Decoder<'a> {
                             label(self.version),
                             label(version)
                         ),
-                        user_store_exception: false,
+                        detail: Detail::Empty,
                     }));
                 }
                 self.version = version;
@@ -313,7 +322,7 @@ impl<'a> Decoder<'a> {
                 return Err(self.fault(Fault {
                     code: FaultCode::VersionMismatch,
                     reason: "the Envelope is not in the SOAP 1.1 or SOAP 1.2 namespace".into(),
-                    user_store_exception: false,
+                    detail: Detail::Empty,
                 }))
             }
             (other, _) => {
@@ -334,7 +343,7 @@ impl<'a> Decoder<'a> {
             Some(body) if body.local == "Body" && self.is_envelope_ns(&body) => {}
             _ => return Err(self.fault(Fault::client("the SOAP Envelope has no Body"))),
         }
-        let (operation, params) = self.read_operation()?;
+        let (operation, params) = self.read_operation(binding)?;
         // Whatever follows the Body must be well-formed, and the document must close: a
         // request cut off after the Body is not acted upon.
         loop {
@@ -416,8 +425,13 @@ pub fn decode_request(
     };
     let (operation, params) = decoder.read_envelope(binding)?;
     let version = decoder.version;
+    // A SOAPAction that names another operation of the service contradicts the Body; one that
+    // names none (or nothing) is ignored, as real clients send all kinds.
     if let Some(action) = &binding.action {
-        if !action_names_operation(action, operation.name()) {
+        let names_another = crate::service::CATALOGUE
+            .iter()
+            .any(|spec| spec.operation != operation && action_names_operation(action, spec.name));
+        if names_another {
             return Err((
                 version,
                 Fault::client(format!(
@@ -445,6 +459,7 @@ mod tests {
             &Binding {
                 version: None,
                 action: None,
+                endpoint: None,
             },
             DecodeLimits::default(),
         )

@@ -1,8 +1,9 @@
-//! SOAP faults, and the one place where service errors become faults.
+//! SOAP faults as Axis2 writes them: `faultcode`/`faultstring` unprefixed, a `detail` element
+//! always present, and the codes Carbon's handlers use.
 
 use super::encode::{escape, write_envelope};
-use super::SoapVersion;
-use crate::service::catalogue::SERVICE_NAMESPACE;
+use super::{SoapVersion, XSI_NAMESPACE};
+use crate::service::catalogue::{Contract, OperationSpec, CORE_NAMESPACE, SERVICE_NAMESPACE};
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
@@ -17,17 +18,43 @@ pub enum FaultCode {
     VersionMismatch,
     /// A header marked mustUnderstand is not understood.
     MustUnderstand,
+    /// A numeric code of Carbon's authentication and authorization handlers (50977, 50978),
+    /// written as Axis2 does: a generated prefix bound to the envelope namespace on the Fault.
+    Handler(u32),
 }
 
 impl FaultCode {
-    fn local_name(self, version: SoapVersion) -> &'static str {
+    fn local_name(self, version: SoapVersion) -> String {
         match (self, version) {
-            (FaultCode::Client, SoapVersion::V11) => "Client",
-            (FaultCode::Client, SoapVersion::V12) => "Sender",
-            (FaultCode::Server, SoapVersion::V11) => "Server",
-            (FaultCode::Server, SoapVersion::V12) => "Receiver",
-            (FaultCode::VersionMismatch, _) => "VersionMismatch",
-            (FaultCode::MustUnderstand, _) => "MustUnderstand",
+            (FaultCode::Client, SoapVersion::V11) => "Client".into(),
+            (FaultCode::Client, SoapVersion::V12) => "Sender".into(),
+            (FaultCode::Server, SoapVersion::V11) => "Server".into(),
+            (FaultCode::Server, SoapVersion::V12) => "Receiver".into(),
+            (FaultCode::VersionMismatch, _) => "VersionMismatch".into(),
+            (FaultCode::MustUnderstand, _) => "MustUnderstand".into(),
+            (FaultCode::Handler(code), _) => code.to_string(),
+        }
+    }
+}
+
+/// What the fault's detail element holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// `<detail/>`: in-only operations, handler faults, malformed requests.
+    Empty,
+    /// The declared `RemoteUserStoreManagerServiceUserStoreException`, for user-store errors of
+    /// two-way operations; the core namespace's prefix comes from the contract.
+    UserStoreException(&'static str),
+}
+
+impl Detail {
+    /// The detail a user-store error gets: the declared exception for two-way operations, an
+    /// empty element for in-only ones (Axis2's RPCInOnlyMessageReceiver drops it).
+    pub fn for_store_error(two_way: bool, contract: &Contract) -> Self {
+        if two_way {
+            Detail::UserStoreException(contract.prefix_of(CORE_NAMESPACE))
+        } else {
+            Detail::Empty
         }
     }
 }
@@ -39,10 +66,12 @@ pub struct Fault {
     pub code: FaultCode,
     /// Human-readable reason (faultstring / Reason/Text).
     pub reason: String,
-    /// Whether the detail carries `RemoteUserStoreManagerServiceUserStoreException`, as it does
-    /// for every error the service itself raises.
-    pub user_store_exception: bool,
+    /// The detail element's content.
+    pub detail: Detail,
 }
+
+/// The prefix Axis2 generates for a handler fault's code (its number varies by server).
+const HANDLER_PREFIX: &str = "axis2ns1";
 
 impl Fault {
     /// A fault about a malformed request, raised before any operation ran.
@@ -50,31 +79,59 @@ impl Fault {
         Self {
             code: FaultCode::Client,
             reason: reason.into(),
-            user_store_exception: false,
+            detail: Detail::Empty,
+        }
+    }
+
+    /// A server-side failure with an empty detail.
+    pub fn server(reason: impl Into<String>) -> Self {
+        Self {
+            code: FaultCode::Server,
+            reason: reason.into(),
+            detail: Detail::Empty,
+        }
+    }
+
+    /// A fault of Carbon's authentication (50977) or authorization (50978) handler.
+    pub fn handler(code: u32, reason: impl Into<String>) -> Self {
+        Self {
+            code: FaultCode::Handler(code),
+            reason: reason.into(),
+            detail: Detail::Empty,
         }
     }
 
     /// The envelope for this fault (always answered with HTTP 500).
     pub fn to_envelope(&self, version: SoapVersion) -> String {
-        let code = self.code.local_name(version);
+        let local = self.code.local_name(version);
+        let (fault_attrs, code) = match self.code {
+            FaultCode::Handler(_) => (
+                format!(" xmlns:{HANDLER_PREFIX}=\"{}\"", version.namespace()),
+                format!("{HANDLER_PREFIX}:{local}"),
+            ),
+            _ => (String::new(), format!("soapenv:{local}")),
+        };
         let reason = escape(&self.reason);
-        // WSO2 puts the declared fault element in the detail of every user-store error.
-        let detail = |container: &str| {
-            if self.user_store_exception {
-                format!(
-                    "<{container}><ns:RemoteUserStoreManagerServiceUserStoreException xmlns:ns=\"{SERVICE_NAMESPACE}\"/></{container}>"
-                )
+        let detail_content = match self.detail {
+            Detail::Empty => String::new(),
+            Detail::UserStoreException(core) => format!(
+                "<ns:RemoteUserStoreManagerServiceUserStoreException xmlns:ns=\"{SERVICE_NAMESPACE}\"><ns:UserStoreException xsi:type=\"{core}:UserStoreException\" xmlns:xsi=\"{XSI_NAMESPACE}\" xmlns:{core}=\"{CORE_NAMESPACE}\"/></ns:RemoteUserStoreManagerServiceUserStoreException>"
+            ),
+        };
+        let detail = |name: &str| {
+            if detail_content.is_empty() {
+                format!("<{name}/>")
             } else {
-                String::new()
+                format!("<{name}>{detail_content}</{name}>")
             }
         };
         let body = match version {
             SoapVersion::V11 => format!(
-                "<soapenv:Fault><faultcode>soapenv:{code}</faultcode><faultstring>{reason}</faultstring>{}</soapenv:Fault>",
+                "<soapenv:Fault{fault_attrs}><faultcode>{code}</faultcode><faultstring>{reason}</faultstring>{}</soapenv:Fault>",
                 detail("detail")
             ),
             SoapVersion::V12 => format!(
-                "<soapenv:Fault><soapenv:Code><soapenv:Value>soapenv:{code}</soapenv:Value></soapenv:Code><soapenv:Reason><soapenv:Text xml:lang=\"en-US\">{reason}</soapenv:Text></soapenv:Reason>{}</soapenv:Fault>",
+                "<soapenv:Fault{fault_attrs}><soapenv:Code><soapenv:Value>{code}</soapenv:Value></soapenv:Code><soapenv:Reason><soapenv:Text xml:lang=\"en-US\">{reason}</soapenv:Text></soapenv:Reason>{}</soapenv:Fault>",
                 detail("soapenv:Detail")
             ),
         };
@@ -82,19 +139,35 @@ impl Fault {
     }
 }
 
-impl From<&ServiceError> for Fault {
-    fn from(error: &ServiceError) -> Self {
-        let code = match error {
-            ServiceError::BadRequest(_) | ServiceError::AccessDenied { .. } => FaultCode::Client,
-            ServiceError::Store(_) => FaultCode::Server,
-        };
-        if let ServiceError::Store(StoreError::Database(e)) = error {
-            tracing::error!(error = %e, "database error");
-        }
-        Fault {
-            code,
-            reason: error.to_string(),
-            user_store_exception: true,
+impl Fault {
+    /// The one place a service error becomes a fault: `reason` is the service's WSO2 text for
+    /// it, the code and detail follow how Axis2 reports each kind.
+    pub fn from_service_error(
+        error: &ServiceError,
+        reason: String,
+        spec: &OperationSpec,
+        contract: &Contract,
+    ) -> Self {
+        match error {
+            ServiceError::BadRequest(_) => Fault::client(reason),
+            ServiceError::AccessDenied { .. } => Fault::handler(AUTHORIZATION_FAULT, reason),
+            ServiceError::Store(store) => {
+                if let StoreError::Database(e) = store {
+                    tracing::error!(error = %e, "database error");
+                }
+                Fault {
+                    code: FaultCode::Server,
+                    reason,
+                    detail: Detail::for_store_error(spec.output.is_some(), contract),
+                }
+            }
         }
     }
 }
+
+/// Carbon's code for a failed authentication (`ServerConstants.AUTHENTICATION_FAULT_CODE`).
+pub const AUTHENTICATION_FAULT: u32 = 50977;
+/// Carbon's code for a failed authentication caused by a system error.
+pub const AUTHENTICATION_SYSTEM_FAULT: u32 = 50976;
+/// Carbon's code for a denied authorization (`ServerConstants.AUTHORIZATION_FAULT_CODE`).
+pub const AUTHORIZATION_FAULT: u32 = 50978;

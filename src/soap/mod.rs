@@ -8,7 +8,10 @@ pub mod wsdl;
 
 pub use decode::{decode_request, DecodeError, DecodeLimits, Envelope};
 pub use encode::encode_reply;
-pub use fault::{Fault, FaultCode};
+pub use fault::{
+    Detail, Fault, FaultCode, AUTHENTICATION_FAULT, AUTHENTICATION_SYSTEM_FAULT,
+    AUTHORIZATION_FAULT,
+};
 pub use wsdl::wsdl_document;
 
 /// SOAP 1.1 envelope namespace.
@@ -63,6 +66,8 @@ pub struct Binding {
     pub version: Option<SoapVersion>,
     /// The requested action, quotes removed; `None` when absent or empty.
     pub action: Option<String>,
+    /// The request path, which Axis2 names in its "operation not found" fault.
+    pub endpoint: Option<String>,
 }
 
 impl Binding {
@@ -75,6 +80,7 @@ impl Binding {
         let mut binding = Binding {
             version: None,
             action: soap_action.and_then(clean_action),
+            endpoint: None,
         };
         let Some(content_type) = content_type else {
             return Ok(binding);

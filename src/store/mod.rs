@@ -8,7 +8,7 @@ pub mod password;
 pub mod policy;
 pub mod sqlite;
 
-pub use error::StoreError;
+pub use error::{Protected, StoreError};
 pub use names::{ClaimUri, NameKind, ProfileName, RoleName, UserName};
 pub use password::{Password, PasswordHasher};
 
@@ -70,7 +70,7 @@ pub struct Permission {
 /// Everything needed to create an account in one transaction.
 #[derive(Debug)]
 pub struct CreateUserRequest {
-    /// The new account's name.
+    /// The new account's name; the store checks it against the naming rules.
     pub user: UserName,
     /// Its initial password (hashed by the store, never stored as given).
     pub password: Password,
@@ -292,6 +292,9 @@ pub trait UserStore: LoginHandler + UserBackend + RoleBackend + ClaimBackend + S
     fn is_read_only(&self) -> bool {
         false
     }
+
+    /// The name and password rules the backend enforces (the service quotes them in faults).
+    fn credential_policy(&self) -> &policy::CredentialPolicy;
 
     /// Readiness probe: the backend answers a query.
     fn check_ready(&self) -> StoreResult<()>;

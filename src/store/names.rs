@@ -176,6 +176,11 @@ impl RoleName {
     pub fn is_hybrid(&self) -> bool {
         self.key.starts_with("internal/")
     }
+
+    /// True for roles of WSO2's hybrid role manager (`Internal/`, `Application/`).
+    pub fn is_hybrid_domain(&self) -> bool {
+        ROLE_DOMAINS.iter().any(|d| self.name.starts_with(d))
+    }
 }
 
 /// Spell a domain prefix the way WSO2 does (`internal/x` becomes `Internal/x`).

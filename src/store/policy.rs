@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use super::{Password, StoreError, UserName};
+use super::{Password, RoleName, StoreError, UserName};
 
 /// Identity claims WSO2 keeps in the default profile to describe an account's security state.
 pub mod claims {
@@ -21,6 +21,10 @@ pub mod claims {
     /// How many failed-login locks happened since the last success (grows the lock time).
     pub const FAILED_LOGIN_LOCKOUT_COUNT: &str =
         "http://wso2.org/claims/identity/failedLoginLockoutCount";
+    /// The user's UUID, set at creation (scripts read it after addUser; SCIM's `id`).
+    pub const USER_ID: &str = "http://wso2.org/claims/userid";
+    /// The user name as a claim; addUser refuses one naming someone else.
+    pub const USERNAME: &str = "http://wso2.org/claims/username";
     /// `true` when the user must change the password (addUser's requirePasswordChange).
     pub const ADMIN_FORCED_PASSWORD_RESET: &str =
         "http://wso2.org/claims/identity/adminForcedPasswordReset";
@@ -70,34 +74,71 @@ impl LockPolicy {
     }
 }
 
-/// Format rules for new user names and passwords (WSO2's `UsernameJavaRegEx` and
-/// `PasswordJavaRegEx`; defaults are WSO2's).
+/// Format rules for new user names, role names and passwords (WSO2's `UsernameJavaRegEx`,
+/// `RolenameJavaRegEx` and `PasswordJavaRegEx`; the defaults are WSO2's).
 #[derive(Debug, Clone)]
 pub struct CredentialPolicy {
     username: Regex,
     password: Regex,
+    rolename: Regex,
+    password_explanation: Option<String>,
+}
+
+/// The patterns and texts a [`CredentialPolicy`] is built from, as configured.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyPatterns<'a> {
+    /// New user names must match.
+    pub username: &'a str,
+    /// New passwords must match.
+    pub password: &'a str,
+    /// New role names (outside `Internal/` and `Application/`) must match.
+    pub rolename: &'a str,
+    /// What a password breaking the pattern is told (WSO2's `PasswordJavaRegExViolationErrorMsg`).
+    pub password_explanation: Option<&'a str>,
 }
 
 /// WSO2's default user-name rule.
 pub const DEFAULT_USERNAME_REGEX: &str = r"^[\S]{3,30}$";
 /// WSO2's default password rule.
 pub const DEFAULT_PASSWORD_REGEX: &str = r"^[\S]{5,30}$";
+/// WSO2's default role-name rule.
+pub const DEFAULT_ROLENAME_REGEX: &str = r"^[\S]{3,30}$";
+/// WSO2's explanation of its default password rule.
+pub const DEFAULT_PASSWORD_EXPLANATION: &str =
+    "Password length should be within 5 to 30 characters";
+
+impl Default for PolicyPatterns<'static> {
+    fn default() -> Self {
+        Self {
+            username: DEFAULT_USERNAME_REGEX,
+            password: DEFAULT_PASSWORD_REGEX,
+            rolename: DEFAULT_ROLENAME_REGEX,
+            password_explanation: Some(DEFAULT_PASSWORD_EXPLANATION),
+        }
+    }
+}
 
 impl Default for CredentialPolicy {
     fn default() -> Self {
-        Self::new(DEFAULT_USERNAME_REGEX, DEFAULT_PASSWORD_REGEX).expect("default patterns compile")
+        Self::new(PolicyPatterns::default()).expect("default patterns compile")
     }
 }
 
 impl CredentialPolicy {
-    /// Compile the two patterns; the error names which one is wrong.
-    pub fn new(username: &str, password: &str) -> Result<Self, String> {
+    /// Compile the patterns; the error names which one is wrong (`username`, `password`,
+    /// `rolename`).
+    pub fn new(patterns: PolicyPatterns<'_>) -> Result<Self, String> {
         let compile = |what: &str, pattern: &str| {
             Regex::new(pattern).map_err(|e| format!("invalid {what} pattern: {e}"))
         };
         Ok(Self {
-            username: compile("username", username)?,
-            password: compile("password", password)?,
+            username: compile("username", patterns.username)?,
+            password: compile("password", patterns.password)?,
+            rolename: compile("rolename", patterns.rolename)?,
+            password_explanation: patterns
+                .password_explanation
+                .filter(|e| !e.trim().is_empty())
+                .map(str::to_string),
         })
     }
 
@@ -106,23 +147,143 @@ impl CredentialPolicy {
         if self.username.is_match(user.as_str()) {
             return Ok(());
         }
-        Err(StoreError::PolicyViolation(format!(
-            "Username {user} is not valid. User name must be a non null string with following format, {}",
-            self.username.as_str()
-        )))
+        Err(self.username_violation(user.as_str()))
     }
 
-    /// A new password must match the password pattern. The message names the rule, never the
-    /// password.
-    pub fn check_password(&self, password: &Password) -> Result<(), StoreError> {
-        password.check_length()?;
-        if password.matches(&self.password) {
+    /// The error for a user name that breaks the pattern (`null` for an absent one, as WSO2
+    /// writes it).
+    pub fn username_violation(&self, name: &str) -> StoreError {
+        StoreError::UsernamePolicy {
+            name: name.to_string(),
+            regex: self.username.as_str().to_string(),
+        }
+    }
+
+    /// A new role's name must match the role-name pattern; hybrid roles (`Internal/`,
+    /// `Application/`) are exempt, as WSO2 creates them without the check.
+    pub fn check_rolename(&self, role: &RoleName) -> Result<(), StoreError> {
+        if role.is_hybrid_domain() || self.rolename.is_match(role.as_str()) {
             return Ok(());
         }
-        Err(StoreError::PolicyViolation(format!(
-            "Credential not valid. Credential must be a non null string with following format, {}",
-            self.password.as_str()
-        )))
+        Err(StoreError::RolenamePolicy {
+            name: role.to_string(),
+            regex: self.rolename.as_str().to_string(),
+        })
+    }
+
+    /// A new password must match the password pattern. The error names the rule, never the
+    /// password.
+    pub fn check_password(&self, password: &Password) -> Result<(), StoreError> {
+        if !password.matches(&self.password) {
+            return Err(StoreError::PasswordPolicy {
+                regex: self.password.as_str().to_string(),
+                explanation: self.password_explanation.clone(),
+            });
+        }
+        password.check_length()
+    }
+}
+
+/// The claim URIs users may have: WSO2's default local dialect (`http://wso2.org/claims`, as
+/// carbon's claim-config ships it) plus those the operator adds, or any URI at all.
+#[derive(Debug, Clone)]
+pub struct ClaimDialect {
+    extra: Vec<String>,
+    allow_any: bool,
+}
+
+/// WSO2's default local claims (`http://wso2.org/claims/...`), by the part after the dialect.
+pub const DEFAULT_LOCAL_CLAIMS: &[&str] = &[
+    "addresses",
+    "country",
+    "created",
+    "department",
+    "displayName",
+    "dob",
+    "emailaddress",
+    "emails",
+    "emails.home",
+    "emails.other",
+    "emails.work",
+    "externalid",
+    "fullname",
+    "gender",
+    "givenname",
+    "groups",
+    "im",
+    "lastname",
+    "locality",
+    "location",
+    "middleName",
+    "mobile",
+    "modified",
+    "nickname",
+    "organization",
+    "otherphone",
+    "phoneNumbers",
+    "phoneNumbers.home",
+    "phoneNumbers.mobile",
+    "phoneNumbers.work",
+    "photourl",
+    "postalcode",
+    "preferredLanguage",
+    "region",
+    "resourceType",
+    "role",
+    "stateorprovince",
+    "streetaddress",
+    "telephone",
+    "timeZone",
+    "title",
+    "url",
+    "userid",
+    "username",
+    "userprincipal",
+    "userType",
+    "identity/accountDisabled",
+    "identity/accountLocked",
+    "identity/accountState",
+    "identity/adminForcedPasswordReset",
+    "identity/emailVerified",
+    "identity/failedLoginAttempts",
+    "identity/failedLoginLockoutCount",
+    "identity/lastLoginTime",
+    "identity/lastPasswordUpdateTime",
+    "identity/phoneVerified",
+    "identity/unlockTime",
+];
+
+/// The local claim dialect.
+pub const LOCAL_DIALECT: &str = "http://wso2.org/claims/";
+
+impl Default for ClaimDialect {
+    fn default() -> Self {
+        Self::new(Vec::new(), false)
+    }
+}
+
+impl ClaimDialect {
+    /// WSO2's local claims plus `extra` (full URIs), or every URI when `allow_any`.
+    pub fn new(extra: Vec<String>, allow_any: bool) -> Self {
+        Self { extra, allow_any }
+    }
+
+    /// Whether users may hold claim `uri`.
+    pub fn contains(&self, uri: &str) -> bool {
+        self.allow_any
+            || uri
+                .strip_prefix(LOCAL_DIALECT)
+                .is_some_and(|local| DEFAULT_LOCAL_CLAIMS.contains(&local))
+            || self.extra.iter().any(|e| e == uri)
+    }
+
+    /// `Ok` when `uri` is in the dialect, else WSO2's invalid-claim error.
+    pub fn check(&self, uri: &str) -> Result<(), StoreError> {
+        if self.contains(uri) {
+            Ok(())
+        } else {
+            Err(StoreError::UnknownClaim(uri.to_string()))
+        }
     }
 }
 
@@ -164,5 +325,21 @@ mod tests {
         assert!(policy
             .check_username(&UserName::new_account("abc").unwrap())
             .is_ok());
+        assert!(policy
+            .check_rolename(&RoleName::new_role("ab").unwrap())
+            .is_err());
+        assert!(policy
+            .check_rolename(&RoleName::new_role("Internal/ab").unwrap())
+            .is_ok());
+    }
+
+    #[test]
+    fn claim_dialect_is_wso2s_local_claims_plus_extras() {
+        let dialect = ClaimDialect::new(vec!["urn:example:badge".into()], false);
+        assert!(dialect.contains("http://wso2.org/claims/givenname"));
+        assert!(dialect.contains("urn:example:badge"));
+        assert!(!dialect.contains("http://wso2.org/claims/shoesize"));
+        assert!(!dialect.contains("email"));
+        assert!(ClaimDialect::new(Vec::new(), true).contains("anything"));
     }
 }

@@ -15,6 +15,9 @@ use quick_xml::NsReader;
 
 /// The password the harness gives the bootstrap admin.
 pub const ADMIN_PASSWORD: &str = "Adm1n-test-pw";
+/// The HTTP status of a refused login (wrong password, unknown, locked or disabled user):
+/// Carbon's authentication fault, code 50977, arrives as HTTP 500.
+pub const REFUSED_LOGIN: u16 = 500;
 /// The endpoint path legacy clients use most.
 pub const SERVICE_PATH: &str = "/services/RemoteUserStoreManagerService";
 /// Service namespace.

@@ -8,7 +8,8 @@ use argon2::password_hash::PasswordHash;
 use rusqlite::params;
 
 use super::{add_membership, insert_role, now_ms, set_claim, SqliteStore};
-use crate::store::names::check_claim_value;
+use crate::store::names::{check_claim_value, DEFAULT_PROFILE};
+use crate::store::policy::claims;
 use crate::store::{
     ClaimValue, Password, ProfileName, RoleName, StoreError, StoreResult, UserName,
 };
@@ -184,7 +185,20 @@ impl SqliteStore {
                         };
                         add_membership(tx, user_id, role_id)?;
                     }
+                    let has_id = row.claims.iter().any(|(profile, claim)| {
+                        profile.as_str() == DEFAULT_PROFILE && claim.uri.as_str() == claims::USER_ID
+                    });
+                    if !has_id {
+                        set_claim(
+                            tx,
+                            user_id,
+                            DEFAULT_PROFILE,
+                            claims::USER_ID,
+                            &super::new_user_id(),
+                        )?;
+                    }
                     for (profile, claim) in &row.claims {
+                        self.claim_dialect.check(claim.uri.as_str())?;
                         set_claim(
                             tx,
                             user_id,

@@ -45,6 +45,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX user_claims_by_value ON user_claims(claim_uri, profile, value);
     CREATE INDEX user_claims_by_profile ON user_claims(profile);
     "#,
+    // 2: every user has a UUID in http://wso2.org/claims/userid, as WSO2 gives one at creation.
+    r#"
+    INSERT INTO user_claims (user_id, profile, claim_uri, value)
+    SELECT id, 'default', 'http://wso2.org/claims/userid',
+           lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' ||
+           substr(lower(hex(randomblob(2))), 2) || '-' ||
+           substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) ||
+           '-' || lower(hex(randomblob(6)))
+    FROM users
+    WHERE id NOT IN (SELECT user_id FROM user_claims
+                     WHERE profile = 'default' AND claim_uri = 'http://wso2.org/claims/userid');
+    "#,
 ];
 
 /// The schema version this build writes.

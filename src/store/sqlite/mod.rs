@@ -15,11 +15,11 @@ use rusqlite::{
 
 use super::names::{check_claim_value, DEFAULT_PROFILE, EVERYONE_ROLE};
 use super::password::{HashParams, Password, PasswordHasher};
-use super::policy::{claims, CredentialPolicy, LockPolicy};
+use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
 use super::{
     AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri, ClaimValue,
-    CreateRoleRequest, CreateUserRequest, LoginHandler, ProfileName, RoleBackend, RoleName,
-    StoreError, StoreResult, UserBackend, UserFilter, UserName, UserRecord, UserStore,
+    CreateRoleRequest, CreateUserRequest, LoginHandler, ProfileName, Protected, RoleBackend,
+    RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName, UserRecord, UserStore,
 };
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
@@ -43,8 +43,10 @@ pub struct SqliteOptions {
     pub admin_role: RoleName,
     /// Brute-force locking.
     pub lock_policy: LockPolicy,
-    /// Format rules for new user names and passwords.
+    /// Format rules for new user names, role names and passwords.
     pub credential_policy: CredentialPolicy,
+    /// The claim URIs users may hold.
+    pub claim_dialect: ClaimDialect,
     /// How hard each commit is pushed to disk.
     pub durability: Durability,
 }
@@ -89,6 +91,7 @@ pub struct SqliteStore {
     admin_role: RoleName,
     lock_policy: LockPolicy,
     credential_policy: CredentialPolicy,
+    claim_dialect: ClaimDialect,
 }
 
 fn now_ms() -> i64 {
@@ -379,6 +382,7 @@ impl SqliteStore {
             admin_role: options.admin_role,
             lock_policy: options.lock_policy,
             credential_policy: options.credential_policy,
+            claim_dialect: options.claim_dialect,
         };
         store.write(|tx| {
             for role in [&store.admin_role, &RoleName::everyone()] {
@@ -460,23 +464,35 @@ impl SqliteStore {
         result
     }
 
-    fn protect_builtin_role(&self, role: &RoleName, action: &str) -> StoreResult<()> {
-        if role.key() == self.admin_role.key() || role.key() == RoleName::everyone().key() {
-            return Err(StoreError::Forbidden(format!(
-                "The built-in role '{role}' cannot be {action}."
-            )));
+    /// WSO2's refusal when `role` is the admin or the everyone role: `admin` and `everyone`
+    /// say which refusal applies to each.
+    fn protect_builtin_role(
+        &self,
+        role: &RoleName,
+        admin: Protected,
+        everyone: Protected,
+    ) -> StoreResult<()> {
+        if role.key() == self.admin_role.key() {
+            return Err(StoreError::Protected(admin));
+        }
+        if role.key() == RoleName::everyone().key() {
+            return Err(StoreError::Protected(everyone));
         }
         Ok(())
     }
 
     fn protect_admin_membership(&self, user: &UserName, role: &RoleName) -> StoreResult<()> {
         if user.key() == self.admin_user.key() && role.key() == self.admin_role.key() {
-            return Err(StoreError::Forbidden(format!(
-                "The admin user '{}' cannot be removed from the admin role '{}'.",
-                self.admin_user, self.admin_role
-            )));
+            return Err(StoreError::Protected(Protected::RemoveAdminFromAdminRole));
         }
         Ok(())
+    }
+
+    /// Claims must be in the dialect, checked before anything is written.
+    fn check_claims(&self, claims: &[ClaimValue]) -> StoreResult<()> {
+        claims
+            .iter()
+            .try_for_each(|c| self.claim_dialect.check(c.uri.as_str()))
     }
 
     fn stored_hash(&self, user: &UserName) -> StoreResult<Option<String>> {
@@ -571,6 +587,24 @@ impl SqliteStore {
 }
 
 /// A random password for the first admin: 24 characters from an unambiguous alphabet.
+/// A random (version 4) UUID, the user id WSO2 keeps in `http://wso2.org/claims/userid`.
+pub(crate) fn new_user_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
 fn generate_password() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
@@ -631,7 +665,17 @@ impl SqliteStore {
 
 impl UserBackend for SqliteStore {
     fn add_user(&self, request: CreateUserRequest) -> StoreResult<()> {
+        // WSO2's order: username claim, name pattern, password pattern, existing user, roles,
+        // claim URIs.
+        let names_someone_else = request.claims.iter().any(|c| {
+            c.uri.as_str() == claims::USERNAME
+                && UserName::lookup(&c.value).map_or(true, |n| n.key() != request.user.key())
+        });
+        if names_someone_else {
+            return Err(StoreError::UsernameClaimMismatch);
+        }
         self.credential_policy.check_username(&request.user)?;
+        UserName::new_account(request.user.as_str())?;
         let hash = self.hash_new_password(&request.password)?;
         self.write(|tx| {
             let taken = tx
@@ -661,22 +705,21 @@ impl UserBackend for SqliteStore {
                     "true",
                 )?;
             }
+            set_claim(tx, id, DEFAULT_PROFILE, claims::USER_ID, &new_user_id())?;
             for role in &request.roles {
                 if role.key() == RoleName::everyone().key() {
                     continue;
                 }
                 add_membership(tx, id, role_id(tx, role)?)?;
             }
+            self.check_claims(&request.claims)?;
             upsert_claims(tx, id, &request.claims, &request.profile)
         })
     }
 
     fn delete_user(&self, user: &UserName) -> StoreResult<()> {
         if user.key() == self.admin_user.key() {
-            return Err(StoreError::Forbidden(format!(
-                "The admin user '{}' cannot be deleted.",
-                self.admin_user
-            )));
+            return Err(StoreError::Protected(Protected::DeleteAdminUser));
         }
         self.write(|tx| {
             let id = user_id(tx, user)?;
@@ -754,6 +797,8 @@ impl UserBackend for SqliteStore {
 
 impl RoleBackend for SqliteStore {
     fn add_role(&self, request: CreateRoleRequest) -> StoreResult<()> {
+        self.credential_policy.check_rolename(&request.role)?;
+        RoleName::new_role(request.role.as_str())?;
         self.write(|tx| {
             let id = insert_role(tx, &request.role)?;
             for user in &request.users {
@@ -771,7 +816,11 @@ impl RoleBackend for SqliteStore {
     }
 
     fn delete_role(&self, role: &RoleName) -> StoreResult<()> {
-        self.protect_builtin_role(role, "deleted")?;
+        self.protect_builtin_role(
+            role,
+            Protected::DeleteAdminRole,
+            Protected::DeleteEveryoneRole,
+        )?;
         self.write(|tx| {
             let id = role_id(tx, role)?;
             tx.prepare_cached("DELETE FROM roles WHERE id = ?1")?
@@ -789,7 +838,15 @@ impl RoleBackend for SqliteStore {
     }
 
     fn rename_role(&self, role: &RoleName, new_name: &RoleName) -> StoreResult<()> {
-        self.protect_builtin_role(role, "renamed")?;
+        for name in [role, new_name] {
+            self.protect_builtin_role(
+                name,
+                Protected::UpdateAdminRole,
+                Protected::UpdateEveryoneRole,
+            )?;
+        }
+        self.credential_policy.check_rolename(new_name)?;
+        RoleName::new_role(new_name.as_str())?;
         self.write(|tx| {
             let id = role_id(tx, role)?;
             let clash: Option<i64> = tx
@@ -846,12 +903,14 @@ impl RoleBackend for SqliteStore {
         added: &[RoleName],
     ) -> StoreResult<()> {
         let everyone = RoleName::everyone();
+        if deleted
+            .iter()
+            .chain(added)
+            .any(|r| r.key() == everyone.key())
+        {
+            return Err(StoreError::Protected(Protected::UpdateEveryoneRole));
+        }
         for role in deleted {
-            if role.key() == everyone.key() {
-                return Err(StoreError::Forbidden(format!(
-                    "Every user is a member of '{EVERYONE_ROLE}'; it cannot be removed from a user."
-                )));
-            }
             self.protect_admin_membership(user, role)?;
         }
         self.write(|tx| {
@@ -859,7 +918,7 @@ impl RoleBackend for SqliteStore {
             for role in deleted {
                 remove_membership(tx, uid, role_id(tx, role)?)?;
             }
-            for role in added.iter().filter(|r| r.key() != everyone.key()) {
+            for role in added {
                 add_membership(tx, uid, role_id(tx, role)?)?;
             }
             Ok(())
@@ -873,9 +932,7 @@ impl RoleBackend for SqliteStore {
         added: &[UserName],
     ) -> StoreResult<()> {
         if role.key() == RoleName::everyone().key() {
-            return Err(StoreError::Forbidden(format!(
-                "The members of '{EVERYONE_ROLE}' are all users; its user list cannot be changed."
-            )));
+            return Err(StoreError::Protected(Protected::UpdateEveryoneRole));
         }
         for user in deleted {
             self.protect_admin_membership(user, role)?;
@@ -956,6 +1013,7 @@ impl ClaimBackend for SqliteStore {
         claims: &[ClaimValue],
         profile: &ProfileName,
     ) -> StoreResult<()> {
+        self.check_claims(claims)?;
         self.write(|tx| {
             let uid = user_id(tx, user)?;
             upsert_claims(tx, uid, claims, profile)
@@ -969,6 +1027,7 @@ impl ClaimBackend for SqliteStore {
         profile: &ProfileName,
         rule: AppendRule,
     ) -> StoreResult<()> {
+        self.check_claims(claims)?;
         self.write(|tx| {
             let uid = user_id(tx, user)?;
             for claim in claims {
@@ -1058,6 +1117,10 @@ fn with_default_profile(mut names: Vec<String>) -> Vec<String> {
 }
 
 impl UserStore for SqliteStore {
+    fn credential_policy(&self) -> &CredentialPolicy {
+        &self.credential_policy
+    }
+
     fn check_ready(&self) -> StoreResult<()> {
         self.read(|conn| {
             conn.prepare_cached("SELECT count(*) FROM roles")?

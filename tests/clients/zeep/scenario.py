@@ -16,6 +16,7 @@ reference WSDL (ports at https://localhost:9443) is pointed at a test server.
 Exit status: 0 on success, 1 on a failed step, 2 when zeep is not installed or the arguments are bad.
 """
 
+import re
 import argparse
 import sys
 import traceback
@@ -49,6 +50,7 @@ EVERYONE = "Internal/everyone"
 GIVEN_NAME = "http://wso2.org/claims/givenname"
 LAST_NAME = "http://wso2.org/claims/lastname"
 EMAIL = "http://wso2.org/claims/emailaddress"
+USER_ID = "http://wso2.org/claims/userid"
 
 
 class ScenarioFailure(Exception):
@@ -225,8 +227,11 @@ def run(args):
     claims = as_list(svc.getUserClaimValues(userName=alice, profileName="default"))
     for c in claims:
         check(hasattr(c, "claimUri") and hasattr(c, "value"), f"claim object {c!r} lacks claimUri/value")
-    got = {c.claimUri: c.value for c in claims}
-    expect_equal(len(got), len(claims), "getUserClaimValues: duplicate claimUri entries")
+    ids = [c.value for c in claims if c.claimUri == USER_ID]
+    check(len(ids) == 1 and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", ids[0] or ""),
+          f"getUserClaimValues: every user has a UUID in {USER_ID}, got {ids!r}")
+    got = {c.claimUri: c.value for c in claims if c.claimUri != USER_ID}
+    expect_equal(len(got), len(claims) - len(ids), "getUserClaimValues: duplicate claimUri entries")
     expect_equal(got, {GIVEN_NAME: "Alice", LAST_NAME: "Liddell"}, f"getUserClaimValues({alice})")
     ok(f"{len(claims)} claims")
 
