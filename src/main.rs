@@ -346,7 +346,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     .await??;
     let settings = ServiceSettings {
         max_user_list_length: config.realm.max_user_list_length,
-        admin_role: RoleName::new_role(&config.realm.admin_role)?,
         password_expiry_days: Some(config.realm.password_expiry_days).filter(|d| *d > 0),
         credential_cache_ttl: Duration::from_secs(config.server.credential_cache_secs),
         fault_messages: config.admin_service.fault_messages,

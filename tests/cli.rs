@@ -496,3 +496,56 @@ fn a_password_changed_by_the_cli_reaches_cached_api_logins_within_the_cache_ttl(
     );
     assert_eq!(fresh.return_text(), "true");
 }
+
+#[test]
+fn role_permissions_are_granted_and_revoked_from_the_cli() {
+    let server = Server::start();
+    let db = server.db.clone();
+    ok(&db, &["role", "add", "helpdesk"], "");
+    ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "hank",
+            "--role",
+            "helpdesk",
+            "--password-stdin",
+        ],
+        "Hank-pw-1\n",
+    );
+    let view = "/permission/admin/manage/identity/usermgt/view";
+    assert_eq!(
+        ok(&db, &["role", "permissions", "helpdesk", "--add", view], ""),
+        format!("PERMISSION\n{view}\n")
+    );
+    let read =
+        |body: &str| server.call_as("hank", "Hank-pw-1", Soap::V11, "getUserClaimValues", body);
+    let r = read("<ser:userName>hank</ser:userName>");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        ok(&db, &["role", "permissions", "admin"], ""),
+        "PERMISSION\n/permission\n",
+        "the admin role holds the root of the tree"
+    );
+    assert_eq!(
+        ok(
+            &db,
+            &["role", "permissions", "helpdesk", "--remove", view],
+            ""
+        ),
+        "PERMISSION\n"
+    );
+    fails(
+        &db,
+        &["role", "permissions", "helpdesk", "--add", "usermgt"],
+        "",
+        "is not a path",
+    );
+    fails(
+        &db,
+        &["role", "permissions", "nosuch"],
+        "",
+        "Role nosuch does not exist",
+    );
+}

@@ -8,12 +8,13 @@ use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use userstore::service::access::EXECUTE_ACTION;
 use userstore::store::policy::claims;
 use userstore::store::sqlite::SqliteStore;
 use userstore::store::{
     AccountLock, ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest,
-    LoginHandler, Password, ProfileName, RoleBackend, RoleName, StoreError, UserBackend,
-    UserFilter, UserName,
+    LoginHandler, Password, Permission, ProfileName, RoleBackend, RoleName, StoreError,
+    UserBackend, UserFilter, UserName,
 };
 
 use super::StoreArgs;
@@ -131,6 +132,23 @@ pub enum RoleCommand {
     Members {
         /// The role.
         name: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show a role's permissions, granting or revoking some first.
+    ///
+    /// Paths are WSO2's permission tree (`/permission/admin/manage/identity/usermgt/view`);
+    /// a path grants everything below it. Granted with the action ui.execute, the one the
+    /// admin service checks.
+    Permissions {
+        /// The role.
+        name: String,
+        /// A permission path to grant (repeatable).
+        #[arg(long = "add", value_name = "PATH")]
+        add: Vec<String>,
+        /// A permission path to revoke (repeatable).
+        #[arg(long = "remove", value_name = "PATH")]
+        remove: Vec<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -521,6 +539,44 @@ pub fn role(command: RoleCommand) -> anyhow::Result<()> {
             }
             let names = store.users_of_role(&role).or_store_error()?;
             print_names("USER", &names, common.json);
+        }
+        RoleCommand::Permissions {
+            name,
+            add,
+            remove,
+            common,
+        } => {
+            let store = common.store.open_existing()?;
+            let role = RoleName::lookup(&name).or_store_error()?;
+            let executable = |paths: &[String]| -> anyhow::Result<Vec<Permission>> {
+                paths
+                    .iter()
+                    .map(|path| {
+                        let path = path.trim();
+                        if !path.starts_with('/') {
+                            bail!("permission '{path}' is not a path such as /permission/admin/manage/identity");
+                        }
+                        Ok(Permission {
+                            resource_id: path.to_string(),
+                            action: EXECUTE_ACTION.to_string(),
+                        })
+                    })
+                    .collect()
+            };
+            let (added, removed) = (executable(&add)?, executable(&remove)?);
+            if !added.is_empty() || !removed.is_empty() {
+                store
+                    .update_role_permissions(&role, &added, &removed)
+                    .or_store_error()?;
+            }
+            let held: Vec<String> = store
+                .role_permissions(&role)
+                .or_store_error()?
+                .into_iter()
+                .filter(|p| p.action == EXECUTE_ACTION)
+                .map(|p| p.resource_id)
+                .collect();
+            print_names("PERMISSION", &held, common.json);
         }
     }
     Ok(())

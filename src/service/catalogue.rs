@@ -529,6 +529,8 @@ pub struct OperationSpec {
     pub input: &'static [Field],
     /// `None` for in-only operations (answered with HTTP 202 and no body).
     pub output: Option<OutputType>,
+    /// The permission WSO2's services.xml requires for it (its `AuthorizationAction`).
+    pub permission: &'static str,
 }
 
 impl OperationSpec {
@@ -560,8 +562,21 @@ impl OperationSpec {
     }
 }
 
+/// The permission tree's node for identity management; holding it grants every operation.
+pub const IDENTITY: &str = "/permission/admin/manage/identity";
+const USERMGT_CREATE: &str = "/permission/admin/manage/identity/usermgt/create";
+const USERMGT_VIEW: &str = "/permission/admin/manage/identity/usermgt/view";
+const USERMGT_UPDATE: &str = "/permission/admin/manage/identity/usermgt/update";
+const USERMGT_DELETE: &str = "/permission/admin/manage/identity/usermgt/delete";
+const USERMGT_LIST: &str = "/permission/admin/manage/identity/usermgt/list";
+const ROLEMGT_CREATE: &str = "/permission/admin/manage/identity/rolemgt/create";
+const ROLEMGT_VIEW: &str = "/permission/admin/manage/identity/rolemgt/view";
+const ROLEMGT_UPDATE: &str = "/permission/admin/manage/identity/rolemgt/update";
+const ROLEMGT_DELETE: &str = "/permission/admin/manage/identity/rolemgt/delete";
+const USERPROFILE_VIEW: &str = "/permission/admin/manage/identity/userprofile/view";
+
 macro_rules! operations {
-    ($($variant:ident = $name:literal [$($field:ident : $ty:ident $($rep:ident)?),*] -> $out:tt;)*) => {
+    ($($variant:ident = $name:literal [$($field:ident : $ty:ident $($rep:ident)?),*] -> $out:tt, $permission:ident;)*) => {
         /// Every operation of RemoteUserStoreManagerService.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Operation {
@@ -582,6 +597,7 @@ macro_rules! operations {
                     repeated: operations!(@repeated $($rep)?),
                 }),*],
                 output: operations!(@output $out),
+                permission: $permission,
             },)*
         ];
     };
@@ -592,41 +608,41 @@ macro_rules! operations {
 }
 
 operations! {
-    Authenticate = "authenticate" [userName: String, credential: String] -> Boolean;
-    GetUserList = "getUserList" [claimUri: String, claimValue: String, profile: String] -> StringArray;
-    GetUserClaimValue = "getUserClaimValue" [userName: String, claim: String, profileName: String] -> String;
-    GetUserListOfRole = "getUserListOfRole" [roleName: String] -> StringArray;
-    IsReadOnly = "isReadOnly" [] -> Boolean;
-    UpdateCredential = "updateCredential" [userName: String, newCredential: String, oldCredential: String] -> none;
-    SetUserClaimValue = "setUserClaimValue" [userName: String, claimURI: String, claimValue: String, profileName: String] -> none;
-    GetUserClaimValuesForClaims = "getUserClaimValuesForClaims" [userName: String, claims: String many, profileName: String] -> ClaimValueArray;
-    DeleteUserClaimValues = "deleteUserClaimValues" [userName: String, claims: String many, profileName: String] -> none;
-    DeleteUserClaimValue = "deleteUserClaimValue" [userName: String, claimURI: String, profileName: String] -> none;
-    IsExistingUser = "isExistingUser" [userName: String] -> Boolean;
-    UpdateCredentialByAdmin = "updateCredentialByAdmin" [userName: String, newCredential: String] -> none;
-    GetRoleNames = "getRoleNames" [] -> StringArray;
-    GetTenantId = "getTenantId" [] -> Int;
-    GetProperties = "getProperties" [tenant: Tenant] -> StringTable;
-    GetUserId = "getUserId" [username: String] -> Int;
-    GetAllProfileNames = "getAllProfileNames" [] -> StringArray;
-    GetPasswordExpirationTime = "getPasswordExpirationTime" [username: String] -> Long;
-    DeleteRole = "deleteRole" [roleName: String] -> none;
-    ListUsers = "listUsers" [filter: String, maxItemLimit: Int] -> StringArray;
-    DeleteUser = "deleteUser" [userName: String] -> none;
-    GetRoleListOfUser = "getRoleListOfUser" [userName: String] -> StringArray;
-    IsExistingRole = "isExistingRole" [roleName: String] -> Boolean;
-    UpdateRoleName = "updateRoleName" [roleName: String, newRoleName: String] -> none;
-    UpdateRoleListOfUser = "updateRoleListOfUser" [userName: String, deletedRoles: String many, newRoles: String many] -> none;
-    GetUserClaimValues = "getUserClaimValues" [userName: String, profileName: String] -> ClaimArray;
-    GetHybridRoles = "getHybridRoles" [] -> StringArray;
-    AddUserClaimValues = "addUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none;
-    AddUser = "addUser" [userName: String, credential: String, roleList: String many, claims: ClaimValue many, profileName: String, requirePasswordChange: Boolean] -> none;
-    AddRole = "addRole" [roleName: String, userList: String many, permissions: Permission many] -> none;
-    UpdateUserListOfRole = "updateUserListOfRole" [roleName: String, deletedUsers: String many, newUsers: String many] -> none;
-    GetTenantIdOfUser = "getTenantIdofUser" [username: String] -> Int;
-    SetUserClaimValues = "setUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none;
-    AddUserClaimValue = "addUserClaimValue" [userName: String, claimURI: String, claimValue: String, profileName: String] -> none;
-    GetProfileNames = "getProfileNames" [userName: String] -> StringArray;
+    Authenticate = "authenticate" [userName: String, credential: String] -> Boolean, IDENTITY;
+    GetUserList = "getUserList" [claimUri: String, claimValue: String, profile: String] -> StringArray, USERMGT_LIST;
+    GetUserClaimValue = "getUserClaimValue" [userName: String, claim: String, profileName: String] -> String, USERMGT_VIEW;
+    GetUserListOfRole = "getUserListOfRole" [roleName: String] -> StringArray, ROLEMGT_VIEW;
+    IsReadOnly = "isReadOnly" [] -> Boolean, USERMGT_VIEW;
+    UpdateCredential = "updateCredential" [userName: String, newCredential: String, oldCredential: String] -> none, USERMGT_UPDATE;
+    SetUserClaimValue = "setUserClaimValue" [userName: String, claimURI: String, claimValue: String, profileName: String] -> none, USERMGT_UPDATE;
+    GetUserClaimValuesForClaims = "getUserClaimValuesForClaims" [userName: String, claims: String many, profileName: String] -> ClaimValueArray, USERMGT_VIEW;
+    DeleteUserClaimValues = "deleteUserClaimValues" [userName: String, claims: String many, profileName: String] -> none, USERMGT_DELETE;
+    DeleteUserClaimValue = "deleteUserClaimValue" [userName: String, claimURI: String, profileName: String] -> none, USERMGT_DELETE;
+    IsExistingUser = "isExistingUser" [userName: String] -> Boolean, IDENTITY;
+    UpdateCredentialByAdmin = "updateCredentialByAdmin" [userName: String, newCredential: String] -> none, USERMGT_UPDATE;
+    GetRoleNames = "getRoleNames" [] -> StringArray, USERMGT_VIEW;
+    GetTenantId = "getTenantId" [] -> Int, USERMGT_VIEW;
+    GetProperties = "getProperties" [tenant: Tenant] -> StringTable, USERMGT_VIEW;
+    GetUserId = "getUserId" [username: String] -> Int, USERMGT_VIEW;
+    GetAllProfileNames = "getAllProfileNames" [] -> StringArray, USERPROFILE_VIEW;
+    GetPasswordExpirationTime = "getPasswordExpirationTime" [username: String] -> Long, USERMGT_VIEW;
+    DeleteRole = "deleteRole" [roleName: String] -> none, ROLEMGT_DELETE;
+    ListUsers = "listUsers" [filter: String, maxItemLimit: Int] -> StringArray, USERMGT_LIST;
+    DeleteUser = "deleteUser" [userName: String] -> none, USERMGT_DELETE;
+    GetRoleListOfUser = "getRoleListOfUser" [userName: String] -> StringArray, ROLEMGT_VIEW;
+    IsExistingRole = "isExistingRole" [roleName: String] -> Boolean, ROLEMGT_VIEW;
+    UpdateRoleName = "updateRoleName" [roleName: String, newRoleName: String] -> none, ROLEMGT_UPDATE;
+    UpdateRoleListOfUser = "updateRoleListOfUser" [userName: String, deletedRoles: String many, newRoles: String many] -> none, USERMGT_UPDATE;
+    GetUserClaimValues = "getUserClaimValues" [userName: String, profileName: String] -> ClaimArray, USERMGT_VIEW;
+    GetHybridRoles = "getHybridRoles" [] -> StringArray, ROLEMGT_VIEW;
+    AddUserClaimValues = "addUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none, USERMGT_UPDATE;
+    AddUser = "addUser" [userName: String, credential: String, roleList: String many, claims: ClaimValue many, profileName: String, requirePasswordChange: Boolean] -> none, USERMGT_CREATE;
+    AddRole = "addRole" [roleName: String, userList: String many, permissions: Permission many] -> none, ROLEMGT_CREATE;
+    UpdateUserListOfRole = "updateUserListOfRole" [roleName: String, deletedUsers: String many, newUsers: String many] -> none, ROLEMGT_UPDATE;
+    GetTenantIdOfUser = "getTenantIdofUser" [username: String] -> Int, USERMGT_VIEW;
+    SetUserClaimValues = "setUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none, USERMGT_UPDATE;
+    AddUserClaimValue = "addUserClaimValue" [userName: String, claimURI: String, claimValue: String, profileName: String] -> none, USERMGT_UPDATE;
+    GetProfileNames = "getProfileNames" [userName: String] -> StringArray, USERPROFILE_VIEW;
 }
 
 impl Operation {

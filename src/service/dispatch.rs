@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::access::{self, Caller};
 use super::catalogue::Operation;
 use super::faults::{self, MessageSet};
 use super::params::Params;
@@ -49,23 +50,12 @@ pub enum Reply {
 pub struct ServiceSettings {
     /// listUsers' upper bound (WSO2's `MaxUserNameListLength`).
     pub max_user_list_length: usize,
-    /// The role whose members may call the admin API.
-    pub admin_role: RoleName,
     /// Passwords expire this many days after they are set; `None` means never.
     pub password_expiry_days: Option<u32>,
     /// How long verified Basic credentials are reused without hashing; zero disables.
     pub credential_cache_ttl: Duration,
     /// The fault texts clients are answered with.
     pub fault_messages: MessageSet,
-}
-
-/// A caller whose credentials were verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// The caller's user name.
-    pub name: String,
-    /// Whether the caller is in the admin role.
-    pub is_admin: bool,
 }
 
 /// Why an admin-API caller was turned away.
@@ -143,33 +133,32 @@ impl Service {
                 return Err(AuthFailure::Failed(e.into()));
             }
         }
-        let is_admin = self
+        let permissions = self
             .store
-            .is_user_in_role(user, &self.settings.admin_role)
+            .permissions_of_user(user, access::EXECUTE_ACTION)
             .map_err(|e| AuthFailure::Failed(e.into()))?;
         let caller = Caller {
             name: user.to_string(),
-            is_admin,
+            permissions,
         };
         self.sessions.insert(user, password, &caller);
         Ok(caller)
     }
 
-    /// Every operation of this admin service needs the admin role, as in WSO2.
-    pub fn require_admin(
-        &self,
-        caller: &Caller,
-        operation: &'static str,
-    ) -> Result<(), ServiceError> {
-        if caller.is_admin {
-            Ok(())
-        } else {
-            Err(ServiceError::AccessDenied {
-                user: caller.name.clone(),
-                role: self.settings.admin_role.to_string(),
-                operation,
-            })
+    /// Carbon's authorization handler: the caller's permissions must grant the operation's.
+    fn authorize(&self, caller: &Caller, operation: Operation) -> Result<(), ServiceError> {
+        if access::is_authorized(&caller.permissions, operation) {
+            return Ok(());
         }
+        tracing::warn!(
+            "Access Denied. Failed authorization attempt to access service 'RemoteUserStoreManagerService' operation '{}' by '{}'",
+            operation.name(),
+            caller.name
+        );
+        Err(ServiceError::AccessDenied {
+            user: caller.name.clone(),
+            operation: operation.name(),
+        })
     }
 
     /// Authorise, decode and run one call of `operation`; also returns what it acted on, for
@@ -180,7 +169,7 @@ impl Service {
         operation: Operation,
         params: &Params,
     ) -> (Option<String>, Result<Reply, ServiceError>) {
-        if let Err(denied) = self.require_admin(caller, operation.name()) {
+        if let Err(denied) = self.authorize(caller, operation) {
             return (None, Err(denied));
         }
         let request = match Request::decode(operation, params) {
@@ -291,7 +280,8 @@ impl Service {
                 Some(user) if store.find_user(&user)?.is_some() => SUPER_TENANT_ID,
                 _ => UNKNOWN_ID,
             }),
-            Request::GetProperties => Reply::StringTable(self.properties()),
+            // WSO2's service returns an empty table (`new String[0][0]`) to the super tenant.
+            Request::GetProperties => Reply::StringTable(Vec::new()),
             // WSO2 answers -1 for a user it cannot find (the database helper's default).
             Request::GetUserId { user } => match store.find_user(&user)? {
                 Some(record) => Reply::Int(i32::try_from(record.id).map_err(|_| {
@@ -417,28 +407,5 @@ impl Service {
             Some(n) if n >= 0 && (n as usize) <= max => n as usize,
             _ => max,
         }
-    }
-
-    /// The user-store properties getProperties reports, as WSO2 names them. No secrets.
-    fn properties(&self) -> Vec<Vec<String>> {
-        let pairs = [
-            ("ReadOnly", self.store.is_read_only().to_string()),
-            (
-                "MaxUserNameListLength",
-                self.settings.max_user_list_length.to_string(),
-            ),
-            ("CaseInsensitiveUsername", "true".to_string()),
-            ("DomainName", "PRIMARY".to_string()),
-            ("AdminRoleName", self.settings.admin_role.to_string()),
-            (
-                "EveryOneRoleName",
-                crate::store::names::EVERYONE_ROLE.to_string(),
-            ),
-            ("PasswordDigest", "argon2id".to_string()),
-        ];
-        pairs
-            .into_iter()
-            .map(|(k, v)| vec![k.to_string(), v])
-            .collect()
     }
 }

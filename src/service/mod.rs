@@ -2,6 +2,7 @@
 //! store traits. It knows nothing of XML or HTTP; the SOAP layer turns its [`Reply`] and
 //! [`ServiceError`] into envelopes.
 
+pub mod access;
 pub mod catalogue;
 mod dispatch;
 pub mod faults;
@@ -11,8 +12,9 @@ pub mod session;
 
 use thiserror::Error;
 
+pub use access::Caller;
 pub use catalogue::{Operation, OperationSpec, CATALOGUE};
-pub use dispatch::{AuthFailure, Caller, Reply, Service, ServiceSettings, SUPER_TENANT_ID};
+pub use dispatch::{AuthFailure, Reply, Service, ServiceSettings, SUPER_TENANT_ID};
 pub use params::{ParamValue, Params};
 pub use request::{Request, Sessions};
 
@@ -27,13 +29,11 @@ pub enum ServiceError {
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The caller authenticated but may not use the admin API.
+    /// The caller authenticated, but their permissions do not grant the operation's.
     #[error("Access Denied.")]
     AccessDenied {
         /// Who called.
         user: String,
-        /// The role they lack.
-        role: String,
         /// What they called.
         operation: &'static str,
     },

@@ -5,7 +5,7 @@ use super::params::Params;
 use super::ServiceError;
 use crate::store::{
     ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, Password, Permission, ProfileName,
-    RoleName, StoreError, UserFilter, UserName,
+    RoleName, UserFilter, UserName,
 };
 
 /// One decoded operation call.
@@ -201,22 +201,17 @@ fn single_claim(params: &Params) -> Result<ClaimValue, ServiceError> {
     })
 }
 
-fn permissions(params: &Params, name: &str) -> Result<Vec<Permission>, ServiceError> {
+fn permissions(params: &Params, name: &str) -> Vec<Permission> {
     params
         .records(name)
         .into_iter()
-        .map(|record| {
+        .filter_map(|record| {
+            // WSO2 skips entries without a resource and reads a missing action as `read`.
             let resource_id = record.get("resourceId").unwrap_or("").trim();
             let action = record.get("action").unwrap_or("").trim();
-            if resource_id.is_empty() || action.is_empty() {
-                return Err(StoreError::InvalidInput(
-                    "a permission needs both a resourceId and an action".to_string(),
-                )
-                .into());
-            }
-            Ok(Permission {
+            (!resource_id.is_empty()).then(|| Permission {
                 resource_id: resource_id.to_string(),
-                action: action.to_string(),
+                action: if action.is_empty() { "read" } else { action }.to_string(),
             })
         })
         .collect()
@@ -255,6 +250,11 @@ impl Request {
             | Request::DeleteUserClaimValues { user, .. }
             | Request::DeleteUser { user }
             | Request::UpdateRoleListOfUser { user, .. } => keys(&[user]),
+            // New members gain the role's permissions.
+            Request::AddRole(create) => {
+                let users: Vec<&UserName> = create.users.iter().collect();
+                keys(&users)
+            }
             Request::UpdateUserListOfRole { deleted, added, .. } => {
                 let users: Vec<&UserName> = deleted.iter().chain(added).collect();
                 keys(&users)
@@ -420,7 +420,7 @@ impl Request {
             Op::AddRole => Request::AddRole(CreateRoleRequest {
                 role: lookup_role(params, "roleName")?,
                 users: lookup_users(params, "userList")?,
-                permissions: permissions(params, "permissions")?,
+                permissions: permissions(params, "permissions"),
             }),
             Op::UpdateUserListOfRole => Request::UpdateUserListOfRole {
                 role: lookup_role(params, "roleName")?,

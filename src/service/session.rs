@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
 
-use super::dispatch::Caller;
+use super::access::Caller;
 use crate::store::{Password, UserName};
 
 /// Most cached callers; beyond it the cache starts over (admin APIs have few callers).
@@ -126,7 +126,7 @@ mod tests {
     fn caller() -> Caller {
         Caller {
             name: "admin".into(),
-            is_admin: true,
+            permissions: vec!["/permission".into()],
         }
     }
 

@@ -67,6 +67,16 @@ pub struct Permission {
     pub action: String,
 }
 
+impl Permission {
+    /// The root of WSO2's permission tree, executable: what the admin role holds.
+    pub fn root() -> Self {
+        Self {
+            resource_id: "/permission".to_string(),
+            action: "ui.execute".to_string(),
+        }
+    }
+}
+
 /// Everything needed to create an account in one transaction.
 #[derive(Debug)]
 pub struct CreateUserRequest {
@@ -238,6 +248,17 @@ pub trait RoleBackend {
     ) -> StoreResult<()>;
     /// True when the user is a member of the role (everyone included).
     fn is_user_in_role(&self, user: &UserName, role: &RoleName) -> StoreResult<bool>;
+    /// The resource paths the user's roles (everyone included) grant with `action`.
+    fn permissions_of_user(&self, user: &UserName, action: &str) -> StoreResult<Vec<String>>;
+    /// The permissions a role holds, sorted.
+    fn role_permissions(&self, role: &RoleName) -> StoreResult<Vec<Permission>>;
+    /// Grant `added` and revoke `removed` permissions of a role, all or nothing.
+    fn update_role_permissions(
+        &self,
+        role: &RoleName,
+        added: &[Permission],
+        removed: &[Permission],
+    ) -> StoreResult<()>;
 }
 
 /// Per-profile user attributes (claims).

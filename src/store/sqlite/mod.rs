@@ -18,8 +18,9 @@ use super::password::{HashParams, Password, PasswordHasher};
 use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
 use super::{
     AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri, ClaimValue,
-    CreateRoleRequest, CreateUserRequest, LoginHandler, ProfileName, Protected, RoleBackend,
-    RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName, UserRecord, UserStore,
+    CreateRoleRequest, CreateUserRequest, LoginHandler, Permission, ProfileName, Protected,
+    RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName, UserRecord,
+    UserStore,
 };
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
@@ -391,7 +392,9 @@ impl SqliteStore {
                     Err(e) => return Err(e),
                 }
             }
-            Ok(())
+            // The admin role holds the root of the permission tree, as in WSO2.
+            let admin_role = role_id(tx, &store.admin_role)?;
+            grant_permissions(tx, admin_role, &[Permission::root()])
         })?;
         Ok(store)
     }
@@ -804,14 +807,7 @@ impl RoleBackend for SqliteStore {
             for user in &request.users {
                 add_membership(tx, user_id(tx, user)?, id)?;
             }
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO role_permissions (role_id, resource_id, action)
-                 VALUES (?1, ?2, ?3)",
-            )?;
-            for permission in &request.permissions {
-                stmt.execute(params![id, permission.resource_id, permission.action])?;
-            }
-            Ok(())
+            grant_permissions(tx, id, &request.permissions)
         })
     }
 
@@ -963,6 +959,73 @@ impl RoleBackend for SqliteStore {
                 .exists(params![uid, role.key()])?)
         })
     }
+
+    fn permissions_of_user(&self, user: &UserName, action: &str) -> StoreResult<Vec<String>> {
+        self.read(|conn| {
+            let uid = user_id(conn, user)?;
+            query_names(
+                conn,
+                "SELECT DISTINCT p.resource_id FROM role_permissions p
+                 WHERE p.action = ?2
+                   AND (p.role_id IN (SELECT role_id FROM user_roles WHERE user_id = ?1)
+                        OR p.role_id = (SELECT id FROM roles WHERE name_key = ?3))
+                 ORDER BY p.resource_id",
+                params![uid, action, RoleName::everyone().key()],
+            )
+        })
+    }
+
+    fn role_permissions(&self, role: &RoleName) -> StoreResult<Vec<Permission>> {
+        self.read(|conn| {
+            let id = role_id(conn, role)?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT resource_id, action FROM role_permissions WHERE role_id = ?1
+                 ORDER BY resource_id, action",
+            )?;
+            let rows = stmt
+                .query_map([id], |r| {
+                    Ok(Permission {
+                        resource_id: r.get(0)?,
+                        action: r.get(1)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn update_role_permissions(
+        &self,
+        role: &RoleName,
+        added: &[Permission],
+        removed: &[Permission],
+    ) -> StoreResult<()> {
+        self.write(|tx| {
+            let id = role_id(tx, role)?;
+            let mut revoke = tx.prepare_cached(
+                "DELETE FROM role_permissions WHERE role_id = ?1 AND resource_id = ?2 AND action = ?3",
+            )?;
+            for p in removed {
+                revoke.execute(params![id, p.resource_id, p.action])?;
+            }
+            grant_permissions(tx, id, added)
+        })
+    }
+}
+
+/// Grant permissions to a role (already held ones are kept once).
+fn grant_permissions(
+    tx: &Transaction<'_>,
+    role_id: i64,
+    permissions: &[Permission],
+) -> StoreResult<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO role_permissions (role_id, resource_id, action) VALUES (?1, ?2, ?3)",
+    )?;
+    for permission in permissions {
+        stmt.execute(params![role_id, permission.resource_id, permission.action])?;
+    }
+    Ok(())
 }
 
 impl ClaimBackend for SqliteStore {
