@@ -74,6 +74,9 @@ enum Command {
         /// Which contract: current or carbon-4.0.
         #[arg(long, value_name = "VERSION", default_value = "current", value_parser = parse_wsdl_version)]
         version: WsdlVersion,
+        /// Print AuthenticationAdmin's WSDL instead (the login service).
+        #[arg(long)]
+        authentication_admin: bool,
     },
     /// Load users (password or argon2 hash, roles, claims) from JSON Lines or CSV.
     ///
@@ -349,6 +352,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         password_expiry_days: Some(config.realm.password_expiry_days).filter(|d| *d > 0),
         credential_cache_ttl: Duration::from_secs(config.server.credential_cache_secs),
         fault_messages: config.admin_service.fault_messages,
+        session_idle_timeout: Duration::from_secs(config.server.session_timeout_secs),
     };
     let state = Arc::new(AppState::new(
         Service::new(Arc::new(store), settings),
@@ -460,8 +464,17 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             runtime.shutdown_timeout(Duration::from_secs(5));
             result.and(done)
         }
-        Command::Wsdl { url, version } => {
-            print!("{}", userstore::soap::wsdl_document(version, &url));
+        Command::Wsdl {
+            url,
+            version,
+            authentication_admin,
+        } => {
+            let contract = if authentication_admin {
+                &userstore::service::catalogue::AUTHENTICATION_CONTRACT
+            } else {
+                version.contract()
+            };
+            print!("{}", userstore::soap::wsdl_document(contract, &url));
             done
         }
         Command::Cert {

@@ -622,6 +622,37 @@ fn checked_in_wsdls_are_what_the_code_generates() {
     }
 }
 
+#[test]
+fn authentication_admin_wsdl_is_generated_and_served() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_userstore"))
+        .args(["wsdl", "--authentication-admin"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let generated = String::from_utf8(output.stdout).unwrap();
+    let checked_in = std::fs::read_to_string(checked_in_path("AuthenticationAdmin.wsdl")).unwrap();
+    assert!(
+        generated == checked_in,
+        "wsdl/AuthenticationAdmin.wsdl drifted: regenerate it with \
+         `cargo run -- wsdl --authentication-admin > wsdl/AuthenticationAdmin.wsdl`"
+    );
+    let parsed = contract(&generated);
+    let ops = parsed.port_types.values().next().unwrap();
+    assert_eq!(ops.keys().collect::<Vec<_>>(), ["login", "logout"]);
+    let server = Server::start_with(Options {
+        env: vec![(
+            "USERSTORE_ADMIN_SERVICE__WSDL__ENABLE".into(),
+            "true".into(),
+        )],
+        ..Default::default()
+    });
+    let r = get(&server, "/services/AuthenticationAdmin?wsdl", &server.addr);
+    assert_eq!(r.status, 200);
+    assert!(r
+        .body
+        .contains("/services/AuthenticationAdmin.AuthenticationAdminHttpsSoap11Endpoint/"));
+}
+
 fn get(server: &Server, target: &str, host: &str) -> common::HttpResponse {
     server.raw(
         format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),

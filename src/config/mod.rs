@@ -84,6 +84,9 @@ pub struct ServerConfig {
     /// (0 = verify every request). Changes made through the API apply at once; changes made
     /// to the database by another process apply within this time.
     pub credential_cache_secs: u64,
+    /// Login sessions (the `JSESSIONID` cookie of a Basic login or of AuthenticationAdmin) end
+    /// after this many seconds without a request.
+    pub session_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +98,7 @@ impl Default for ServerConfig {
             header_read_timeout_secs: 10,
             shutdown_grace_secs: 30,
             credential_cache_secs: 60,
+            session_timeout_secs: 900,
         }
     }
 }
@@ -475,6 +479,9 @@ impl Config {
                 "server.enable_http",
                 "HTTP is off and tls.enable is false: nothing would listen".into(),
             );
+        }
+        if self.server.session_timeout_secs == 0 {
+            invalid("server.session_timeout_secs", "must be at least 1".into());
         }
         if self.server.max_connections == 0 {
             invalid("server.max_connections", "must be at least 1".into());

@@ -3,7 +3,9 @@
 
 pub mod audit;
 mod auth;
+mod endpoint;
 pub mod metrics;
+mod soap_call;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -11,10 +13,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE, WWW_AUTHENTICATE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request as HttpRequest, Response, StatusCode};
@@ -25,10 +27,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
-use crate::service::catalogue::{WsdlVersion, SERVICE_NAME};
-use crate::service::{AuthFailure, Caller, Operation, Reply, Service, ServiceError};
-use crate::soap::{self, Binding, DecodeLimits, Detail, Fault, SoapVersion};
-use crate::store::AuthOutcome;
+use crate::service::catalogue::{Contract, WsdlVersion, AUTHENTICATION_CONTRACT};
+use crate::service::Service;
+use crate::soap::{self, DecodeLimits, Detail, Fault, SoapVersion};
 
 /// Transport settings.
 #[derive(Debug, Clone)]
@@ -47,6 +48,16 @@ pub struct HttpSettings {
     pub header_read_timeout: Duration,
     /// Most connections served at once.
     pub max_connections: usize,
+}
+
+impl HttpSettings {
+    /// The contract a service is served in: the user store in the configured WSDL version.
+    fn contract(&self, service: endpoint::ServicePath) -> &'static Contract {
+        match service {
+            endpoint::ServicePath::UserStore => self.wsdl_version.contract(),
+            endpoint::ServicePath::AuthenticationAdmin => &AUTHENTICATION_CONTRACT,
+        }
+    }
 }
 
 /// How the WSDL is published when enabled.
@@ -75,34 +86,6 @@ impl AppState {
             blocking_slots: Semaphore::new(2 * cores),
         }
     }
-}
-
-/// Per-port suffixes WSO2 publishes after `RemoteUserStoreManagerService.`.
-const ENDPOINT_SUFFIXES: [&str; 6] = [
-    "HttpsSoap11Endpoint",
-    "HttpsSoap12Endpoint",
-    "HttpsEndpoint",
-    "HttpSoap11Endpoint",
-    "HttpSoap12Endpoint",
-    "HttpEndpoint",
-];
-
-/// Whether `path` is one of the service's endpoint paths (trailing slash optional).
-pub fn is_service_path(path: &str) -> bool {
-    let path = path.strip_suffix('/').unwrap_or(path);
-    let Some(rest) = path.strip_prefix("/services/") else {
-        return false;
-    };
-    let Some(after) = rest.strip_prefix(SERVICE_NAME) else {
-        return false;
-    };
-    if after.is_empty() {
-        return true;
-    }
-    after
-        .strip_prefix('.')
-        .and_then(|port| port.strip_prefix(SERVICE_NAME))
-        .is_some_and(|suffix| ENDPOINT_SUFFIXES.contains(&suffix))
 }
 
 /// A bound socket and, for HTTPS, its TLS acceptor.
@@ -393,12 +376,12 @@ async fn route(req: HttpRequest<Incoming>, client: ClientInfo, state: Arc<AppSta
         (&Method::GET, "/health/ready") => return Outcome::plain(readiness(&state).await),
         _ => {}
     }
-    if !is_service_path(req.uri().path()) {
+    let Some(endpoint) = endpoint::endpoint(req.uri().path()) else {
         return Outcome::plain(text_response(StatusCode::NOT_FOUND, "not found"));
-    }
+    };
     match *req.method() {
-        Method::POST => call_operation(req, client, state).await,
-        Method::GET => Outcome::plain(get_wsdl(&req, client, &state.settings)),
+        Method::POST => soap_call::call(req, endpoint, client, state).await,
+        Method::GET => Outcome::plain(get_wsdl(&req, &endpoint, client, &state.settings)),
         _ => {
             let mut response =
                 text_response(StatusCode::METHOD_NOT_ALLOWED, "use POST for SOAP requests");
@@ -430,6 +413,7 @@ async fn readiness(state: &Arc<AppState>) -> Response<Full<Bytes>> {
 
 fn get_wsdl(
     req: &HttpRequest<Incoming>,
+    endpoint: &endpoint::Endpoint,
     client: ClientInfo,
     settings: &HttpSettings,
 ) -> Response<Full<Bytes>> {
@@ -449,244 +433,11 @@ fn get_wsdl(
             format!("{}://{host}", client.scheme)
         }
     };
-    let mut response = Response::new(Full::new(Bytes::from(soap::wsdl_document(
-        settings.wsdl_version,
-        &base,
-    ))));
+    let contract = settings.contract(endpoint.service);
+    let mut response = Response::new(Full::new(Bytes::from(soap::wsdl_document(contract, &base))));
     response.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/xml; charset=UTF-8"),
     );
     response
-}
-
-async fn call_operation(
-    req: HttpRequest<Incoming>,
-    client: ClientInfo,
-    state: Arc<AppState>,
-) -> Outcome {
-    let binding =
-        match Binding::from_headers(header(&req, CONTENT_TYPE), header(&req, "soapaction")) {
-            Ok(binding) => Binding {
-                endpoint: Some(req.uri().path().to_string()),
-                ..binding
-            },
-            Err(message) => {
-                return Outcome::plain(text_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message))
-            }
-        };
-    let version = binding.version.unwrap_or(SoapVersion::V11);
-    let Some((user, password)) = auth::basic_credentials(header(&req, AUTHORIZATION)) else {
-        return Outcome::refused(unauthorized());
-    };
-    // Recently verified credentials are recognised without hashing, on the executor; only a
-    // miss pays for argon2 on the blocking pool, and is audited as a login.
-    let caller = match state.service.cached_caller(&user, &password) {
-        Some(hit) => {
-            if hit.refresh_due {
-                // Re-verify before the entry expires, off the request's path.
-                let service = state.service.clone();
-                let login = user.clone();
-                tokio::task::spawn_blocking(move || service.refresh_caller(&login, password));
-            }
-            hit.caller
-        }
-        None => {
-            let service = state.service.clone();
-            let login = user.clone();
-            match blocking(&state, move || {
-                service.authenticate_caller(&login, password)
-            })
-            .await
-            {
-                Some(Ok(caller)) => {
-                    audit::login(client.peer, &user, AuthOutcome::Success.label());
-                    caller
-                }
-                Some(Err(AuthFailure::Unauthenticated(outcome))) => {
-                    audit::login(client.peer, &user, outcome.label());
-                    return Outcome::refused(fault_response(
-                        version,
-                        &Fault::handler(soap::AUTHENTICATION_FAULT, auth::INVALID_CREDENTIALS),
-                    ));
-                }
-                Some(Err(AuthFailure::Failed(e))) => {
-                    tracing::error!(error = %e, "authentication failed with a system error");
-                    return Outcome::plain(fault_response(
-                        version,
-                        &Fault::handler(
-                            soap::AUTHENTICATION_SYSTEM_FAULT,
-                            AUTHENTICATION_SYSTEM_ERROR,
-                        ),
-                    ));
-                }
-                None => return Outcome::plain(internal_error(version)),
-            }
-        }
-    };
-    // Every path below sets the response; the placeholder costs nothing to build.
-    let mut outcome = Outcome {
-        response: Response::default(),
-        operation: None,
-        caller: Some(caller.name.clone()),
-        refused_login: false,
-    };
-    let body = match Limited::new(req.into_body(), state.settings.max_body_bytes)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            outcome.response = text_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!(
-                    "request body larger than {} bytes",
-                    state.settings.max_body_bytes
-                ),
-            );
-            return outcome;
-        }
-        Err(_) => {
-            outcome.response =
-                text_response(StatusCode::BAD_REQUEST, "could not read the request body");
-            return outcome;
-        }
-    };
-    // Small bodies are decoded here and cheap reads answered here; hashing, writes and large
-    // bodies go to the blocking pool so they never hold up the executor.
-    let service = state.service.clone();
-    let limits = state.settings.decode_limits;
-    let work = if body.len() <= INLINE_DECODE_BYTES {
-        match soap::decode_request(&body, &binding, limits) {
-            Err(failed) => Some(Err(failed)),
-            Ok(envelope) if envelope.operation.spec().is_cheap_read() => {
-                Some(Ok(run_envelope(&service, &caller, envelope)))
-            }
-            Ok(envelope) => {
-                blocking(&state, move || {
-                    Ok(run_envelope(&service, &caller, envelope))
-                })
-                .await
-            }
-        }
-    } else {
-        blocking(&state, move || {
-            soap::decode_request(&body, &binding, limits)
-                .map(|envelope| run_envelope(&service, &caller, envelope))
-        })
-        .await
-    };
-    let executed = match work {
-        Some(Ok(executed)) => executed,
-        Some(Err((version, fault))) => {
-            outcome.response = fault_response(version, &fault);
-            return outcome;
-        }
-        None => {
-            outcome.response = internal_error(version);
-            return outcome;
-        }
-    };
-    let Executed {
-        version,
-        spec,
-        target,
-        result,
-    } = executed;
-    outcome.operation = Some(spec.name);
-    // In-only operations are exactly the state-changing ones; authenticate is a login attempt.
-    if spec.output.is_none() || spec.operation == Operation::Authenticate {
-        let label = match &result {
-            Ok(Reply::Boolean(false)) => "failure",
-            Ok(_) => "success",
-            Err(ServiceError::AccessDenied { .. }) => "denied",
-            Err(_) => "error",
-        };
-        let who = outcome.caller.as_deref().unwrap_or("-");
-        audit::operation(
-            client.peer,
-            who,
-            spec.name,
-            target.as_deref().unwrap_or("-"),
-            label,
-        );
-    }
-    outcome.response = match result {
-        Ok(reply) => match soap::encode_reply(
-            version,
-            state.settings.wsdl_version.contract(),
-            spec,
-            &reply,
-        ) {
-            Some(xml) => xml_response(StatusCode::OK, version, xml),
-            None => {
-                let mut response = Response::new(Full::new(Bytes::new()));
-                *response.status_mut() = StatusCode::ACCEPTED;
-                response
-            }
-        },
-        Err(error) => {
-            let reason = state.service.fault_text(&error, spec.operation);
-            let contract = state.settings.wsdl_version.contract();
-            let fault = Fault::from_service_error(&error, reason, spec, contract);
-            fault_response(version, &fault)
-        }
-    };
-    outcome
-}
-
-/// Carbon's text when checking credentials failed for a system error.
-const AUTHENTICATION_SYSTEM_ERROR: &str =
-    "Access Denied. Authentication failed - System error occurred. Please check server logs for more details.";
-
-/// Bodies up to this size are decoded on the executor (a few tens of microseconds).
-const INLINE_DECODE_BYTES: usize = 16 * 1024;
-
-/// Authorise, decode the typed request and run it.
-fn run_envelope(service: &Service, caller: &Caller, envelope: soap::Envelope) -> Executed {
-    let spec = envelope.operation.spec();
-    let (target, result) = service.call(caller, envelope.operation, &envelope.params);
-    Executed {
-        version: envelope.version,
-        spec,
-        target,
-        result,
-    }
-}
-
-/// What running a call produced.
-struct Executed {
-    version: SoapVersion,
-    spec: &'static crate::service::OperationSpec,
-    target: Option<String>,
-    result: Result<Reply, ServiceError>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn legacy_paths_are_recognised() {
-        for path in [
-            "/services/RemoteUserStoreManagerService",
-            "/services/RemoteUserStoreManagerService/",
-            "/services/RemoteUserStoreManagerService.RemoteUserStoreManagerServiceHttpsSoap11Endpoint",
-            "/services/RemoteUserStoreManagerService.RemoteUserStoreManagerServiceHttpsSoap12Endpoint/",
-            "/services/RemoteUserStoreManagerService.RemoteUserStoreManagerServiceHttpSoap11Endpoint/",
-            "/services/RemoteUserStoreManagerService.RemoteUserStoreManagerServiceHttpSoap12Endpoint",
-        ] {
-            assert!(is_service_path(path), "{path}");
-        }
-        for path in [
-            "/",
-            "/services/Other",
-            "/services/RemoteUserStoreManagerService.Nope",
-        ] {
-            assert!(!is_service_path(path), "{path}");
-        }
-    }
 }

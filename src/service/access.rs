@@ -30,13 +30,18 @@ fn grants(granted: &str, required: &str) -> bool {
 
 /// The access decision: may a caller holding `permissions` call `operation`?
 pub fn is_authorized(permissions: &[String], operation: Operation) -> bool {
-    let required = operation.spec().permission;
+    grants_path(permissions, operation.spec().permission)
+}
+
+/// Whether `permissions` grant the path `required`.
+pub fn grants_path(permissions: &[String], required: &str) -> bool {
     permissions.iter().any(|p| grants(p, required))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::catalogue::SERVICE_NAME;
     use crate::service::CATALOGUE;
 
     fn held(paths: &[&str]) -> Vec<String> {
@@ -72,7 +77,10 @@ mod tests {
         let admin = held(&["/permission"]);
         let user_manager = held(&["/permission/admin/manage/identity/usermgt"]);
         let helpdesk = held(&["/permission/admin/manage/identity/usermgt/view"]);
-        for spec in CATALOGUE {
+        for spec in CATALOGUE
+            .iter()
+            .filter(|s| s.service().name == SERVICE_NAME)
+        {
             let op = spec.operation;
             assert!(is_authorized(&admin, op), "admin may call {}", spec.name);
             let usermgt = spec.permission.contains("/usermgt/");

@@ -19,6 +19,40 @@ pub const CORE_NAMESPACE: &str = "http://core.user.carbon.wso2.org/xsd";
 pub const TENANT_NAMESPACE: &str = "http://tenant.core.user.carbon.wso2.org/xsd";
 /// The service name, also the last segment of every endpoint path.
 pub const SERVICE_NAME: &str = "RemoteUserStoreManagerService";
+/// Target namespace of Carbon's AuthenticationAdmin service.
+pub const AUTHENTICATION_NAMESPACE: &str = "http://authentication.services.core.carbon.wso2.org";
+/// Namespace of Carbon's `AuthenticationException`.
+pub const COMMON_CORE_NAMESPACE: &str = "http://common.core.carbon.wso2.org/xsd";
+
+/// A SOAP service this server exposes at `/services/<name>`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ServiceInfo {
+    /// The service name, the endpoint path's last segment and the WSDL's service name.
+    pub name: &'static str,
+    /// Target namespace of its wrapper elements.
+    pub namespace: &'static str,
+    /// The name of its declared fault element and message.
+    pub fault_name: &'static str,
+    /// The exception type the fault element holds.
+    pub fault_type: &'static ComplexType,
+}
+
+/// RemoteUserStoreManagerService, the user-store admin API.
+pub static USER_STORE_SERVICE: ServiceInfo = ServiceInfo {
+    name: SERVICE_NAME,
+    namespace: SERVICE_NAMESPACE,
+    fault_name: "RemoteUserStoreManagerServiceUserStoreException",
+    fault_type: &USER_STORE_EXCEPTION,
+};
+
+/// Carbon's AuthenticationAdmin: the login that Java stubs and WSO2's samples call first, for a
+/// session cookie.
+pub static AUTHENTICATION_ADMIN: ServiceInfo = ServiceInfo {
+    name: "AuthenticationAdmin",
+    namespace: AUTHENTICATION_NAMESPACE,
+    fault_name: "AuthenticationAdminAuthenticationException",
+    fault_type: &AUTHENTICATION_EXCEPTION,
+};
 
 /// An XML Schema type a complex type's field can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +218,14 @@ pub static ARRAY_OF_STRING: ComplexType = ComplexType {
 /// `UserStoreException` in the core namespace, the fault element's content.
 pub static USER_STORE_EXCEPTION: ComplexType = extension(CORE_NAMESPACE, &API_USER_STORE_EXCEPTION);
 
+/// Carbon's `AuthenticationException`, AuthenticationAdmin's fault content (no fields).
+pub static AUTHENTICATION_EXCEPTION: ComplexType = ComplexType {
+    namespace: COMMON_CORE_NAMESPACE,
+    name: "AuthenticationException",
+    base: None,
+    fields: &[],
+};
+
 /// `ClaimDTO`, what getUserClaimValues returns in the current contract.
 pub static CLAIM_DTO: ComplexType = ComplexType {
     namespace: DAO_NAMESPACE,
@@ -311,6 +353,8 @@ pub enum WsdlVersion {
 /// Everything about one contract version that the codec and the WSDL generator need.
 #[derive(Debug)]
 pub struct Contract {
+    /// The service it describes.
+    pub service: &'static ServiceInfo,
     /// Which version this is.
     pub version: WsdlVersion,
     /// The schemas in WSO2's document order, each with the prefix replies and the WSDL bind it
@@ -329,6 +373,7 @@ pub struct Contract {
 /// The current contract. Its reply prefixes are the IS 5.x ones real parsers match literally
 /// (`ax2730:claimUri`).
 pub static CURRENT_CONTRACT: Contract = Contract {
+    service: &USER_STORE_SERVICE,
     version: WsdlVersion::Current,
     schemas: &[
         (DAO_NAMESPACE, "ax2730"),
@@ -356,6 +401,7 @@ pub static CURRENT_CONTRACT: Contract = Contract {
 
 /// The Carbon 4.0 contract, for stubs generated from that era's WSDL.
 pub static CARBON40_CONTRACT: Contract = Contract {
+    service: &USER_STORE_SERVICE,
     version: WsdlVersion::Carbon40,
     schemas: &[
         (API_NAMESPACE, "ax2435"),
@@ -381,6 +427,20 @@ pub static CARBON40_CONTRACT: Contract = Contract {
     claim: &CARBON40_CLAIM,
     permission: &CARBON40_PERMISSION,
     tenant: &CARBON40_TENANT,
+};
+
+/// AuthenticationAdmin's contract (one version).
+pub static AUTHENTICATION_CONTRACT: Contract = Contract {
+    service: &AUTHENTICATION_ADMIN,
+    version: WsdlVersion::Current,
+    schemas: &[
+        (COMMON_CORE_NAMESPACE, "ax2140"),
+        (AUTHENTICATION_NAMESPACE, "ns"),
+    ],
+    complex_types: &[&AUTHENTICATION_EXCEPTION],
+    claim: &CLAIM_DTO,
+    permission: &PERMISSION_DTO,
+    tenant: &TENANT,
 };
 
 impl WsdlVersion {
@@ -413,9 +473,17 @@ impl Contract {
 
     /// The operations this contract publishes, in catalogue order.
     pub fn operations(&self) -> impl Iterator<Item = &'static OperationSpec> + '_ {
+        CATALOGUE.iter().filter(move |spec| {
+            std::ptr::eq(spec.service(), self.service) && spec.is_published_in(self.version)
+        })
+    }
+
+    /// The operation of this service whose wrapper element is called `local`.
+    pub fn operation_named(&self, local: &str) -> Option<Operation> {
         CATALOGUE
             .iter()
-            .filter(move |spec| spec.is_published_in(self.version))
+            .find(|spec| spec.name == local && std::ptr::eq(spec.service(), self.service))
+            .map(|spec| spec.operation)
     }
 }
 
@@ -544,6 +612,14 @@ impl OperationSpec {
         self.output.is_some() && self.operation != Operation::Authenticate
     }
 
+    /// The service the operation belongs to.
+    pub fn service(&self) -> &'static ServiceInfo {
+        match self.operation {
+            Operation::Login | Operation::Logout => &AUTHENTICATION_ADMIN,
+            _ => &USER_STORE_SERVICE,
+        }
+    }
+
     /// Whether `version`'s WSDL has this operation: the Carbon 4.0 one lacks the three that
     /// later releases added.
     pub fn is_published_in(&self, version: WsdlVersion) -> bool {
@@ -574,6 +650,10 @@ const ROLEMGT_VIEW: &str = "/permission/admin/manage/identity/rolemgt/view";
 const ROLEMGT_UPDATE: &str = "/permission/admin/manage/identity/rolemgt/update";
 const ROLEMGT_DELETE: &str = "/permission/admin/manage/identity/rolemgt/delete";
 const USERPROFILE_VIEW: &str = "/permission/admin/manage/identity/userprofile/view";
+/// What AuthenticationAdmin.login requires of the user it logs in.
+pub const ADMIN_LOGIN: &str = "/permission/admin/login";
+/// Logging out needs only the session being ended.
+const NO_PERMISSION: &str = "";
 
 macro_rules! operations {
     ($($variant:ident = $name:literal [$($field:ident : $ty:ident $($rep:ident)?),*] -> $out:tt, $permission:ident;)*) => {
@@ -643,6 +723,8 @@ operations! {
     SetUserClaimValues = "setUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none, USERMGT_UPDATE;
     AddUserClaimValue = "addUserClaimValue" [userName: String, claimURI: String, claimValue: String, profileName: String] -> none, USERMGT_UPDATE;
     GetProfileNames = "getProfileNames" [userName: String] -> StringArray, USERPROFILE_VIEW;
+    Login = "login" [username: String, password: String, remoteAddress: String] -> Boolean, ADMIN_LOGIN;
+    Logout = "logout" [] -> none, NO_PERMISSION;
 }
 
 impl Operation {
@@ -671,7 +753,8 @@ mod tests {
 
     #[test]
     fn catalogue_index_matches_operation() {
-        assert_eq!(CATALOGUE.len(), 35);
+        assert_eq!(CATALOGUE.len(), 37);
+        assert_eq!(AUTHENTICATION_CONTRACT.operations().count(), 2);
         assert_eq!(CURRENT_CONTRACT.operations().count(), 35);
         assert_eq!(CARBON40_CONTRACT.operations().count(), 32);
         for (index, spec) in CATALOGUE.iter().enumerate() {

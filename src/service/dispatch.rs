@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use super::access::{self, Caller};
 use super::catalogue::Operation;
+use super::catalogue::ADMIN_LOGIN;
 use super::faults::{self, MessageSet};
 use super::params::Params;
 use super::request::{Request, Sessions};
-use super::session::{CachedCaller, CredentialCache};
+use super::session::{CachedCaller, CredentialCache, SessionRegistry};
 use super::ServiceError;
 use crate::store::names::EVERYONE_ROLE;
 use crate::store::policy::claims;
@@ -56,6 +57,21 @@ pub struct ServiceSettings {
     pub credential_cache_ttl: Duration,
     /// The fault texts clients are answered with.
     pub fault_messages: MessageSet,
+    /// Login sessions (`JSESSIONID`) end after this long without a request.
+    pub session_idle_timeout: Duration,
+}
+
+/// Carbon's super tenant, the only one here: `admin@carbon.super` is `admin`.
+const SUPER_TENANT_DOMAIN: &str = "@carbon.super";
+
+/// A login name without the super tenant's domain (compared case-insensitively, as Carbon's
+/// tenant domains are).
+pub fn super_tenant_name(name: &str) -> &str {
+    let cut = name.len().saturating_sub(SUPER_TENANT_DOMAIN.len());
+    match name.get(cut..) {
+        Some(tail) if cut > 0 && tail.eq_ignore_ascii_case(SUPER_TENANT_DOMAIN) => &name[..cut],
+        _ => name,
+    }
 }
 
 /// Why an admin-API caller was turned away.
@@ -73,7 +89,8 @@ pub enum AuthFailure {
 pub struct Service {
     store: Arc<dyn UserStore>,
     settings: Arc<ServiceSettings>,
-    sessions: Arc<CredentialCache>,
+    credentials: Arc<CredentialCache>,
+    sessions: Arc<SessionRegistry>,
 }
 
 const MS_PER_DAY: i64 = 24 * 60 * 60 * 1000;
@@ -83,7 +100,8 @@ impl Service {
     pub fn new(store: Arc<dyn UserStore>, settings: ServiceSettings) -> Self {
         Self {
             store,
-            sessions: Arc::new(CredentialCache::new(settings.credential_cache_ttl)),
+            credentials: Arc::new(CredentialCache::new(settings.credential_cache_ttl)),
+            sessions: Arc::new(SessionRegistry::new(settings.session_idle_timeout)),
             settings: Arc::new(settings),
         }
     }
@@ -91,31 +109,106 @@ impl Service {
     /// The caller, if these exact credentials were verified recently; never blocks. When the
     /// hit says `refresh_due`, the transport should run `refresh_caller` in the background.
     pub fn cached_caller(&self, user: &str, password: &Password) -> Option<CachedCaller> {
-        let user = UserName::lookup(user).ok()?;
-        self.sessions.get(&user, password)
+        let user = UserName::lookup(super_tenant_name(user)).ok()?;
+        self.credentials.get(&user, password)
     }
 
-    /// Check HTTP Basic credentials; the caller learns whether they are an administrator.
-    /// Blocking: runs an argon2 verification (also for unknown users, to hide who exists).
+    /// Check HTTP Basic credentials and learn the caller's permissions; a login verified
+    /// here (not found in the credential cache) also opens a session, whose id is returned for
+    /// the `JSESSIONID` cookie. Blocking: runs an argon2 verification (also for unknown users,
+    /// to hide who exists).
     pub fn authenticate_caller(
         &self,
         user: &str,
         password: Password,
-    ) -> Result<Caller, AuthFailure> {
-        let Ok(user) = UserName::lookup(user) else {
+    ) -> Result<(Caller, Option<String>), AuthFailure> {
+        let Ok(user) = UserName::lookup(super_tenant_name(user)) else {
             return Err(AuthFailure::Unauthenticated(AuthOutcome::UnknownUser));
         };
         // Another request may have verified the same credentials while this one waited.
-        if let Some(hit) = self.sessions.get(&user, &password) {
-            return Ok(hit.caller);
+        if let Some(hit) = self.credentials.get(&user, &password) {
+            return Ok((hit.caller, None));
         }
-        self.verify_caller(&user, &password)
+        let caller = self.verify_caller(&user, &password)?;
+        let session = self
+            .open_session(&user)
+            .map_err(|e| AuthFailure::Failed(e.into()))?;
+        Ok((caller, session))
+    }
+
+    /// A session for a user who just logged in; `None` when the user vanished meanwhile.
+    fn open_session(&self, user: &UserName) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .store
+            .find_user(user)?
+            .map(|record| self.sessions.open(user, record.password_changed_at_ms)))
+    }
+
+    /// The caller behind session `id`, if it is live: the user still exists with the password
+    /// it logged in with, and is neither locked nor disabled. Permissions are read afresh.
+    pub fn session_caller(&self, id: &str) -> Result<Option<Caller>, ServiceError> {
+        let Some(session) = self.sessions.touch(id) else {
+            return Ok(None);
+        };
+        let user = UserName::lookup(&session.user)?;
+        let record = self.store.find_user(&user)?;
+        let status = self.store.account_status(&user)?;
+        let usable = match (&record, &status) {
+            (Some(record), Some(status)) => {
+                record.password_changed_at_ms == session.password_set_at_ms
+                    && status.lock.is_none()
+                    && !status.disabled
+            }
+            _ => false,
+        };
+        if !usable {
+            self.sessions.close(id);
+            return Ok(None);
+        }
+        let permissions = self
+            .store
+            .permissions_of_user(&user, access::EXECUTE_ACTION)?;
+        Ok(Some(Caller {
+            name: user.to_string(),
+            permissions,
+        }))
+    }
+
+    /// AuthenticationAdmin.login: `true` and a new session when the credentials are right and
+    /// the user may log in (`/permission/admin/login`); `false` otherwise, as Carbon answers
+    /// (empty credentials included). Blocking: argon2. The audit outcome comes back too.
+    pub fn login(&self, params: &Params) -> Result<(Option<String>, &'static str), ServiceError> {
+        let name = params.text("username").unwrap_or("");
+        let password = Password::new(params.text("password").unwrap_or("").to_string());
+        if name.trim().is_empty() || password.is_blank() {
+            return Ok((None, AuthOutcome::BadCredentials.label()));
+        }
+        let user = UserName::lookup(super_tenant_name(name))?;
+        let outcome = self.store.authenticate(&user, &password)?;
+        if !outcome.is_success() {
+            self.credentials.forget(user.key());
+            return Ok((None, outcome.label()));
+        }
+        let permissions = self
+            .store
+            .permissions_of_user(&user, access::EXECUTE_ACTION)?;
+        if !access::grants_path(&permissions, ADMIN_LOGIN) {
+            return Ok((None, "denied"));
+        }
+        Ok((self.open_session(&user)?, outcome.label()))
+    }
+
+    /// AuthenticationAdmin.logout: end the caller's session.
+    pub fn logout(&self, session: Option<&str>) {
+        if let Some(id) = session {
+            self.sessions.close(id);
+        }
     }
 
     /// Verify cached credentials again before their entry expires (blocking, argon2); on
     /// failure the entry is dropped and the next request is checked in full.
     pub fn refresh_caller(&self, user: &str, password: Password) {
-        if let Ok(user) = UserName::lookup(user) {
+        if let Ok(user) = UserName::lookup(super_tenant_name(user)) {
             let _ = self.verify_caller(&user, &password);
         }
     }
@@ -125,11 +218,11 @@ impl Service {
             Ok(outcome) if outcome.is_success() => {}
             Ok(outcome) => {
                 // A failure may have locked the account: no cached session may outlive that.
-                self.sessions.forget(user.key());
+                self.credentials.forget(user.key());
                 return Err(AuthFailure::Unauthenticated(outcome));
             }
             Err(e) => {
-                self.sessions.forget(user.key());
+                self.credentials.forget(user.key());
                 return Err(AuthFailure::Failed(e.into()));
             }
         }
@@ -141,7 +234,7 @@ impl Service {
             name: user.to_string(),
             permissions,
         };
-        self.sessions.insert(user, password, &caller);
+        self.credentials.insert(user, password, &caller);
         Ok(caller)
     }
 
@@ -209,8 +302,8 @@ impl Service {
         let result = self.run(caller, request);
         match invalidated {
             Sessions::Unchanged => {}
-            Sessions::Of(keys) => keys.iter().for_each(|key| self.sessions.forget(key)),
-            Sessions::All => self.sessions.clear(),
+            Sessions::Of(keys) => keys.iter().for_each(|key| self.credentials.forget(key)),
+            Sessions::All => self.credentials.clear(),
         }
         result
     }

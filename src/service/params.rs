@@ -120,12 +120,13 @@ impl Params {
             .transpose()
     }
 
-    /// An `xs:boolean` parameter (`true`, `false`, `1`, `0`); absent gives `None`.
+    /// An `xs:boolean` parameter read as Axis2's ConverterUtil reads it: `true`/`false` in any
+    /// case, `1`, `0`; absent gives `None`.
     pub fn boolean(&self, name: &str) -> Result<Option<bool>, ServiceError> {
         self.text(name)
             .map(|t| match t.trim() {
-                "true" | "1" => Ok(true),
-                "false" | "0" => Ok(false),
+                t if t.eq_ignore_ascii_case("true") || t == "1" => Ok(true),
+                t if t.eq_ignore_ascii_case("false") || t == "0" => Ok(false),
                 other => Err(ServiceError::BadRequest(format!(
                     "element '{name}' must be an xs:boolean (true or false), got '{}'",
                     crate::store::names::truncate_for_message(other)

@@ -314,6 +314,12 @@ impl Request {
         params.validate(operation.spec())?;
         use Operation as Op;
         Ok(match operation {
+            Op::Login | Op::Logout => {
+                return Err(ServiceError::BadRequest(format!(
+                    "{} is an operation of AuthenticationAdmin, served at /services/AuthenticationAdmin",
+                    operation.name()
+                )))
+            }
             Op::Authenticate => Request::Authenticate {
                 user: lookup_user(params, "userName")?,
                 credential: password(params, "credential"),

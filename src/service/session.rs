@@ -119,6 +119,102 @@ impl CredentialCache {
     }
 }
 
+/// Most live login sessions; beyond it the one idle longest is dropped.
+const MAX_SESSIONS: usize = 10_000;
+
+/// A login session (Carbon's servlet session behind `JSESSIONID`): whose it is, and the
+/// password it was opened with, so a password change ends it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The user's name as it logged in.
+    pub user: String,
+    key: String,
+    /// When the user's password was set at login (ms since the epoch); a session whose user
+    /// has another password since is over.
+    pub password_set_at_ms: i64,
+    last_used: Instant,
+}
+
+/// Live sessions by id. Ids are 128 random bits (never derived from a password); a session
+/// ends when idle longer than its timeout, at logout, or when its user's password changes, the
+/// account locks or is deleted (checked at every use, so changes by other processes count).
+pub struct SessionRegistry {
+    idle_timeout: Duration,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+impl SessionRegistry {
+    /// Sessions that end after `idle_timeout` without a request.
+    pub fn new(idle_timeout: Duration) -> Self {
+        Self {
+            idle_timeout,
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Open a session for `user`; returns its id, for the `JSESSIONID` cookie.
+    pub fn open(&self, user: &UserName, password_set_at_ms: i64) -> String {
+        use rand::RngCore;
+        let mut bytes = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let id: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        let now = Instant::now();
+        let mut sessions = self.lock();
+        sessions.retain(|_, s| now.duration_since(s.last_used) < self.idle_timeout);
+        if sessions.len() >= MAX_SESSIONS {
+            let oldest = sessions
+                .iter()
+                .min_by_key(|(_, s)| s.last_used)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                sessions.remove(&oldest);
+            }
+        }
+        sessions.insert(
+            id.clone(),
+            Session {
+                user: user.to_string(),
+                key: user.key().to_string(),
+                password_set_at_ms,
+                last_used: now,
+            },
+        );
+        id
+    }
+
+    /// The live session `id`, marked as used now.
+    pub fn touch(&self, id: &str) -> Option<Session> {
+        let now = Instant::now();
+        let mut sessions = self.lock();
+        let session = sessions.get_mut(id)?;
+        if now.duration_since(session.last_used) >= self.idle_timeout {
+            sessions.remove(id);
+            return None;
+        }
+        session.last_used = now;
+        Some(session.clone())
+    }
+
+    /// End session `id`.
+    pub fn close(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
+    /// End every session of the user with this name key.
+    pub fn close_all_of(&self, user_key: &str) {
+        self.lock().retain(|_, s| s.key != user_key);
+    }
+
+    /// End every session.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +262,24 @@ mod tests {
             !cache.get(&user, &pw).unwrap().refresh_due,
             "a new verification restarts"
         );
+    }
+
+    #[test]
+    fn sessions_have_random_ids_and_end_when_idle_or_closed() {
+        let registry = SessionRegistry::new(Duration::from_millis(50));
+        let alice = UserName::lookup("Alice").unwrap();
+        let a = registry.open(&alice, 1);
+        let b = registry.open(&alice, 1);
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert_eq!(registry.touch(&a).unwrap().user, "Alice");
+        registry.close(&a);
+        assert!(registry.touch(&a).is_none());
+        registry.close_all_of("alice");
+        assert!(registry.touch(&b).is_none());
+        let c = registry.open(&UserName::lookup("bob").unwrap(), 1);
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(registry.touch(&c).is_none(), "idle too long");
     }
 
     #[test]

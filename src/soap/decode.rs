@@ -9,7 +9,7 @@ use quick_xml::NsReader;
 
 use super::fault::Detail;
 use super::{action_names_operation, Binding, Fault, FaultCode, SoapVersion, XSI_NAMESPACE};
-use crate::service::catalogue::SERVICE_NAMESPACE;
+use crate::service::catalogue::Contract;
 use crate::service::{Operation, ParamValue, Params};
 
 /// Bounds on the XML a request may contain.
@@ -39,7 +39,23 @@ pub struct Envelope {
     pub operation: Operation,
     /// The operation element's children.
     pub params: Params,
+    /// The request's WS-Addressing headers, when it had any.
+    pub addressing: Option<Addressing>,
 }
+
+/// What a request's WS-Addressing headers say that the reply must echo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addressing {
+    /// The WS-Addressing namespace the request used (2005/08 or the 2004/08 submission).
+    pub namespace: &'static str,
+    /// `wsa:MessageID`, which the reply's `wsa:RelatesTo` names.
+    pub message_id: Option<String>,
+}
+
+/// WS-Addressing 1.0 (what zeep and Axis2 clients send).
+pub const WSA_NAMESPACE: &str = "http://www.w3.org/2005/08/addressing";
+/// The 2004/08 member submission, still sent by older stubs.
+pub const WSA_SUBMISSION_NAMESPACE: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing";
 
 /// Where decoding failed: the fault to send, and the version to send it in.
 pub type DecodeError = (SoapVersion, Fault);
@@ -50,6 +66,8 @@ struct Decoder<'a> {
     depth: usize,
     elements: usize,
     limits: DecodeLimits,
+    contract: &'static Contract,
+    addressing: Option<Addressing>,
 }
 
 /// An element start with its resolved namespace, owned so the reader can move on.
@@ -226,8 +244,32 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// Headers: WS-Addressing ones are understood (Carbon engages the addressing module) and
+    /// remembered for the reply; any other marked mustUnderstand is refused.
     fn check_header(&mut self) -> Result<(), DecodeError> {
         while let Some(entry) = self.next_element_or_end()? {
+            let wsa = [WSA_NAMESPACE, WSA_SUBMISSION_NAMESPACE]
+                .into_iter()
+                .find(|ns| entry.namespace.as_deref() == Some(ns.as_bytes()));
+            if let Some(namespace) = wsa {
+                let message_id = if entry.local == "MessageID" {
+                    match self.read_value(false)? {
+                        ParamValue::Text(id) => Some(id.trim().to_string()),
+                        _ => None,
+                    }
+                } else {
+                    self.skip_element()?;
+                    None
+                };
+                let addressing = self.addressing.get_or_insert(Addressing {
+                    namespace,
+                    message_id: None,
+                });
+                if message_id.is_some() {
+                    addressing.message_id = message_id;
+                }
+                continue;
+            }
             if entry.must_understand {
                 return Err(self.fault(Fault {
                     code: FaultCode::MustUnderstand,
@@ -249,8 +291,24 @@ impl<'a> Decoder<'a> {
                 "the SOAP Body is empty: it must contain one operation element",
             )));
         };
-        let in_service_ns = op_element.namespace.as_deref() == Some(SERVICE_NAMESPACE.as_bytes());
-        let operation = match Operation::from_name(&op_element.local) {
+        let result = self.read_operation_element(binding, op_element)?;
+        if self.next_element_or_end()?.is_some() {
+            return Err(self.fault(Fault::client(
+                "the SOAP Body must contain exactly one operation element",
+            )));
+        }
+        Ok(result)
+    }
+
+    /// The operation element (already started) and its parameters.
+    fn read_operation_element(
+        &mut self,
+        binding: &Binding,
+        op_element: Element,
+    ) -> Result<(Operation, Params), DecodeError> {
+        let namespace = self.contract.service.namespace;
+        let in_service_ns = op_element.namespace.as_deref() == Some(namespace.as_bytes());
+        let operation = match self.contract.operation_named(&op_element.local) {
             Some(op) if in_service_ns => op,
             // Axis2 found the operation (by name or action) and RPCUtil then checks the
             // element's namespace.
@@ -261,7 +319,7 @@ impl<'a> Decoder<'a> {
                     .map(|ns| String::from_utf8_lossy(ns).into_owned())
                     .unwrap_or_else(|| "none".to_string());
                 return Err(self.fault(Fault::client(format!(
-                    "namespace mismatch require {SERVICE_NAMESPACE} found {found}"
+                    "namespace mismatch require {namespace} found {found}"
                 ))));
             }
             // Neither the action nor the Body names an operation: Axis2's dispatch failure.
@@ -278,11 +336,6 @@ impl<'a> Decoder<'a> {
             let value = self.read_value(param.nil)?;
             params.push(param.local, value);
         }
-        if self.next_element_or_end()?.is_some() {
-            return Err(self.fault(Fault::client(
-                "the SOAP Body must contain exactly one operation element",
-            )));
-        }
         Ok((operation, params))
     }
 
@@ -296,6 +349,12 @@ impl<'a> Decoder<'a> {
                 _ => return Err(self.fault(Fault::client("content before the SOAP Envelope"))),
             }
         };
+        // The HTTP binding (`...HttpsEndpoint/<op>`): the operation element is the document.
+        if binding.bare {
+            let result = self.read_operation_element(binding, root)?;
+            self.finish_document()?;
+            return Ok(result);
+        }
         let envelope_version = root
             .namespace
             .as_deref()
@@ -344,8 +403,13 @@ impl<'a> Decoder<'a> {
             _ => return Err(self.fault(Fault::client("the SOAP Envelope has no Body"))),
         }
         let (operation, params) = self.read_operation(binding)?;
-        // Whatever follows the Body must be well-formed, and the document must close: a
-        // request cut off after the Body is not acted upon.
+        self.finish_document()?;
+        Ok((operation, params))
+    }
+
+    /// Whatever follows the operation must be well-formed, and the document must close: a
+    /// request cut off after the Body is not acted upon.
+    fn finish_document(&mut self) -> Result<(), DecodeError> {
         loop {
             if let Event::Eof = self.next()? {
                 break;
@@ -354,7 +418,7 @@ impl<'a> Decoder<'a> {
         if self.depth != 0 {
             return Err(self.fault(Fault::client("truncated XML document")));
         }
-        Ok((operation, params))
+        Ok(())
     }
 
     /// Refuse characters XML 1.0 does not allow (control characters other than tab, line feed
@@ -397,6 +461,7 @@ pub fn decode_request(
     body: &[u8],
     binding: &Binding,
     limits: DecodeLimits,
+    contract: &'static Contract,
 ) -> Result<Envelope, DecodeError> {
     let fallback = binding.version.unwrap_or(SoapVersion::V11);
     let text = std::str::from_utf8(body).map_err(|_| {
@@ -422,14 +487,16 @@ pub fn decode_request(
         depth: 0,
         elements: 0,
         limits,
+        contract,
+        addressing: None,
     };
     let (operation, params) = decoder.read_envelope(binding)?;
     let version = decoder.version;
     // A SOAPAction that names another operation of the service contradicts the Body; one that
     // names none (or nothing) is ignored, as real clients send all kinds.
     if let Some(action) = &binding.action {
-        let names_another = crate::service::CATALOGUE
-            .iter()
+        let names_another = contract
+            .operations()
             .any(|spec| spec.operation != operation && action_names_operation(action, spec.name));
         if names_another {
             return Err((
@@ -446,6 +513,7 @@ pub fn decode_request(
         version,
         operation,
         params,
+        addressing: decoder.addressing,
     })
 }
 
@@ -460,8 +528,10 @@ mod tests {
                 version: None,
                 action: None,
                 endpoint: None,
+                bare: false,
             },
             DecodeLimits::default(),
+            &crate::service::catalogue::CURRENT_CONTRACT,
         )
     }
 

@@ -1,11 +1,10 @@
-//! Writing replies the way Axis2 does: `<ns:{op}Response>` with repeated `<ns:return>`.
+//! Writing replies the way Axis2 does: `<ns:{op}Response>` with repeated `<ns:return>`, in an
+//! envelope or bare (HTTP binding), or as Axis2's JSON.
 
 use std::fmt::Write as _;
 
-use super::{SoapVersion, XSI_NAMESPACE};
-use crate::service::catalogue::{
-    ComplexType, Contract, OperationSpec, CLAIM_VALUE, SERVICE_NAMESPACE,
-};
+use super::{Addressing, SoapVersion, XSI_NAMESPACE};
+use crate::service::catalogue::{ComplexType, Contract, OperationSpec, CLAIM_VALUE};
 use crate::service::Reply;
 use crate::store::ClaimValue;
 
@@ -29,12 +28,85 @@ pub(crate) fn escape(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(quick_xml::escape::partial_escape(&clean).into_owned())
 }
 
-/// Wrap a body fragment in an envelope of `version`.
-pub(crate) fn write_envelope(version: SoapVersion, body: &str) -> String {
+/// Wrap a body fragment in an envelope of `version`, with an optional header block.
+pub(crate) fn write_envelope(version: SoapVersion, header: &str, body: &str) -> String {
+    let header = if header.is_empty() {
+        String::new()
+    } else {
+        format!("<soapenv:Header>{header}</soapenv:Header>")
+    };
     format!(
-        "<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv=\"{}\"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>",
+        "<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv=\"{}\">{header}<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>",
         version.namespace()
     )
+}
+
+/// How a reply is framed: its SOAP version, the request's WS-Addressing headers to answer,
+/// and whether it goes out bare (the HTTP binding) instead of in an envelope.
+#[derive(Debug, Clone, Copy)]
+pub struct Framing<'a> {
+    /// The request's SOAP version.
+    pub version: SoapVersion,
+    /// The request's WS-Addressing headers, if any: the reply then carries `wsa:Action` and
+    /// `wsa:RelatesTo`, as Carbon's addressing module writes them.
+    pub addressing: Option<&'a Addressing>,
+    /// The HTTP binding: the response element alone.
+    pub bare: bool,
+}
+
+/// One `<return>` item of a reply, the same for the XML and the JSON writer.
+enum Item<'a> {
+    /// A simple value (`None` is nil).
+    Text(Option<&'a str>),
+    /// A bean: its type and each field's value in schema order (`None` is nil).
+    Bean(&'static ComplexType, Vec<Option<&'a str>>),
+    /// An `ArrayOfString` row.
+    Row(&'a [String]),
+}
+
+/// A `ClaimDTO` (or Carbon 4.0 `Claim`) as WSO2 fills it: URI and value; the descriptive
+/// fields nil because the service copies none of them; primitives at their Java defaults.
+fn claim_field<'a>(claim: &'a ClaimValue, field: &str) -> Option<&'a str> {
+    match field {
+        "claimUri" | "claimURI" => Some(claim.uri.as_str()),
+        "value" => Some(&claim.value),
+        "displayOrder" => Some("0"),
+        "required" | "supportedByDefault" => Some("false"),
+        _ => None,
+    }
+}
+
+fn bean<'a>(ty: &'static ComplexType, claim: &'a ClaimValue) -> Item<'a> {
+    let values = ty
+        .all_fields()
+        .iter()
+        .map(|f| claim_field(claim, f.name))
+        .collect();
+    Item::Bean(ty, values)
+}
+
+/// The reply's items, or `None` for in-only operations.
+fn items<'a>(contract: &Contract, reply: &'a Reply, scalars: &'a mut String) -> Vec<Item<'a>> {
+    match reply {
+        Reply::Accepted => Vec::new(),
+        Reply::Boolean(b) => {
+            *scalars = b.to_string();
+            vec![Item::Text(Some(scalars))]
+        }
+        Reply::Int(i) => {
+            *scalars = i.to_string();
+            vec![Item::Text(Some(scalars))]
+        }
+        Reply::Long(l) => {
+            *scalars = l.to_string();
+            vec![Item::Text(Some(scalars))]
+        }
+        Reply::Text(text) => vec![Item::Text(text.as_deref())],
+        Reply::Texts(texts) => texts.iter().map(|t| Item::Text(Some(t))).collect(),
+        Reply::ClaimValues(claims) => claims.iter().map(|c| bean(&CLAIM_VALUE, c)).collect(),
+        Reply::Claims(claims) => claims.iter().map(|c| bean(contract.claim, c)).collect(),
+        Reply::StringTable(rows) => rows.iter().map(|r| Item::Row(r)).collect(),
+    }
 }
 
 fn push_text_element(out: &mut String, prefix: &str, name: &str, value: Option<&str>) {
@@ -48,83 +120,84 @@ fn push_text_element(out: &mut String, prefix: &str, name: &str, value: Option<&
     }
 }
 
-/// One `<ns:return>` text item; a nil one declares `xsi` itself, as Axis2 writes it.
-fn push_return(out: &mut String, value: Option<&str>) {
-    match value {
-        Some(v) => {
+/// One `<ns:return>`: a nil one or a bean declares `xsi` itself, as Axis2 writes it.
+fn push_item(out: &mut String, contract: &Contract, item: &Item<'_>) {
+    match item {
+        Item::Text(Some(v)) => {
             let _ = write!(out, "<ns:return>{}</ns:return>", escape(v));
         }
-        None => {
+        Item::Text(None) => {
             let _ = write!(
                 out,
                 "<ns:return xsi:nil=\"true\" xmlns:xsi=\"{XSI_NAMESPACE}\"/>"
             );
         }
+        Item::Bean(ty, values) => {
+            let _ = write!(
+                out,
+                "<ns:return xsi:type=\"{}:{}\" xmlns:xsi=\"{XSI_NAMESPACE}\">",
+                contract.prefix_of(ty.namespace),
+                ty.name
+            );
+            let prefix = contract.prefix_of(ty.field_namespace());
+            for (f, value) in ty.all_fields().iter().zip(values) {
+                push_text_element(out, prefix, f.name, *value);
+            }
+            out.push_str("</ns:return>");
+        }
+        Item::Row(cells) => {
+            out.push_str("<ns:return>");
+            for cell in cells.iter() {
+                push_text_element(out, "ns", "array", Some(cell));
+            }
+            out.push_str("</ns:return>");
+        }
     }
-}
-
-/// One bean item: `<ns:return xsi:type="axNNNN:Type">` with every field of the type, in schema
-/// order, qualified in the namespace that declares the fields; `field` gives each value (`None`
-/// is written nil).
-fn push_bean<'v>(
-    out: &mut String,
-    contract: &Contract,
-    ty: &ComplexType,
-    field: impl Fn(&str) -> Option<&'v str>,
-) {
-    let _ = write!(
-        out,
-        "<ns:return xsi:type=\"{}:{}\" xmlns:xsi=\"{XSI_NAMESPACE}\">",
-        contract.prefix_of(ty.namespace),
-        ty.name
-    );
-    let prefix = contract.prefix_of(ty.field_namespace());
-    for f in ty.all_fields() {
-        push_text_element(out, prefix, f.name, field(f.name));
-    }
-    out.push_str("</ns:return>");
-}
-
-fn push_claim_value(out: &mut String, contract: &Contract, claim: &ClaimValue) {
-    push_bean(out, contract, &CLAIM_VALUE, |name| match name {
-        "claimURI" => Some(claim.uri.as_str()),
-        "value" => Some(&claim.value),
-        _ => None,
-    });
-}
-
-/// A `ClaimDTO` (or Carbon 4.0 `Claim`) as WSO2 fills it: URI and value; the descriptive
-/// fields nil because the service copies none of them; primitives at their Java defaults.
-fn push_claim(out: &mut String, contract: &Contract, claim: &ClaimValue) {
-    push_bean(out, contract, contract.claim, |name| match name {
-        "claimUri" => Some(claim.uri.as_str()),
-        "value" => Some(&claim.value),
-        "displayOrder" => Some("0"),
-        "required" | "supportedByDefault" => Some("false"),
-        _ => None,
-    });
 }
 
 /// The response wrapper's namespace declarations: the service namespace as `ns` and, as Axis2
 /// does, every type namespace of the contract with its prefix, used or not.
 fn response_namespaces(contract: &Contract) -> String {
-    let mut decls = format!(" xmlns:ns=\"{SERVICE_NAMESPACE}\"");
+    let service = contract.service.namespace;
+    let mut decls = format!(" xmlns:ns=\"{service}\"");
     for (namespace, prefix) in contract.schemas {
-        if *namespace != SERVICE_NAMESPACE {
+        if *namespace != service {
             let _ = write!(decls, " xmlns:{prefix}=\"{namespace}\"");
         }
     }
     decls
 }
 
-/// The reply envelope for a successful call, or `None` for in-only operations (HTTP 202).
+/// The WS-Addressing headers of a reply to `addressing` for `action`.
+pub(crate) fn addressing_headers(addressing: Option<&Addressing>, action: &str) -> String {
+    let Some(addressing) = addressing else {
+        return String::new();
+    };
+    let ns = addressing.namespace;
+    let mut header = format!(
+        "<wsa:Action xmlns:wsa=\"{ns}\">{}</wsa:Action>",
+        escape(action)
+    );
+    if let Some(id) = &addressing.message_id {
+        let _ = write!(
+            header,
+            "<wsa:RelatesTo xmlns:wsa=\"{ns}\">{}</wsa:RelatesTo>",
+            escape(id)
+        );
+    }
+    header
+}
+
+/// The reply for a successful call, or `None` for in-only operations (HTTP 202).
 pub fn encode_reply(
-    version: SoapVersion,
+    framing: Framing<'_>,
     contract: &Contract,
     spec: &OperationSpec,
     reply: &Reply,
 ) -> Option<String> {
     spec.output?;
+    let mut scalar = String::new();
+    let items = items(contract, reply, &mut scalar);
     let mut body = String::with_capacity(512);
     let _ = write!(
         body,
@@ -132,29 +205,66 @@ pub fn encode_reply(
         spec.name,
         response_namespaces(contract)
     );
-    match reply {
-        Reply::Accepted => {}
-        Reply::Boolean(b) => push_return(&mut body, Some(&b.to_string())),
-        Reply::Int(i) => push_return(&mut body, Some(&i.to_string())),
-        Reply::Long(l) => push_return(&mut body, Some(&l.to_string())),
-        Reply::Text(text) => push_return(&mut body, text.as_deref()),
-        Reply::Texts(items) => items.iter().for_each(|i| push_return(&mut body, Some(i))),
-        Reply::ClaimValues(claims) => claims
-            .iter()
-            .for_each(|c| push_claim_value(&mut body, contract, c)),
-        Reply::Claims(claims) => claims
-            .iter()
-            .for_each(|c| push_claim(&mut body, contract, c)),
-        Reply::StringTable(rows) => {
-            for row in rows {
-                body.push_str("<ns:return>");
-                for cell in row {
-                    push_text_element(&mut body, "ns", "array", Some(cell));
-                }
-                body.push_str("</ns:return>");
-            }
-        }
+    for item in &items {
+        push_item(&mut body, contract, item);
     }
     let _ = write!(body, "</ns:{}Response>", spec.name);
-    Some(write_envelope(version, &body))
+    if framing.bare {
+        return Some(format!("<?xml version='1.0' encoding='UTF-8'?>{body}"));
+    }
+    let header = addressing_headers(
+        framing.addressing,
+        &format!("{}Response", spec.soap_action()),
+    );
+    Some(write_envelope(framing.version, &header, &body))
+}
+
+/// Several sibling elements as Axis2's JSON (Jettison's mapped convention) writes them: none is
+/// an empty string, one is the value itself, two or more an array.
+fn siblings(mut values: Vec<serde_json::Value>) -> serde_json::Value {
+    match values.len() {
+        0 => serde_json::Value::String(String::new()),
+        1 => values.remove(0),
+        _ => serde_json::Value::Array(values),
+    }
+}
+
+fn json_item(item: &Item<'_>) -> serde_json::Value {
+    use serde_json::Value;
+    let text = |v: &Option<&str>| v.map_or(Value::Null, |v| Value::String(v.to_string()));
+    match item {
+        Item::Text(v) => text(v),
+        Item::Bean(ty, values) => Value::Object(
+            ty.all_fields()
+                .iter()
+                .zip(values)
+                .map(|(f, v)| (f.name.to_string(), text(v)))
+                .collect(),
+        ),
+        Item::Row(cells) => {
+            let array = siblings(cells.iter().map(|c| Value::String(c.clone())).collect());
+            serde_json::json!({ "array": array })
+        }
+    }
+}
+
+/// The reply in Axis2's JSON (`Accept: application/json`): `{"<op>Response":{"return":…}}`,
+/// prefixes dropped and every value a string, as Jettison's mapped convention writes them.
+pub fn encode_reply_json(
+    contract: &Contract,
+    spec: &OperationSpec,
+    reply: &Reply,
+) -> Option<String> {
+    spec.output?;
+    let mut scalar = String::new();
+    let items = items(contract, reply, &mut scalar);
+    let returns = siblings(items.iter().map(json_item).collect());
+    let content = if items.is_empty() {
+        returns
+    } else {
+        serde_json::json!({ "return": returns })
+    };
+    let mut document = serde_json::Map::new();
+    document.insert(format!("{}Response", spec.name), content);
+    Some(serde_json::Value::Object(document).to_string())
 }

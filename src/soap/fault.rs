@@ -135,7 +135,7 @@ impl Fault {
                 detail("soapenv:Detail")
             ),
         };
-        write_envelope(version, &body)
+        write_envelope(version, "", &body)
     }
 }
 

@@ -6,8 +6,11 @@ mod encode;
 mod fault;
 pub mod wsdl;
 
-pub use decode::{decode_request, DecodeError, DecodeLimits, Envelope};
-pub use encode::encode_reply;
+pub use decode::{
+    decode_request, Addressing, DecodeError, DecodeLimits, Envelope, WSA_NAMESPACE,
+    WSA_SUBMISSION_NAMESPACE,
+};
+pub use encode::{encode_reply, encode_reply_json, Framing};
 pub use fault::{
     Detail, Fault, FaultCode, AUTHENTICATION_FAULT, AUTHENTICATION_SYSTEM_FAULT,
     AUTHORIZATION_FAULT,
@@ -68,6 +71,8 @@ pub struct Binding {
     pub action: Option<String>,
     /// The request path, which Axis2 names in its "operation not found" fault.
     pub endpoint: Option<String>,
+    /// The HTTP binding: the body is the bare operation element, without an envelope.
+    pub bare: bool,
 }
 
 impl Binding {
@@ -81,6 +86,7 @@ impl Binding {
             version: None,
             action: soap_action.and_then(clean_action),
             endpoint: None,
+            bare: false,
         };
         let Some(content_type) = content_type else {
             return Ok(binding);

@@ -4,13 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::service::catalogue::{
-    ComplexType, Contract, OperationSpec, WsdlVersion, XsdType, SERVICE_NAME, SERVICE_NAMESPACE,
-    USER_STORE_EXCEPTION,
-};
-
-/// Name of the fault element, fault message and binding fault.
-pub const FAULT_NAME: &str = "RemoteUserStoreManagerServiceUserStoreException";
+use crate::service::catalogue::{ComplexType, Contract, OperationSpec, XsdType};
 
 /// The kinds of binding WSO2 publishes, in its document order.
 #[derive(Clone, Copy)]
@@ -23,21 +17,23 @@ enum Binding {
 impl Binding {
     const ALL: [Binding; 3] = [Binding::Soap12, Binding::Http, Binding::Soap11];
 
-    fn name(self) -> &'static str {
-        match self {
-            Binding::Soap12 => "RemoteUserStoreManagerServiceSoap12Binding",
-            Binding::Http => "RemoteUserStoreManagerServiceHttpBinding",
-            Binding::Soap11 => "RemoteUserStoreManagerServiceSoap11Binding",
-        }
+    fn name(self, service: &str) -> String {
+        let kind = match self {
+            Binding::Soap12 => "Soap12Binding",
+            Binding::Http => "HttpBinding",
+            Binding::Soap11 => "Soap11Binding",
+        };
+        format!("{service}{kind}")
     }
 
     /// The service port bound to this binding; its name is also the endpoint path suffix.
-    fn port(self) -> &'static str {
-        match self {
-            Binding::Soap12 => "RemoteUserStoreManagerServiceHttpsSoap12Endpoint",
-            Binding::Http => "RemoteUserStoreManagerServiceHttpsEndpoint",
-            Binding::Soap11 => "RemoteUserStoreManagerServiceHttpsSoap11Endpoint",
-        }
+    fn port(self, service: &str) -> String {
+        let kind = match self {
+            Binding::Soap12 => "HttpsSoap12Endpoint",
+            Binding::Http => "HttpsEndpoint",
+            Binding::Soap11 => "HttpsSoap11Endpoint",
+        };
+        format!("{service}{kind}")
     }
 
     /// The extension-element prefix (`soap12`, `http`, `soap`).
@@ -143,8 +139,8 @@ fn imports_of(contract: &Contract, namespace: &str) -> Vec<&'static str> {
         ty.base.iter().for_each(|b| note(XsdType::Complex(b)));
         ty.fields.iter().for_each(|f| note(f.ty));
     }
-    if namespace == SERVICE_NAMESPACE {
-        note(XsdType::Complex(&USER_STORE_EXCEPTION));
+    if namespace == contract.service.namespace {
+        note(XsdType::Complex(contract.service.fault_type));
         for spec in contract.operations() {
             spec.input.iter().for_each(|f| note(f.ty.xsd(contract)));
             spec.output.iter().for_each(|o| note(o.xsd(contract)));
@@ -159,13 +155,14 @@ fn imports_of(contract: &Contract, namespace: &str) -> Vec<&'static str> {
 }
 
 fn operation_elements(out: &mut String, contract: &Contract) {
-    wrapper_element(out, FAULT_NAME, |inner| {
+    let fault = contract.service.fault_name;
+    wrapper_element(out, fault, |inner| {
         element(
             inner,
             contract,
             "                    ",
-            "UserStoreException",
-            XsdType::Complex(&USER_STORE_EXCEPTION),
+            contract.service.fault_type.name,
+            XsdType::Complex(contract.service.fault_type),
             false,
         )
     });
@@ -207,7 +204,7 @@ fn types(out: &mut String, contract: &Contract) {
         for import in imports_of(contract, namespace) {
             let _ = writeln!(out, "        <xs:import namespace=\"{import}\"/>");
         }
-        if namespace == SERVICE_NAMESPACE {
+        if namespace == contract.service.namespace {
             operation_elements(out, contract);
         }
         for ty in contract
@@ -229,7 +226,8 @@ fn messages(out: &mut String, contract: &Contract) {
             "  <wsdl:message name=\"{name}\">\n    <wsdl:part name=\"parameters\" element=\"ns:{element}\"/>\n  </wsdl:message>"
         );
     };
-    message(out, FAULT_NAME, FAULT_NAME);
+    let fault = contract.service.fault_name;
+    message(out, fault, fault);
     for spec in contract.operations() {
         message(out, &format!("{}Request", spec.name), spec.name);
         if spec.output.is_some() {
@@ -240,7 +238,12 @@ fn messages(out: &mut String, contract: &Contract) {
 }
 
 fn port_type(out: &mut String, contract: &Contract) {
-    out.push_str("  <wsdl:portType name=\"RemoteUserStoreManagerServicePortType\">\n");
+    let fault = contract.service.fault_name;
+    let _ = writeln!(
+        out,
+        "  <wsdl:portType name=\"{}PortType\">",
+        contract.service.name
+    );
     for spec in contract.operations() {
         let op = spec.name;
         // Axis2 derives the output and fault actions from the input's SOAPAction.
@@ -258,14 +261,14 @@ fn port_type(out: &mut String, contract: &Contract) {
         }
         let _ = writeln!(
             out,
-            "      <wsdl:fault name=\"{FAULT_NAME}\" message=\"ns:{FAULT_NAME}\" wsaw:Action=\"{action}{FAULT_NAME}\"/>"
+            "      <wsdl:fault name=\"{fault}\" message=\"ns:{fault}\" wsaw:Action=\"{action}{fault}\"/>"
         );
         out.push_str("    </wsdl:operation>\n");
     }
     out.push_str("  </wsdl:portType>\n");
 }
 
-fn binding_operation(out: &mut String, binding: Binding, spec: &OperationSpec) {
+fn binding_operation(out: &mut String, fault: &str, binding: Binding, spec: &OperationSpec) {
     let op = spec.name;
     let p = binding.prefix();
     let _ = writeln!(out, "    <wsdl:operation name=\"{op}\">");
@@ -296,7 +299,7 @@ fn binding_operation(out: &mut String, binding: Binding, spec: &OperationSpec) {
     if !matches!(binding, Binding::Http) {
         let _ = writeln!(
             out,
-            "      <wsdl:fault name=\"{FAULT_NAME}\">\n        <{p}:fault name=\"{FAULT_NAME}\" use=\"literal\"/>\n      </wsdl:fault>"
+            "      <wsdl:fault name=\"{fault}\">\n        <{p}:fault name=\"{fault}\" use=\"literal\"/>\n      </wsdl:fault>"
         );
     }
     out.push_str("    </wsdl:operation>\n");
@@ -306,8 +309,9 @@ fn bindings(out: &mut String, contract: &Contract) {
     for binding in Binding::ALL {
         let _ = writeln!(
             out,
-            "  <wsdl:binding name=\"{}\" type=\"ns:RemoteUserStoreManagerServicePortType\">",
-            binding.name()
+            "  <wsdl:binding name=\"{}\" type=\"ns:{}PortType\">",
+            binding.name(contract.service.name),
+            contract.service.name
         );
         match binding {
             Binding::Http => out.push_str("    <http:binding verb=\"POST\"/>\n"),
@@ -320,34 +324,38 @@ fn bindings(out: &mut String, contract: &Contract) {
             }
         }
         for spec in contract.operations() {
-            binding_operation(out, binding, spec);
+            binding_operation(out, contract.service.fault_name, binding, spec);
         }
         out.push_str("  </wsdl:binding>\n");
     }
 }
 
-fn service(out: &mut String, base_url: &str) {
+fn service(out: &mut String, contract: &Contract, base_url: &str) {
     let base = crate::soap::encode::escape(base_url.trim_end_matches('/')).into_owned();
-    let _ = writeln!(out, "  <wsdl:service name=\"{SERVICE_NAME}\">");
+    let name = contract.service.name;
+    let _ = writeln!(out, "  <wsdl:service name=\"{name}\">");
     for binding in Binding::ALL {
         let _ = writeln!(
             out,
-            "    <wsdl:port name=\"{port}\" binding=\"ns:{}\">\n      <{}:address location=\"{base}/services/{SERVICE_NAME}.{port}/\"/>\n    </wsdl:port>",
-            binding.name(),
+            "    <wsdl:port name=\"{port}\" binding=\"ns:{}\">\n      <{}:address location=\"{base}/services/{name}.{port}/\"/>\n    </wsdl:port>",
+            binding.name(name),
             binding.prefix(),
-            port = binding.port()
+            port = binding.port(name)
         );
     }
     out.push_str("  </wsdl:service>\n");
 }
 
-/// The WSDL of contract `version` whose port addresses start with `base_url` (scheme, host and
+/// The WSDL of `contract` whose port addresses start with `base_url` (scheme, host and
 /// port, e.g. `https://localhost:9443`).
-pub fn wsdl_document(version: WsdlVersion, base_url: &str) -> String {
-    let contract = version.contract();
+pub fn wsdl_document(contract: &Contract, base_url: &str) -> String {
     let mut out = String::with_capacity(96 * 1024);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str("<wsdl:definitions targetNamespace=\"http://service.ws.um.carbon.wso2.org\"");
+    let _ = write!(
+        out,
+        "<wsdl:definitions targetNamespace=\"{}\"",
+        contract.service.namespace
+    );
     for (namespace, prefix) in contract.schemas {
         let _ = write!(out, " xmlns:{prefix}=\"{namespace}\"");
     }
@@ -363,13 +371,14 @@ pub fn wsdl_document(version: WsdlVersion, base_url: &str) -> String {
     ));
     let _ = writeln!(
         out,
-        "  <wsdl:documentation>{SERVICE_NAME}</wsdl:documentation>"
+        "  <wsdl:documentation>{}</wsdl:documentation>",
+        contract.service.name
     );
     types(&mut out, contract);
     messages(&mut out, contract);
     port_type(&mut out, contract);
     bindings(&mut out, contract);
-    service(&mut out, base_url);
+    service(&mut out, contract, base_url);
     out.push_str("</wsdl:definitions>\n");
     out
 }

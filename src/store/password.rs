@@ -21,6 +21,11 @@ impl Password {
         Self(value)
     }
 
+    /// Empty or only whitespace (Carbon refuses such a login without checking it).
+    pub fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+
     /// Check the length bound before any hashing work is spent on it.
     pub fn check_length(&self) -> Result<(), StoreError> {
         if self.0.is_empty() {

@@ -1,0 +1,402 @@
+//! One SOAP (or HTTP-binding) call: who is calling (session cookie or HTTP Basic, as Carbon's
+//! authenticators take them), the body within its limits, decoding, the service, and the reply
+//! in the form the client asked for (envelope, bare element, or Axis2's JSON).
+
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use hyper::{Request as HttpRequest, Response, StatusCode};
+
+use super::endpoint::{Endpoint, ServicePath};
+use super::{
+    audit, auth, blocking, fault_response, header, internal_error, text_response, unauthorized,
+    xml_response, AppState, ClientInfo, Outcome,
+};
+use crate::service::catalogue::Contract;
+use crate::service::{AuthFailure, Caller, Operation, OperationSpec, Reply, Service, ServiceError};
+use crate::soap::{self, Binding, Fault, Framing, SoapVersion};
+use crate::store::AuthOutcome;
+
+/// Carbon's text when checking credentials failed for a system error.
+const AUTHENTICATION_SYSTEM_ERROR: &str =
+    "Access Denied. Authentication failed - System error occurred. Please check server logs for more details.";
+
+/// Bodies up to this size are decoded on the executor (a few tens of microseconds).
+const INLINE_DECODE_BYTES: usize = 16 * 1024;
+
+/// The name of Carbon's (Tomcat's) session cookie.
+const SESSION_COOKIE: &str = "JSESSIONID";
+
+/// How the request wants its reply.
+#[derive(Debug, Clone, Copy)]
+struct ReplyForm {
+    /// `Accept: application/json`: Axis2's JSON instead of XML.
+    json: bool,
+    /// The HTTP binding: bare elements.
+    bare: bool,
+    /// Over HTTPS: the session cookie is marked Secure.
+    secure: bool,
+}
+
+/// The `JSESSIONID` a request carries, if any.
+fn session_cookie(req: &HttpRequest<Incoming>) -> Option<String> {
+    req.headers()
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.trim().to_string())
+        })
+}
+
+fn set_session_cookie(response: &mut Response<Full<Bytes>>, id: &str, secure: bool) {
+    let secure = if secure { "; Secure" } else { "" };
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("{SESSION_COOKIE}={id}; Path=/{secure}; HttpOnly"))
+    {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+}
+
+/// Serve a POST to a service endpoint.
+pub(super) async fn call(
+    req: HttpRequest<Incoming>,
+    endpoint: Endpoint,
+    client: ClientInfo,
+    state: Arc<AppState>,
+) -> Outcome {
+    let path = req.uri().path().to_string();
+    let binding = if endpoint.bare_operation.is_some() {
+        // The HTTP binding: plain XML (text/xml or application/xml), no envelope.
+        Binding {
+            version: None,
+            action: None,
+            endpoint: Some(path),
+            bare: true,
+        }
+    } else {
+        match Binding::from_headers(header(&req, CONTENT_TYPE), header(&req, "soapaction")) {
+            Ok(binding) => Binding {
+                endpoint: Some(path),
+                ..binding
+            },
+            Err(message) => {
+                return Outcome::plain(text_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message))
+            }
+        }
+    };
+    let form = ReplyForm {
+        json: header(&req, ACCEPT).is_some_and(|a| a.contains("application/json")),
+        bare: binding.bare,
+        secure: client.scheme == "https",
+    };
+    let version = binding.version.unwrap_or(SoapVersion::V11);
+    let contract = state.settings.contract(endpoint.service);
+    let session = session_cookie(&req);
+    if endpoint.service == ServicePath::AuthenticationAdmin {
+        let body = match read_body(req, &state).await {
+            Ok(body) => body,
+            Err(response) => return Outcome::plain(response),
+        };
+        return authentication_admin(body, binding, session, form, client, state, contract).await;
+    }
+    let (caller, new_session) =
+        match identify(&req, session.as_deref(), version, client, &state).await {
+            Ok(identified) => identified,
+            Err(outcome) => return outcome,
+        };
+    let mut outcome = Outcome {
+        response: Response::default(),
+        operation: None,
+        caller: Some(caller.name.clone()),
+        refused_login: false,
+    };
+    let body = match read_body(req, &state).await {
+        Ok(body) => body,
+        Err(response) => {
+            outcome.response = response;
+            return outcome;
+        }
+    };
+    // Small bodies are decoded here and cheap reads answered here; hashing, writes and large
+    // bodies go to the blocking pool so they never hold up the executor.
+    let service = state.service.clone();
+    let limits = state.settings.decode_limits;
+    let work = if body.len() <= INLINE_DECODE_BYTES {
+        match soap::decode_request(&body, &binding, limits, contract) {
+            Err(failed) => Some(Err(failed)),
+            Ok(envelope) if envelope.operation.spec().is_cheap_read() => {
+                Some(Ok(run_envelope(&service, &caller, envelope)))
+            }
+            Ok(envelope) => {
+                blocking(&state, move || {
+                    Ok(run_envelope(&service, &caller, envelope))
+                })
+                .await
+            }
+        }
+    } else {
+        blocking(&state, move || {
+            soap::decode_request(&body, &binding, limits, contract)
+                .map(|envelope| run_envelope(&service, &caller, envelope))
+        })
+        .await
+    };
+    let executed = match work {
+        Some(Ok(executed)) => executed,
+        Some(Err((version, fault))) => {
+            outcome.response = fault_response(version, &fault);
+            return outcome;
+        }
+        None => {
+            outcome.response = internal_error(version);
+            return outcome;
+        }
+    };
+    outcome.operation = Some(executed.spec.name);
+    // In-only operations are exactly the state-changing ones; authenticate is a login attempt.
+    let spec = executed.spec;
+    if spec.output.is_none() || spec.operation == Operation::Authenticate {
+        let label = match &executed.result {
+            Ok(Reply::Boolean(false)) => "failure",
+            Ok(_) => "success",
+            Err(ServiceError::AccessDenied { .. }) => "denied",
+            Err(_) => "error",
+        };
+        let who = outcome.caller.as_deref().unwrap_or("-");
+        audit::operation(
+            client.peer,
+            who,
+            spec.name,
+            executed.target.as_deref().unwrap_or("-"),
+            label,
+        );
+    }
+    outcome.response = respond(&state.service, contract, form, &executed);
+    if let Some(id) = new_session {
+        set_session_cookie(&mut outcome.response, &id, form.secure);
+    }
+    outcome
+}
+
+/// The body, within the size limit.
+async fn read_body(
+    req: HttpRequest<Incoming>,
+    state: &AppState,
+) -> Result<Bytes, Response<Full<Bytes>>> {
+    let limit = state.settings.max_body_bytes;
+    match Limited::new(req.into_body(), limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(text_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body larger than {limit} bytes"),
+            ))
+        }
+        Err(_) => Err(text_response(
+            StatusCode::BAD_REQUEST,
+            "could not read the request body",
+        )),
+    }
+}
+
+/// Who is calling: a live session (`JSESSIONID`) or HTTP Basic credentials. Recently verified
+/// credentials are recognised without hashing, on the executor; only a miss pays for argon2 on
+/// the blocking pool, is audited as a login, and opens a session (returned for the cookie).
+async fn identify(
+    req: &HttpRequest<Incoming>,
+    session: Option<&str>,
+    version: SoapVersion,
+    client: ClientInfo,
+    state: &Arc<AppState>,
+) -> Result<(Caller, Option<String>), Outcome> {
+    if let Some(id) = session {
+        match state.service.session_caller(id) {
+            Ok(Some(caller)) => return Ok((caller, None)),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "session check failed");
+                return Err(Outcome::plain(internal_error(version)));
+            }
+        }
+    }
+    let Some((user, password)) = auth::basic_credentials(header(req, AUTHORIZATION)) else {
+        return Err(Outcome::refused(unauthorized()));
+    };
+    if let Some(hit) = state.service.cached_caller(&user, &password) {
+        if hit.refresh_due {
+            // Re-verify before the entry expires, off the request's path.
+            let service = state.service.clone();
+            let login = user.clone();
+            tokio::task::spawn_blocking(move || service.refresh_caller(&login, password));
+        }
+        return Ok((hit.caller, None));
+    }
+    let service = state.service.clone();
+    let login = user.clone();
+    match blocking(state, move || service.authenticate_caller(&login, password)).await {
+        Some(Ok(verified)) => {
+            audit::login(client.peer, &user, AuthOutcome::Success.label());
+            Ok(verified)
+        }
+        Some(Err(AuthFailure::Unauthenticated(outcome))) => {
+            audit::login(client.peer, &user, outcome.label());
+            Err(Outcome::refused(fault_response(
+                version,
+                &Fault::handler(soap::AUTHENTICATION_FAULT, auth::INVALID_CREDENTIALS),
+            )))
+        }
+        Some(Err(AuthFailure::Failed(e))) => {
+            tracing::error!(error = %e, "authentication failed with a system error");
+            Err(Outcome::plain(fault_response(
+                version,
+                &Fault::handler(
+                    soap::AUTHENTICATION_SYSTEM_FAULT,
+                    AUTHENTICATION_SYSTEM_ERROR,
+                ),
+            )))
+        }
+        None => Err(Outcome::plain(internal_error(version))),
+    }
+}
+
+/// AuthenticationAdmin: `login` checks the credentials in the body and opens a session (its
+/// cookie in the reply); `logout` ends the session the cookie names. Neither needs Basic.
+async fn authentication_admin(
+    body: Bytes,
+    binding: Binding,
+    session: Option<String>,
+    form: ReplyForm,
+    client: ClientInfo,
+    state: Arc<AppState>,
+    contract: &'static Contract,
+) -> Outcome {
+    let limits = state.settings.decode_limits;
+    let envelope = match soap::decode_request(&body, &binding, limits, contract) {
+        Ok(envelope) => envelope,
+        Err((version, fault)) => return Outcome::plain(fault_response(version, &fault)),
+    };
+    let spec = envelope.operation.spec();
+    let mut executed = Executed {
+        version: envelope.version,
+        addressing: envelope.addressing.clone(),
+        spec,
+        target: None,
+        result: Ok(Reply::Accepted),
+    };
+    let mut new_session = None;
+    let mut caller = None;
+    if spec.operation == Operation::Login {
+        let service = state.service.clone();
+        let params = envelope.params;
+        let user = params.text("username").unwrap_or("").to_string();
+        match blocking(&state, move || service.login(&params)).await {
+            Some(Ok((opened, outcome))) => {
+                audit::login(client.peer, &user, outcome);
+                executed.result = Ok(Reply::Boolean(opened.is_some()));
+                if opened.is_some() {
+                    caller = Some(user);
+                }
+                new_session = opened;
+            }
+            Some(Err(e)) => executed.result = Err(e),
+            None => return Outcome::plain(internal_error(envelope.version)),
+        }
+    } else {
+        state.service.logout(session.as_deref());
+    }
+    let mut response = respond(&state.service, contract, form, &executed);
+    if let Some(id) = &new_session {
+        set_session_cookie(&mut response, id, form.secure);
+    }
+    Outcome {
+        response,
+        operation: Some(spec.name),
+        caller,
+        refused_login: false,
+    }
+}
+
+/// The HTTP response for a call's result, in the form the client asked for.
+fn respond(
+    service: &Service,
+    contract: &Contract,
+    form: ReplyForm,
+    executed: &Executed,
+) -> Response<Full<Bytes>> {
+    let spec = executed.spec;
+    let version = executed.version;
+    match &executed.result {
+        Ok(reply) if form.json => match soap::encode_reply_json(contract, spec, reply) {
+            Some(json) => {
+                let mut response = Response::new(Full::new(Bytes::from(json)));
+                response.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=UTF-8"),
+                );
+                response
+            }
+            None => accepted(),
+        },
+        Ok(reply) => {
+            let framing = Framing {
+                version,
+                addressing: executed.addressing.as_ref(),
+                bare: form.bare,
+            };
+            match soap::encode_reply(framing, contract, spec, reply) {
+                Some(xml) if form.bare => {
+                    let mut response = Response::new(Full::new(Bytes::from(xml)));
+                    response.headers_mut().insert(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("text/xml; charset=UTF-8"),
+                    );
+                    response
+                }
+                Some(xml) => xml_response(StatusCode::OK, version, xml),
+                None => accepted(),
+            }
+        }
+        Err(error) => {
+            let reason = service.fault_text(error, spec.operation);
+            let fault = Fault::from_service_error(error, reason, spec, contract);
+            fault_response(version, &fault)
+        }
+    }
+}
+
+/// An in-only operation's success: HTTP 202 with an empty body.
+fn accepted() -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::ACCEPTED;
+    response
+}
+
+/// Authorise, decode the typed request and run it.
+fn run_envelope(service: &Service, caller: &Caller, envelope: soap::Envelope) -> Executed {
+    let spec = envelope.operation.spec();
+    let (target, result) = service.call(caller, envelope.operation, &envelope.params);
+    Executed {
+        version: envelope.version,
+        addressing: envelope.addressing,
+        spec,
+        target,
+        result,
+    }
+}
+
+/// What running a call produced.
+struct Executed {
+    version: SoapVersion,
+    addressing: Option<soap::Addressing>,
+    spec: &'static OperationSpec,
+    target: Option<String>,
+    result: Result<Reply, ServiceError>,
+}
