@@ -191,7 +191,7 @@ fn admin_commands_change_what_the_running_server_sees() {
     let roles = json(&ok(&db, &["role", "list", "--json"], ""));
     assert_eq!(
         roles,
-        serde_json::json!(["admin", "Internal/everyone", "ops"])
+        serde_json::json!(["admin", "ops", "Internal/everyone"])
     );
 
     // What the server writes, the CLI reads.

@@ -711,3 +711,78 @@ fn carbon40_contract_answers_claims_in_the_old_types() {
         &format!("<ser:roleName>auditors</ser:roleName><ser:permissions><a:action xmlns:a=\"{api_ns}\">ui.execute</a:action><a:resourceId xmlns:a=\"{api_ns}\">/permission/admin/login</a:resourceId></ser:permissions>"),
     );
 }
+
+#[test]
+fn list_users_follows_wsos_jdbc_store() {
+    let s = Server::start();
+    for name in ["alice", "Zed", "alf", "alix", "bob"] {
+        accepted(
+            &s,
+            Soap::V11,
+            "addUser",
+            &format!(
+                "<ser:userName>{name}</ser:userName><ser:credential>Pass-word-1</ser:credential>"
+            ),
+        );
+    }
+    let list = |filter: &str| {
+        texts(
+            &s,
+            Soap::V11,
+            "listUsers",
+            &format!("<ser:filter>{filter}</ser:filter><ser:maxItemLimit>-1</ser:maxItemLimit>"),
+        )
+    };
+    // Java's Arrays.sort: upper case before lower case.
+    assert_eq!(list("*"), ["Zed", "admin", "alf", "alice", "alix", "bob"]);
+    assert_eq!(list("  "), list("*"), "blank means everyone");
+    assert_eq!(list("al?"), ["alf"], "? is exactly one character");
+    assert_eq!(list("PRIMARY/al*"), ["alf", "alice", "alix"]);
+    assert_eq!(list("/al*"), ["alf", "alice", "alix"]);
+    assert!(
+        list("SECONDARY/al*").is_empty(),
+        "no other user-store domain"
+    );
+    // WSO2's Java accidents, answered with its texts.
+    let r = s.call(
+        Soap::V11,
+        "listUsers",
+        "<ser:maxItemLimit>10</ser:maxItemLimit>",
+    );
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.fault_string(),
+        "Error occurred while accessing Java Security Manager Privilege Block when called by method listUsers with 2 length of Objects and argTypes [class java.lang.String, int]"
+    );
+    let r = s.call(
+        Soap::V11,
+        "getUserList",
+        "<ser:claimUri>http://wso2.org/claims/country</ser:claimUri>",
+    );
+    assert_eq!(
+        r.fault_string(),
+        "Error occurred while accessing Java Security Manager Privilege Block when called by method getUserList with 3 length of Objects and argTypes [class java.lang.String, class java.lang.String, class java.lang.String]"
+    );
+    // getRoleNames: the store's roles, then the hybrid ones.
+    accepted(
+        &s,
+        Soap::V11,
+        "addRole",
+        "<ser:roleName>Internal/auditor</ser:roleName>",
+    );
+    accepted(
+        &s,
+        Soap::V11,
+        "addRole",
+        "<ser:roleName>zookeeper</ser:roleName>",
+    );
+    assert_eq!(
+        texts(&s, Soap::V11, "getRoleNames", ""),
+        [
+            "admin",
+            "zookeeper",
+            "Internal/auditor",
+            "Internal/everyone"
+        ]
+    );
+}

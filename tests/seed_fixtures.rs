@@ -42,12 +42,13 @@ const PLAN: &[(&str, Expect)] = &[
     ),
     (
         "13_getRoleNames.xml",
+        // The store's roles first, then the hybrid ones, as WSO2 lists them.
         Expect::Returns(&[
             "admin",
             "Doctor",
             "Engineer",
-            "Internal/everyone",
             "teacher",
+            "Internal/everyone",
         ]),
     ),
     ("14_getAllProfileNames.xml", Expect::Returns(&["default"])),

@@ -439,7 +439,7 @@ impl Service {
                 Reply::Texts(
                     roles
                         .into_iter()
-                        .filter(|r| RoleName::lookup(r).is_ok_and(|r| r.is_hybrid()))
+                        .filter(|r| RoleName::lookup(r).is_ok_and(|r| r.is_hybrid_domain()))
                         .collect(),
                 )
             }

@@ -29,6 +29,16 @@ pub enum ServiceError {
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An argument WSO2's Java code dereferences was absent: its user core then fails with a
+    /// NullPointerException inside `callSecure`, and clients see this text (a Java accident,
+    /// answered as WSO2 answers it).
+    #[error("Error occurred while accessing Java Security Manager Privilege Block when called by method {method} with {} length of Objects and argTypes [{}]", .arg_types.len(), .arg_types.join(", "))]
+    NullArgument {
+        /// The user-core method.
+        method: &'static str,
+        /// Its parameters' Java types.
+        arg_types: &'static [&'static str],
+    },
     /// The caller authenticated, but their permissions do not grant the operation's.
     #[error("Access Denied.")]
     AccessDenied {

@@ -221,6 +221,9 @@ fn password(params: &Params, name: &str) -> Password {
     Password::new(params.text(name).unwrap_or("").to_string())
 }
 
+/// How Java names `String` in WSO2's reflection error texts.
+const JAVA_STRING: &str = "class java.lang.String";
+
 /// Whose cached credentials a request may have made stale.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Sessions {
@@ -389,7 +392,15 @@ impl Request {
                 role: lookup_role(params, "roleName")?,
             },
             Op::ListUsers => Request::ListUsers {
-                filter: UserFilter::from_request(params.text("filter")),
+                filter: match params.text("filter") {
+                    Some(filter) => UserFilter::from_request(Some(filter)),
+                    None => {
+                        return Err(ServiceError::NullArgument {
+                            method: "listUsers",
+                            arg_types: &[JAVA_STRING, "int"],
+                        })
+                    }
+                },
                 max_items: params.int("maxItemLimit")?,
             },
             Op::DeleteUser => Request::DeleteUser {
@@ -444,6 +455,14 @@ impl Request {
             Op::GetProfileNames => Request::GetProfileNames {
                 user: lookup_user(params, "userName")?,
             },
+            Op::GetUserList
+                if params.text("claimUri").is_none() || params.text("claimValue").is_none() =>
+            {
+                return Err(ServiceError::NullArgument {
+                    method: "getUserList",
+                    arg_types: &[JAVA_STRING, JAVA_STRING, JAVA_STRING],
+                })
+            }
             Op::GetUserList => Request::GetUserList {
                 claim: claim_uri(params, "claimUri")?,
                 value: params.text("claimValue").unwrap_or("").to_string(),

@@ -151,6 +151,11 @@ impl Fault {
         match error {
             ServiceError::BadRequest(_) => Fault::client(reason),
             ServiceError::AccessDenied { .. } => Fault::handler(AUTHORIZATION_FAULT, reason),
+            ServiceError::NullArgument { .. } => Fault {
+                code: FaultCode::Server,
+                reason,
+                detail: Detail::for_store_error(spec.output.is_some(), contract),
+            },
             ServiceError::Store(store) => {
                 if let StoreError::Database(e) = store {
                     tracing::error!(error = %e, "database error");

@@ -106,23 +106,40 @@ pub struct CreateRoleRequest {
     pub permissions: Vec<Permission>,
 }
 
-/// A user-name pattern for listing: `*` matches any run of characters.
+/// A user-name pattern for listing, as WSO2's JDBC store reads it: `*` matches any run of
+/// characters, `?` exactly one, everything else itself (case-insensitively).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserFilter {
     /// Every user.
     All,
-    /// Names matching a `*` wildcard pattern, compared case-insensitively.
+    /// Names matching a wildcard pattern.
     Wildcard(String),
+    /// A pattern for another user-store domain, of which this store has none: nobody.
+    OtherDomain,
 }
 
 impl UserFilter {
-    /// Interpret a request's filter: absent, empty or `*` means all users.
+    /// Interpret a filter: trimmed; absent, empty or `*` means all users; `PRIMARY/pattern`
+    /// and `/pattern` search the primary store (the only one); `DOMAIN/pattern` another store.
     pub fn from_request(raw: Option<&str>) -> Self {
-        match raw.map(str::trim) {
-            None | Some("") | Some("*") => UserFilter::All,
-            Some(pattern) => UserFilter::Wildcard(pattern.to_string()),
+        let pattern = raw.map(str::trim).unwrap_or("");
+        let pattern = match pattern.split_once('/') {
+            Some(("", rest)) => rest,
+            Some((domain, rest)) if domain.eq_ignore_ascii_case(names::PRIMARY_DOMAIN_NAME) => rest,
+            Some(_) => return UserFilter::OtherDomain,
+            None => pattern,
+        };
+        match pattern {
+            "" | "*" => UserFilter::All,
+            pattern => UserFilter::Wildcard(pattern.to_string()),
         }
     }
+}
+
+/// Sort names as Java's `Arrays.sort` does (UTF-16 code units, case-sensitive): the order of
+/// WSO2's listUsers.
+pub fn sort_like_java(names: &mut [String]) {
+    names.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
 }
 
 /// Facts about a stored account that the service layer reports.

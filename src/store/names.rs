@@ -25,6 +25,8 @@ pub const EVERYONE_ROLE: &str = "Internal/everyone";
 /// The profile used when a request names none (absent, empty, `?` or `null`).
 pub const DEFAULT_PROFILE: &str = "default";
 
+/// The primary user store's domain (`PRIMARY/alice` is `alice`).
+pub const PRIMARY_DOMAIN_NAME: &str = "PRIMARY";
 const PRIMARY_DOMAIN: &str = "primary/";
 const ROLE_DOMAINS: [&str; 2] = ["Internal/", "Application/"];
 

@@ -17,10 +17,10 @@ use super::names::{check_claim_value, DEFAULT_PROFILE, EVERYONE_ROLE};
 use super::password::{HashParams, Password, PasswordHasher};
 use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
 use super::{
-    AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri, ClaimValue,
-    CreateRoleRequest, CreateUserRequest, LoginHandler, Permission, ProfileName, Protected,
-    RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName, UserRecord,
-    UserStore,
+    sort_like_java, AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri,
+    ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler, Permission, ProfileName,
+    Protected, RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName,
+    UserRecord, UserStore,
 };
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
@@ -126,12 +126,15 @@ fn open_connection(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection
     Ok(conn)
 }
 
-/// Turn a `*` wildcard into a GLOB pattern that matches everything else literally.
-fn glob_pattern(wildcard: &str) -> String {
+/// Turn a WSO2 wildcard into a GLOB pattern that matches everything else literally: `*` is
+/// any run of characters, and `?` one character where `single` says so (user-name filters, as
+/// WSO2 turns it into SQL's `_`).
+fn glob_pattern(wildcard: &str, single: bool) -> String {
     let mut glob = String::with_capacity(wildcard.len() + 4);
     for c in wildcard.chars() {
         match c {
             '*' => glob.push('*'),
+            '?' if single => glob.push('?'),
             '?' => glob.push_str("[?]"),
             '[' => glob.push_str("[[]"),
             other => glob.push(other),
@@ -751,7 +754,7 @@ impl UserBackend for SqliteStore {
 
     fn list_users(&self, filter: &UserFilter, limit: usize) -> StoreResult<Vec<String>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.read(|conn| match filter {
+        let mut names = self.read(|conn| match filter {
             UserFilter::All => query_names(
                 conn,
                 "SELECT name FROM users ORDER BY name_key LIMIT ?1",
@@ -760,9 +763,12 @@ impl UserBackend for SqliteStore {
             UserFilter::Wildcard(pattern) => query_names(
                 conn,
                 "SELECT name FROM users WHERE name_key GLOB ?1 ORDER BY name_key LIMIT ?2",
-                params![glob_pattern(&pattern.to_lowercase()), limit],
+                params![glob_pattern(&pattern.to_lowercase(), true), limit],
             ),
-        })
+            UserFilter::OtherDomain => Ok(Vec::new()),
+        })?;
+        sort_like_java(&mut names);
+        Ok(names)
     }
 
     fn update_credential(
@@ -859,7 +865,15 @@ impl RoleBackend for SqliteStore {
     }
 
     fn role_names(&self) -> StoreResult<Vec<String>> {
-        self.read(|conn| query_names(conn, "SELECT name FROM roles ORDER BY name_key", []))
+        // WSO2's order: the store's own roles, then the hybrid (Internal/, Application/) ones.
+        self.read(|conn| {
+            query_names(
+                conn,
+                "SELECT name FROM roles
+                 ORDER BY (name_key LIKE 'internal/%' OR name_key LIKE 'application/%'), name_key",
+                [],
+            )
+        })
     }
 
     fn roles_of_user(&self, user: &UserName) -> StoreResult<Vec<String>> {
@@ -1145,7 +1159,7 @@ impl ClaimBackend for SqliteStore {
                 "SELECT u.name FROM user_claims c JOIN users u ON u.id = c.user_id
                  WHERE c.claim_uri = ?1 AND c.profile = ?2 AND c.value GLOB ?3
                  ORDER BY u.name_key",
-                params![uri.as_str(), profile.as_str(), glob_pattern(value)],
+                params![uri.as_str(), profile.as_str(), glob_pattern(value, false)],
             )
         })
     }
@@ -1199,6 +1213,7 @@ mod tests {
 
     #[test]
     fn glob_escapes_everything_but_star() {
-        assert_eq!(glob_pattern("a*b?c[d]"), "a*b[?]c[[]d]");
+        assert_eq!(glob_pattern("a*b?c[d]", false), "a*b[?]c[[]d]");
+        assert_eq!(glob_pattern("a*b?c", true), "a*b?c");
     }
 }
