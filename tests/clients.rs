@@ -82,12 +82,44 @@ fn zeep_from_served_wsdl_over_soap11_and_soap12() {
 #[test]
 fn zeep_from_reference_wsdl_with_address_override() {
     let server = wsdl_server();
-    let reference = repo().join("../shared/reference/RemoteUserStoreManagerService.wsdl");
-    assert!(
-        reference.exists(),
-        "reference WSDL beside the repo: {}",
-        reference.display()
+    let address = format!(
+        "http://{}/services/RemoteUserStoreManagerService",
+        server.addr
     );
+    let auth = auth_wsdl_url(&server);
+    for (binding, prefix) in [("soap11", "ref11"), ("soap12", "ref12")] {
+        run(
+            "python3",
+            &args(&[
+                "tests/clients/zeep/scenario.py",
+                "--wsdl",
+                &reference_wsdl("RemoteUserStoreManagerService.wsdl"),
+                "--address",
+                &address,
+                "--auth-wsdl",
+                &auth,
+                "--user",
+                "admin",
+                "--password",
+                ADMIN_PASSWORD,
+                "--binding",
+                binding,
+                "--prefix",
+                prefix,
+            ]),
+        );
+    }
+}
+
+#[test]
+fn zeep_from_the_carbon40_wsdl_against_the_carbon40_contract() {
+    let server = Server::start_with(Options {
+        env: vec![(
+            "USERSTORE_ADMIN_SERVICE__WSDL_VERSION".into(),
+            "carbon-4.0".into(),
+        )],
+        ..Default::default()
+    });
     let address = format!(
         "http://{}/services/RemoteUserStoreManagerService",
         server.addr
@@ -97,29 +129,52 @@ fn zeep_from_reference_wsdl_with_address_override() {
         &args(&[
             "tests/clients/zeep/scenario.py",
             "--wsdl",
-            reference.to_str().unwrap(),
+            &reference_wsdl("RemoteUserStoreManagerService.old.wsdl"),
             "--address",
             &address,
+            "--contract",
+            "carbon-4.0",
             "--user",
             "admin",
             "--password",
             ADMIN_PASSWORD,
-            "--binding",
-            "soap11",
             "--prefix",
-            "ref",
+            "old",
         ]),
     );
 }
 
+fn reference_wsdl(file: &str) -> String {
+    let path = repo().join("../shared/reference").join(file);
+    assert!(
+        path.exists(),
+        "reference WSDL beside the repo: {}",
+        path.display()
+    );
+    path.to_str().unwrap().to_string()
+}
+
+fn auth_wsdl_url(server: &Server) -> String {
+    format!("http://{}/services/AuthenticationAdmin?wsdl", server.addr)
+}
+
 #[test]
-fn node_soap_from_served_wsdl_over_soap11_and_soap12() {
+fn node_soap_from_reference_wsdl_over_soap11_and_soap12() {
     let server = wsdl_server();
-    let url = wsdl_url(&server);
+    let wsdl = reference_wsdl("RemoteUserStoreManagerService.wsdl");
+    let address = format!(
+        "http://{}/services/RemoteUserStoreManagerService",
+        server.addr
+    );
+    let auth = auth_wsdl_url(&server);
     let base = [
         "tests/clients/node/scenario.js",
         "--wsdl",
-        &url,
+        &wsdl,
+        "--address",
+        &address,
+        "--auth-wsdl",
+        &auth,
         "--user",
         "admin",
         "--password",
@@ -143,6 +198,28 @@ fn gsoap_cpp_client_generated_from_served_wsdl() {
             &wsdl_url(&server),
             "admin",
             ADMIN_PASSWORD,
+        ]),
+    );
+}
+
+#[test]
+fn gsoap_cpp_client_generated_from_reference_wsdl() {
+    let server = wsdl_server();
+    let address = format!(
+        "http://{}/services/RemoteUserStoreManagerService.RemoteUserStoreManagerServiceHttpsSoap11Endpoint/",
+        server.addr
+    );
+    run(
+        "bash",
+        &args(&[
+            "tests/clients/gsoap/run.sh",
+            &format!(
+                "file://{}",
+                reference_wsdl("RemoteUserStoreManagerService.wsdl")
+            ),
+            "admin",
+            ADMIN_PASSWORD,
+            &address,
         ]),
     );
 }

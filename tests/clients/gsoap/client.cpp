@@ -228,6 +228,60 @@ int main(int argc, char **argv) {
         printf("ok   getUserClaimValue %s %s -> %s\n", user.c_str(), claimUri.c_str(), resp.return_->c_str());
     }
 
+    // 4b. getUserClaimValues: ClaimDTOs (dao namespace) with the claim and the user's UUID
+    {
+        _us__getUserClaimValues req;
+        _us__getUserClaimValuesResponse resp;
+        req.userName = &user;
+        req.profileName = &profile;
+        auth(p);
+        check_ok(p, p.getUserClaimValues(&req, resp), "getUserClaimValues(" + user + ")");
+        bool found = false, has_id = false;
+        for (dao__ClaimDTO *dto : resp.return_) {
+            if (!dto || !dto->claimUri) fail("getUserClaimValues returned a ClaimDTO without claimUri");
+            if (*dto->claimUri == claimUri && dto->value && *dto->value == claimValue) found = true;
+            if (*dto->claimUri == "http://wso2.org/claims/userid" && dto->value && dto->value->size() == 36)
+                has_id = true;
+        }
+        if (!found) fail("getUserClaimValues lacks " + claimUri + "=" + claimValue);
+        if (!has_id) fail("getUserClaimValues lacks the userid UUID");
+        printf("ok   getUserClaimValues %s -> %zu ClaimDTOs\n", user.c_str(), resp.return_.size());
+    }
+
+    // 4c. addUserClaimValues (in-only) appends to a multi-valued claim, skipping a duplicate
+    {
+        std::string nickname = "http://wso2.org/claims/nickname";
+        std::string first = "gs", dup = "GS", second = "oap";
+        common__ClaimValue a, b, c;
+        a.claimURI = &nickname; a.value = &first;
+        b.claimURI = &nickname; b.value = &dup;
+        c.claimURI = &nickname; c.value = &second;
+        _us__addUserClaimValues req;
+        req.userName = &user;
+        req.claims.push_back(&a);
+        req.profileName = &profile;
+        auth(p);
+        check_ok(p, p.addUserClaimValues(&req), "addUserClaimValues(" + user + ")");
+        _us__addUserClaimValues req2;
+        req2.userName = &user;
+        req2.claims.push_back(&b);
+        req2.claims.push_back(&c);
+        req2.profileName = &profile;
+        auth(p);
+        check_ok(p, p.addUserClaimValues(&req2), "addUserClaimValues(" + user + ") again");
+        _us__getUserClaimValue get;
+        _us__getUserClaimValueResponse resp;
+        get.userName = &user;
+        get.claim = &nickname;
+        get.profileName = &profile;
+        auth(p);
+        check_ok(p, p.getUserClaimValue(&get, resp), "getUserClaimValue(nickname)");
+        if (!resp.return_ || *resp.return_ != "gs,oap")
+            fail("nickname after addUserClaimValues is " + (resp.return_ ? *resp.return_ : std::string("nil")) +
+                 ", expected gs,oap");
+        printf("ok   addUserClaimValues %s -> %s\n", user.c_str(), resp.return_->c_str());
+    }
+
     // 5. listUsers with a filter and maxItemLimit: exactly the new user
     {
         std::string filter = "gsoapuser_" + suffix + "*";

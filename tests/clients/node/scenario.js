@@ -7,12 +7,13 @@
 // Usage:
 //   npm ci --prefix tests/clients/node
 //   node tests/clients/node/scenario.js --wsdl URL --user admin --password PW [--soap12] [--prefix NAME]
-//        [--address URL] [--verbose]
+//        [--address URL] [--auth-wsdl URL] [--verbose]
 //
 // --soap12 uses the WSDL's SOAP 1.2 port (RemoteUserStoreManagerServiceHttpsSoap12Endpoint) with
 // forceSoap12Headers (SOAP 1.2 envelope, Content-Type application/soap+xml; action=...); otherwise
 // the SOAP 1.1 port. --address overrides the port's address (e.g. for a WSDL file from elsewhere).
-// --verbose prints every request and response.
+// --auth-wsdl also logs in through AuthenticationAdmin (a client built from that WSDL) and calls
+// the user store with the JSESSIONID cookie alone. --verbose prints every request and response.
 //
 // Exit status: 0 on success, 1 on a failed step, 2 when node-soap is missing or the arguments are bad.
 'use strict';
@@ -35,6 +36,7 @@ const PORTS = {
 };
 const EVERYONE = 'Internal/everyone';
 const GIVEN_NAME = 'http://wso2.org/claims/givenname';
+const NICKNAME = 'http://wso2.org/claims/nickname';
 
 function usage(message) {
   if (message) console.error(`error: ${message}`);
@@ -59,6 +61,7 @@ function parseArgs(argv) {
       case '--password': args.password = value(); break;
       case '--prefix': args.prefix = value(); break;
       case '--address': args.address = value(); break;
+      case '--auth-wsdl': args.authWsdl = value(); break;
       case '--soap12': args.soap12 = true; break;
       case '--verbose': args.verbose = true; break;
       case '-h': case '--help': usage(); break;
@@ -269,6 +272,55 @@ async function main() {
     expectEqual(await ask('getUserClaimValue', { userName: alice, claim: GIVEN_NAME, profileName: 'default' }), 'Alice',
       `getUserClaimValue(${alice}, givenname)`);
     ok();
+
+    step(`getUserClaimValues ${alice}`);
+    const dtos = asList(await ask('getUserClaimValues', { userName: alice, profileName: 'default' }));
+    const byUri = Object.fromEntries(dtos.map((c) => [c.claimUri, c.value]));
+    expectEqual(byUri[GIVEN_NAME], 'Alice', `getUserClaimValues(${alice}) givenname`);
+    check(/^[0-9a-f-]{36}$/.test(byUri['http://wso2.org/claims/userid'] || ''), `getUserClaimValues(${alice}): no userid UUID`);
+    ok(`${dtos.length} ClaimDTOs`);
+
+    step(`addUserClaimValues ${alice}`);
+    await tell('addUserClaimValues', { userName: alice, claims: [{ claimURI: NICKNAME, value: 'ali' }], profileName: 'default' });
+    await tell('addUserClaimValues', {
+      userName: alice,
+      claims: [{ claimURI: NICKNAME, value: 'ALI' }, { claimURI: NICKNAME, value: 'lissy' }],
+      profileName: 'default',
+    });
+    expectEqual(await ask('getUserClaimValue', { userName: alice, claim: NICKNAME, profileName: 'default' }), 'ali,lissy',
+      `nickname after addUserClaimValues (duplicates skipped)`);
+    ok();
+
+    if (args.authWsdl) {
+      step(`AuthenticationAdmin.login ${alice}, then the session cookie alone`);
+      // alice needs /permission/admin/login: a role that grants it.
+      await tell('addRole', {
+        roleName: `${p}login`,
+        userList: [alice],
+        permissions: [{ action: 'ui.execute', resourceId: '/permission/admin/login' }, { action: 'ui.execute', resourceId: '/permission/admin/manage/identity' }],
+      });
+      created.roles.push(`${p}login`);
+      const auth = await soap.createClientAsync(args.authWsdl, { forceSoap12Headers: args.soap12 });
+      const authPort = auth.AuthenticationAdmin[args.soap12 ? 'AuthenticationAdminHttpsSoap12Endpoint' : 'AuthenticationAdminHttpsSoap11Endpoint'];
+      const [loggedIn, , headers] = await new Promise((resolve, reject) => {
+        authPort.login({ username: alice, password: pw, remoteAddress: '127.0.0.1' }, (err, result, raw, soapHeader) => {
+          if (err) reject(err); else resolve([result, raw, auth.lastResponseHeaders]);
+        });
+      });
+      expectEqual(loggedIn.return, true, 'AuthenticationAdmin.login');
+      const setCookie = [].concat(headers['set-cookie'] || []);
+      const cookie = setCookie.map((c) => c.split(';')[0]).find((c) => c.startsWith('JSESSIONID='));
+      check(cookie, `login set no JSESSIONID: ${JSON.stringify(headers)}`);
+      const viaSession = await soap.createClientAsync(args.wsdl, { forceSoap12Headers: args.soap12 });
+      if (args.address) viaSession.setEndpoint(args.address);
+      viaSession.addHttpHeader('Cookie', cookie);
+      const sessionPort = viaSession[SERVICE][portName];
+      const exists = await new Promise((resolve, reject) => {
+        sessionPort.isExistingUser({ userName: bob }, (err, result) => (err ? reject(err) : resolve(result)));
+      });
+      expectEqual(exists.return, true, 'isExistingUser with the session cookie and no Basic');
+      ok(cookie.slice(0, 16) + '…');
+    }
 
     step(`listUsers '${p}*'`);
     const users = asList(await ask('listUsers', { filter: `${p}*`, maxItemLimit: 10 }));

@@ -16,8 +16,8 @@ reference WSDL (ports at https://localhost:9443) is pointed at a test server.
 Exit status: 0 on success, 1 on a failed step, 2 when zeep is not installed or the arguments are bad.
 """
 
-import re
 import argparse
+import re
 import sys
 import traceback
 
@@ -51,6 +51,7 @@ GIVEN_NAME = "http://wso2.org/claims/givenname"
 LAST_NAME = "http://wso2.org/claims/lastname"
 EMAIL = "http://wso2.org/claims/emailaddress"
 USER_ID = "http://wso2.org/claims/userid"
+NICKNAME = "http://wso2.org/claims/nickname"
 
 
 class ScenarioFailure(Exception):
@@ -235,6 +236,47 @@ def run(args):
     expect_equal(got, {GIVEN_NAME: "Alice", LAST_NAME: "Liddell"}, f"getUserClaimValues({alice})")
     ok(f"{len(claims)} claims")
 
+    if args.contract == "current":
+        step(f"addUserClaimValues {alice}")
+        in_only(svc.addUserClaimValues(userName=alice, claims=[ClaimValue(claimURI=NICKNAME, value="ali")],
+                                       profileName="default"), "addUserClaimValues")
+        in_only(svc.addUserClaimValues(userName=alice, claims=[ClaimValue(claimURI=NICKNAME, value="ALI"),
+                                                               ClaimValue(claimURI=NICKNAME, value="lissy")],
+                                       profileName="default"), "addUserClaimValues")
+        expect_equal(svc.getUserClaimValue(userName=alice, claim=NICKNAME, profileName="default"), "ali,lissy",
+                     "nickname after addUserClaimValues (the duplicate skipped)")
+        in_only(svc.addUserClaimValue(userName=alice, claimURI=NICKNAME, claimValue="ali", profileName="default"),
+                "addUserClaimValue")
+        expect_equal(svc.getUserClaimValue(userName=alice, claim=NICKNAME, profileName="default"),
+                     "ali,lissy,ali", "nickname after addUserClaimValue (no duplicate check)")
+        ok()
+
+    if args.auth_wsdl:
+        step(f"AuthenticationAdmin.login {alice}, then the session cookie alone")
+        in_only(svc.addRole(roleName=f"{p}login", userList=[alice], permissions=[
+            {"action": "ui.execute", "resourceId": "/permission/admin/login"},
+            {"action": "ui.execute", "resourceId": "/permission/admin/manage/identity"},
+        ]), "addRole(login)")
+        CLEANUP["roles"].append(f"{p}login")
+        cookie_session = requests.Session()  # no Basic: the cookie jar carries JSESSIONID
+        auth = zeep.Client(args.auth_wsdl, transport=Transport(session=cookie_session, timeout=30))
+        expect_equal(auth.service.login(username=alice, password=pw1, remoteAddress="127.0.0.1"), True,
+                     "AuthenticationAdmin.login")
+        check("JSESSIONID" in cookie_session.cookies, f"login set no JSESSIONID: {dict(cookie_session.cookies)}")
+        user_store = zeep.Client(args.wsdl, transport=Transport(session=cookie_session, timeout=30))
+        binding_qname, _ = BINDINGS[args.binding]
+        address = args.address or svc._binding_options["address"]
+        by_session = user_store.create_service(binding_qname, address)
+        expect_equal(by_session.isExistingUser(userName=bob), True, "isExistingUser with the session cookie alone")
+        auth.service.logout()
+        try:
+            by_session.isExistingUser(userName=bob)
+            raise ScenarioFailure("the session still works after logout")
+        except zeep.exceptions.TransportError as exc:
+            expect_equal(exc.status_code, 401, "a call after logout is challenged")
+        in_only(svc.deleteRole(roleName=f"{p}login"), "deleteRole(login)")
+        ok()
+
     step(f"setUserClaimValues {alice}")
     result = svc.setUserClaimValues(
         userName=alice,
@@ -348,6 +390,9 @@ def main():
     parser.add_argument("--address", help="service address overriding the WSDL's port address")
     parser.add_argument("--binding", choices=sorted(BINDINGS), default="soap11")
     parser.add_argument("--prefix", default="zeep", help="prefix for user and role names")
+    parser.add_argument("--contract", choices=["current", "carbon-4.0"], default="current",
+                        help="the WSDL's contract: carbon-4.0 has no addUserClaimValue(s)")
+    parser.add_argument("--auth-wsdl", help="AuthenticationAdmin WSDL: also log in and call with the cookie")
     args = parser.parse_args()
 
     print(f"[zeep] zeep {zeep.__version__}, requests {requests.__version__}, binding {args.binding}, "
