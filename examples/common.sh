@@ -5,7 +5,7 @@
 # Environment:
 #   USERSTORE_URL             service endpoint
 #                             (default http://127.0.0.1:9763/services/RemoteUserStoreManagerService)
-#   USERSTORE_ADMIN_USER      a user in the admin role (default admin)
+#   USERSTORE_ADMIN_USER      a user whose roles grant the calls' permissions (default admin)
 #   USERSTORE_ADMIN_PASSWORD  that user's password (required)
 #
 # Passwords only travel through environment variables, curl's config (read from a pipe) and

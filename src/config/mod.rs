@@ -202,7 +202,7 @@ impl Default for DatabaseConfig {
 pub struct RealmConfig {
     /// Name of the administrator created on an empty database.
     pub admin_user: String,
-    /// Role whose members may call the admin API.
+    /// The administrator's role, which holds the root permission (`/permission`).
     pub admin_role: String,
     /// Upper bound of listUsers results (WSO2's `MaxUserNameListLength`).
     pub max_user_list_length: usize,

@@ -318,11 +318,13 @@ impl<'a> Decoder<'a> {
                     .as_deref()
                     .map(|ns| String::from_utf8_lossy(ns).into_owned())
                     .unwrap_or_else(|| "none".to_string());
-                return Err(self.fault(Fault::client(format!(
+                // RPCUtil raises a plain AxisFault: a Server (Receiver) fault.
+                return Err(self.fault(Fault::server(format!(
                     "namespace mismatch require {namespace} found {found}"
                 ))));
             }
-            // Neither the action nor the Body names an operation: Axis2's dispatch failure.
+            // Neither the action nor the Body names an operation: Axis2's DispatchPhase fault,
+            // code Client.
             None => {
                 return Err(self.fault(Fault::client(format!(
                     "The endpoint reference (EPR) for the Operation not found is {} and the WSA Action = {}",

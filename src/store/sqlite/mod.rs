@@ -40,7 +40,7 @@ pub struct SqliteOptions {
     pub hash_params: HashParams,
     /// The bootstrap administrator, protected from deletion and from leaving the admin role.
     pub admin_user: UserName,
-    /// The role whose members may call the admin API.
+    /// The administrator's role: holds `/permission`, cannot be deleted or renamed.
     pub admin_role: RoleName,
     /// Brute-force locking.
     pub lock_policy: LockPolicy,
