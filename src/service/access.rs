@@ -4,6 +4,8 @@
 //! management). Only grants with the action `ui.execute` count, as Carbon's authorization
 //! handler asks for that action.
 
+use std::sync::Arc;
+
 use super::catalogue::Operation;
 
 /// The action Carbon's authorization handler checks.
@@ -14,8 +16,9 @@ pub const EXECUTE_ACTION: &str = "ui.execute";
 pub struct Caller {
     /// The caller's user name.
     pub name: String,
-    /// Resource paths granted with `ui.execute` by any of the caller's roles.
-    pub permissions: Vec<String>,
+    /// Resource paths granted with `ui.execute` by any of the caller's roles (shared: a cached
+    /// caller is handed to every request of a busy client).
+    pub permissions: Arc<[String]>,
 }
 
 /// Whether holding `granted` grants `required`: the same path or an ancestor of it, compared

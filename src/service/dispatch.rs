@@ -170,7 +170,7 @@ impl Service {
             .permissions_of_user(&user, access::EXECUTE_ACTION)?;
         Ok(Some(Caller {
             name: user.to_string(),
-            permissions,
+            permissions: permissions.into(),
         }))
     }
 
@@ -232,7 +232,7 @@ impl Service {
             .map_err(|e| AuthFailure::Failed(e.into()))?;
         let caller = Caller {
             name: user.to_string(),
-            permissions,
+            permissions: permissions.into(),
         };
         self.credentials.insert(user, password, &caller);
         Ok(caller)

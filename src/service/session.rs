@@ -222,7 +222,7 @@ mod tests {
     fn caller() -> Caller {
         Caller {
             name: "admin".into(),
-            permissions: vec!["/permission".into()],
+            permissions: vec!["/permission".to_string()].into(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Writing replies the way Axis2 does: `<ns:{op}Response>` with repeated `<ns:return>`, in an
 //! envelope or bare (HTTP binding), or as Axis2's JSON.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::{Addressing, SoapVersion, XSI_NAMESPACE};
@@ -57,7 +58,7 @@ pub struct Framing<'a> {
 /// One `<return>` item of a reply, the same for the XML and the JSON writer.
 enum Item<'a> {
     /// A simple value (`None` is nil).
-    Text(Option<&'a str>),
+    Text(Option<Cow<'a, str>>),
     /// A bean: its type and each field's value in schema order (`None` is nil).
     Bean(&'static ComplexType, Vec<Option<&'a str>>),
     /// An `ArrayOfString` row.
@@ -85,24 +86,19 @@ fn bean<'a>(ty: &'static ComplexType, claim: &'a ClaimValue) -> Item<'a> {
     Item::Bean(ty, values)
 }
 
-/// The reply's items, or `None` for in-only operations.
-fn items<'a>(contract: &Contract, reply: &'a Reply, scalars: &'a mut String) -> Vec<Item<'a>> {
+/// The reply's `<return>` items (none for in-only operations).
+fn items<'a>(contract: &Contract, reply: &'a Reply) -> Vec<Item<'a>> {
+    let scalar = |text: String| vec![Item::Text(Some(Cow::Owned(text)))];
     match reply {
         Reply::Accepted => Vec::new(),
-        Reply::Boolean(b) => {
-            *scalars = b.to_string();
-            vec![Item::Text(Some(scalars))]
-        }
-        Reply::Int(i) => {
-            *scalars = i.to_string();
-            vec![Item::Text(Some(scalars))]
-        }
-        Reply::Long(l) => {
-            *scalars = l.to_string();
-            vec![Item::Text(Some(scalars))]
-        }
-        Reply::Text(text) => vec![Item::Text(text.as_deref())],
-        Reply::Texts(texts) => texts.iter().map(|t| Item::Text(Some(t))).collect(),
+        Reply::Boolean(b) => scalar(b.to_string()),
+        Reply::Int(i) => scalar(i.to_string()),
+        Reply::Long(l) => scalar(l.to_string()),
+        Reply::Text(text) => vec![Item::Text(text.as_deref().map(Cow::Borrowed))],
+        Reply::Texts(texts) => texts
+            .iter()
+            .map(|t| Item::Text(Some(Cow::Borrowed(t))))
+            .collect(),
         Reply::ClaimValues(claims) => claims.iter().map(|c| bean(&CLAIM_VALUE, c)).collect(),
         Reply::Claims(claims) => claims.iter().map(|c| bean(contract.claim, c)).collect(),
         Reply::StringTable(rows) => rows.iter().map(|r| Item::Row(r)).collect(),
@@ -196,8 +192,7 @@ pub fn encode_reply(
     reply: &Reply,
 ) -> Option<String> {
     spec.output?;
-    let mut scalar = String::new();
-    let items = items(contract, reply, &mut scalar);
+    let items = items(contract, reply);
     let mut body = String::with_capacity(512);
     let _ = write!(
         body,
@@ -231,14 +226,14 @@ fn siblings(mut values: Vec<serde_json::Value>) -> serde_json::Value {
 
 fn json_item(item: &Item<'_>) -> serde_json::Value {
     use serde_json::Value;
-    let text = |v: &Option<&str>| v.map_or(Value::Null, |v| Value::String(v.to_string()));
+    let text = |v: Option<&str>| v.map_or(Value::Null, |v| Value::String(v.to_string()));
     match item {
-        Item::Text(v) => text(v),
+        Item::Text(v) => text(v.as_deref()),
         Item::Bean(ty, values) => Value::Object(
             ty.all_fields()
                 .iter()
                 .zip(values)
-                .map(|(f, v)| (f.name.to_string(), text(v)))
+                .map(|(f, v)| (f.name.to_string(), text(*v)))
                 .collect(),
         ),
         Item::Row(cells) => {
@@ -256,8 +251,7 @@ pub fn encode_reply_json(
     reply: &Reply,
 ) -> Option<String> {
     spec.output?;
-    let mut scalar = String::new();
-    let items = items(contract, reply, &mut scalar);
+    let items = items(contract, reply);
     let returns = siblings(items.iter().map(json_item).collect());
     let content = if items.is_empty() {
         returns
