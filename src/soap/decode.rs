@@ -362,23 +362,9 @@ impl<'a> Decoder<'a> {
             .as_deref()
             .and_then(SoapVersion::from_namespace);
         match (root.local.as_str(), envelope_version) {
-            ("Envelope", Some(version)) => {
-                if binding
-                    .version
-                    .is_some_and(|announced| announced != version)
-                {
-                    return Err(self.fault(Fault {
-                        code: FaultCode::VersionMismatch,
-                        reason: format!(
-                            "the Content-Type announces SOAP {} but the envelope is SOAP {}",
-                            label(self.version),
-                            label(version)
-                        ),
-                        detail: Detail::Empty,
-                    }));
-                }
-                self.version = version;
-            }
+            // The envelope's namespace decides the version, whatever the Content-Type says:
+            // clients post SOAP 1.1 envelopes as text/xml to the SOAP 1.2 port and the reverse.
+            ("Envelope", Some(version)) => self.version = version,
             ("Envelope", None) => {
                 return Err(self.fault(Fault {
                     code: FaultCode::VersionMismatch,
@@ -439,13 +425,6 @@ impl<'a> Decoder<'a> {
 
     fn is_envelope_ns(&self, element: &Element) -> bool {
         element.namespace.as_deref() == Some(self.version.namespace().as_bytes())
-    }
-}
-
-fn label(version: SoapVersion) -> &'static str {
-    match version {
-        SoapVersion::V11 => "1.1",
-        SoapVersion::V12 => "1.2",
     }
 }
 
