@@ -33,8 +33,13 @@ fn wsdl_url(server: &Server) -> String {
 
 /// Run a client program; fail with its whole output when it fails or cannot start.
 fn run(program: &str, args: &[String]) {
+    run_with(program, args, &[]);
+}
+
+fn run_with(program: &str, args: &[String], env: &[(&str, &str)]) {
     let output = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(repo())
         .output()
         .unwrap_or_else(|e| {
@@ -209,7 +214,8 @@ fn gsoap_cpp_client_generated_from_reference_wsdl() {
         "http://{}/services/RemoteUserStoreManagerService.RemoteUserStoreManagerServiceHttpsSoap11Endpoint/",
         server.addr
     );
-    run(
+    let auth = auth_wsdl_url(&server);
+    run_with(
         "bash",
         &args(&[
             "tests/clients/gsoap/run.sh",
@@ -221,5 +227,6 @@ fn gsoap_cpp_client_generated_from_reference_wsdl() {
             ADMIN_PASSWORD,
             &address,
         ]),
+        &[("GSOAP_AUTH_WSDL", &auth)],
     );
 }

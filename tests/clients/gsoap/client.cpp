@@ -10,6 +10,7 @@
 //   USER/PASSWORD  HTTP Basic credentials of an admin
 // Environment:
 //   GSOAP_TRACE=1  dump every raw HTTP request/response to stderr
+//   GSOAP_AUTH_ENDPOINT  with -DUSERSTORE_AUTH_ADMIN: AuthenticationAdmin's SOAP 1.1 address
 //
 // Prints one line per step; exits non-zero with a message on the first mismatch.
 
@@ -22,6 +23,11 @@ typedef RemoteUserStoreManagerServiceSoap12BindingProxy Proxy;
 #include "soapRemoteUserStoreManagerServiceSoap11BindingProxy.h"
 #include "RemoteUserStoreManagerServiceSoap11Binding.nsmap"
 typedef RemoteUserStoreManagerServiceSoap11BindingProxy Proxy;
+#endif
+
+#ifdef USERSTORE_AUTH_ADMIN
+// AuthenticationAdmin's proxy, generated from its WSDL into the same header
+#include "soapAuthenticationAdminSoap11BindingProxy.h"
 #endif
 
 #include <algorithm>
@@ -116,6 +122,20 @@ static bool ci_less(const std::string &a, const std::string &b) {
         return tolower((unsigned char)x) < tolower((unsigned char)y);
     });
 }
+
+#ifdef USERSTORE_AUTH_ADMIN
+static std::string g_cookie;
+static int (*orig_parsehdr)(struct soap *, const char *, const char *);
+
+// Keep the JSESSIONID of a Set-Cookie header (name=value, without its attributes).
+static int capture_cookie(struct soap *soap, const char *key, const char *val) {
+    if (!soap_tag_cmp(key, "Set-Cookie")) {
+        std::string v(val);
+        if (v.rfind("JSESSIONID=", 0) == 0) g_cookie = v.substr(0, v.find(';'));
+    }
+    return orig_parsehdr(soap, key, val);
+}
+#endif
 
 int main(int argc, char **argv) {
     if (argc != 4) {
@@ -341,6 +361,36 @@ int main(int argc, char **argv) {
         printf("ok   addUser %s again via send_addUser() -> SOAP fault (HTTP %d, faultcode %s): %s\n", user.c_str(),
                p.soap->status, fc ? fc : "?", fs);
     }
+
+#ifdef USERSTORE_AUTH_ADMIN
+    // 8. AuthenticationAdmin.login, then the user store with the session cookie and no Basic
+    {
+        const char *auth_endpoint = getenv("GSOAP_AUTH_ENDPOINT");
+        if (!auth_endpoint || !*auth_endpoint) fail("GSOAP_AUTH_ENDPOINT is not set");
+        AuthenticationAdminSoap11BindingProxy a(auth_endpoint, SOAP_C_UTFSTRING);
+        orig_parsehdr = a.soap->fparsehdr;
+        a.soap->fparsehdr = capture_cookie;
+        std::string name = g_user, password = g_password, address = "127.0.0.1";
+        _auth__login req;
+        _auth__loginResponse resp;
+        req.username = &name;
+        req.password = &password;
+        req.remoteAddress = &address;
+        if (a.login(&req, resp) != SOAP_OK) fail("AuthenticationAdmin.login failed");
+        if (!resp.return_ || !*resp.return_) fail("AuthenticationAdmin.login returned false");
+        if (g_cookie.empty()) fail("AuthenticationAdmin.login set no JSESSIONID cookie");
+        Proxy q(g_endpoint, SOAP_C_UTFSTRING);
+        std::string cookie_header = "Cookie: " + g_cookie;
+        q.soap->http_extra_header = cookie_header.c_str();
+        _us__isExistingUser ask;
+        _us__isExistingUserResponse answer;
+        ask.userName = &user;
+        check_ok(q, q.isExistingUser(&ask, answer), "isExistingUser with the session cookie");
+        if (!answer.return_ || !*answer.return_) fail("isExistingUser with the session cookie returned false");
+        printf("ok   AuthenticationAdmin.login -> %s; isExistingUser %s with the cookie alone -> true\n",
+               g_cookie.substr(0, 16).c_str(), user.c_str());
+    }
+#endif
 
     printf("PASS: all gSOAP client checks succeeded\n");
     return 0;

@@ -19,6 +19,8 @@
 #   GSOAP_TYPEMAP   wsdl2h typemap.dat (default: WS/typemap.dat next to the import dir)
 #   GSOAP_TRACE=1   client dumps raw HTTP traffic to stderr
 #   KEEP_TMP=1      keep the temporary directory (path is printed)
+#   GSOAP_AUTH_WSDL AuthenticationAdmin's WSDL URL: also generate its proxy and have the client
+#                   log in through it and call the user store with the session cookie alone
 #
 # Exits non-zero with a message if a tool is missing or any step fails; never skips.
 set -euo pipefail
@@ -87,9 +89,15 @@ step() {
 echo "== download WSDL: $WSDL_URL"
 curl -fsS --max-time 30 -o "$WORK/service.wsdl" "$WSDL_URL" || die "could not download the WSDL from $WSDL_URL"
 grep -q 'definitions' "$WORK/service.wsdl" || die "downloaded document is not a WSDL: $(head -c 300 "$WORK/service.wsdl")"
+WSDLS=("$WORK/service.wsdl")
+if [ -n "${GSOAP_AUTH_WSDL:-}" ]; then
+    echo "== download AuthenticationAdmin WSDL: $GSOAP_AUTH_WSDL"
+    curl -fsS --max-time 30 -o "$WORK/auth.wsdl" "$GSOAP_AUTH_WSDL" || die "could not download $GSOAP_AUTH_WSDL"
+    WSDLS+=("$WORK/auth.wsdl")
+fi
 
-# Address of the port whose binding ends in $1 (e.g. Soap11Binding). The WSDL has one
-# element per line (as served).
+# Address of the port whose binding ends in $1 (e.g. Soap11Binding) in WSDL $2 (default the
+# service's). The WSDL has one element per line (as served).
 port_address() {
     awk -v want="$1" '
         /<([A-Za-z0-9_]+:)?port[ >]/ {
@@ -98,7 +106,7 @@ port_address() {
         }
         /<([A-Za-z0-9_]+:)?address[ >]/ && b ~ (want "$") {
             if (match($0, /location="[^"]*"/)) { print substr($0, RSTART + 10, RLENGTH - 11); exit }
-        }' "$WORK/service.wsdl"
+        }' "${2:-$WORK/service.wsdl}"
 }
 
 # --- wsdl2h (once; the C++ interface header is the same for both bindings) --------------
@@ -116,8 +124,10 @@ dao = "http://dao.service.ws.um.carbon.wso2.org/xsd"
 api = "http://api.user.carbon.wso2.org/xsd"
 core = "http://core.user.carbon.wso2.org/xsd"
 tenant = "http://tenant.core.user.carbon.wso2.org/xsd"
+us = "http://service.ws.um.carbon.wso2.org"
+auth = "http://authentication.services.core.carbon.wso2.org"
 PREFIXES
-step wsdl2h wsdl2h -Nus -t "$WORK/typemap.dat" -o "$WORK/wsdl2h/service.h" "$WORK/service.wsdl"
+step wsdl2h wsdl2h -Nus -t "$WORK/typemap.dat" -o "$WORK/wsdl2h/service.h" "${WSDLS[@]}"
 echo "    $(grep -o 'wsdl2h release [0-9.]*' "$WORK/wsdl2h.log" | head -n1 || echo 'wsdl2h (version unknown)')"
 grep -E '^Warning|^Error' "$WORK/wsdl2h.log" | sed 's/^/    wsdl2h: /' || true
 
@@ -142,10 +152,19 @@ for binding in $BINDINGS; do
     PROXY="soapRemoteUserStoreManagerService${BNAME}Proxy"
     [ -f "$DIR/$PROXY.cpp" ] || die "soapcpp2 did not generate $PROXY.cpp (see $binding output)"
 
+    AUTH_SOURCES=()
+    AUTH_ENDPOINT=""
+    if [ -n "${GSOAP_AUTH_WSDL:-}" ] && [ "$binding" = soap11 ]; then
+        DEF="$DEF -DUSERSTORE_AUTH_ADMIN"
+        AUTH_SOURCES=(soapAuthenticationAdminSoap11BindingProxy.cpp)
+        AUTH_ENDPOINT=$(port_address AuthenticationAdminSoap11Binding "$WORK/auth.wsdl")
+        [ -n "$AUTH_ENDPOINT" ] || die "no AuthenticationAdmin SOAP 1.1 port address in $GSOAP_AUTH_WSDL"
+    fi
+
     echo "== g++ ($binding)"
     # shellcheck disable=SC2086
     (cd "$DIR" && step "gxx-$binding" g++ -std=c++17 -O0 -w $DEF -I. -o client \
-        "$HERE/client.cpp" soapC.cpp "$PROXY.cpp" "${GSOAP_FLAGS[@]}")
+        "$HERE/client.cpp" soapC.cpp "$PROXY.cpp" "${AUTH_SOURCES[@]}" "${GSOAP_FLAGS[@]}")
 
     if [ "$binding" = soap11 ] && [ -n "$ENDPOINT_OVERRIDE" ]; then
         ENDPOINT=$ENDPOINT_OVERRIDE
@@ -155,7 +174,7 @@ for binding in $BINDINGS; do
     fi
 
     echo "== run client ($binding): $ENDPOINT"
-    if ! "$DIR/client" "$ENDPOINT" "$USER_NAME" "$PASSWORD"; then
+    if ! GSOAP_AUTH_ENDPOINT="$AUTH_ENDPOINT" "$DIR/client" "$ENDPOINT" "$USER_NAME" "$PASSWORD"; then
         die "gSOAP client ($binding) failed against $ENDPOINT"
     fi
 done
