@@ -8,6 +8,7 @@
 pub mod bulk;
 pub mod config;
 pub mod http;
+pub mod scim;
 pub mod service;
 pub mod soap;
 pub mod store;
