@@ -4,6 +4,7 @@
 pub mod audit;
 mod auth;
 mod endpoint;
+mod identity;
 pub mod metrics;
 mod soap_call;
 pub mod tls;

@@ -6,18 +6,18 @@ use std::sync::Arc;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE, SET_COOKIE};
 use hyper::{Request as HttpRequest, Response, StatusCode};
 
 use super::endpoint::{Endpoint, ServicePath};
+use super::identity::{self, session_cookie, Refusal, SESSION_COOKIE};
 use super::{
     audit, auth, blocking, fault_response, header, internal_error, text_response, unauthorized,
     xml_response, AppState, ClientInfo, Outcome,
 };
 use crate::service::catalogue::Contract;
-use crate::service::{AuthFailure, Caller, Operation, OperationSpec, Reply, Service, ServiceError};
+use crate::service::{Caller, Operation, OperationSpec, Reply, Service, ServiceError};
 use crate::soap::{self, Binding, Fault, Framing, SoapVersion};
-use crate::store::AuthOutcome;
 
 /// Carbon's text when checking credentials failed for a system error.
 const AUTHENTICATION_SYSTEM_ERROR: &str =
@@ -26,8 +26,6 @@ const AUTHENTICATION_SYSTEM_ERROR: &str =
 /// Bodies up to this size are decoded on the executor (a few tens of microseconds).
 const INLINE_DECODE_BYTES: usize = 16 * 1024;
 
-/// The name of Carbon's (Tomcat's) session cookie.
-const SESSION_COOKIE: &str = "JSESSIONID";
 
 /// How the request wants its reply.
 #[derive(Debug, Clone, Copy)]
@@ -38,19 +36,6 @@ struct ReplyForm {
     bare: bool,
     /// Over HTTPS: the session cookie is marked Secure.
     secure: bool,
-}
-
-/// The `JSESSIONID` a request carries, if any.
-fn session_cookie(req: &HttpRequest<Incoming>) -> Option<String> {
-    req.headers()
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.trim().to_string())
-        })
 }
 
 fn set_session_cookie(response: &mut Response<Full<Bytes>>, id: &str, secure: bool) {
@@ -104,11 +89,25 @@ pub(super) async fn call(
         };
         return authentication_admin(body, binding, session, form, client, state, contract).await;
     }
-    let (caller, new_session) =
-        match identify(&req, session.as_deref(), version, client, &state).await {
-            Ok(identified) => identified,
-            Err(outcome) => return outcome,
-        };
+    let (caller, new_session) = match identity::identify(&req, client, &state).await {
+        Ok(identified) => identified,
+        Err(Refusal::NoCredentials) => return Outcome::refused(unauthorized()),
+        Err(Refusal::Refused) => {
+            return Outcome::refused(fault_response(
+                version,
+                &Fault::handler(soap::AUTHENTICATION_FAULT, auth::INVALID_CREDENTIALS),
+            ))
+        }
+        Err(Refusal::SystemError) => {
+            return Outcome::plain(fault_response(
+                version,
+                &Fault::handler(
+                    soap::AUTHENTICATION_SYSTEM_FAULT,
+                    AUTHENTICATION_SYSTEM_ERROR,
+                ),
+            ))
+        }
+    };
     let mut outcome = Outcome {
         response: Response::default(),
         operation: None,
@@ -204,66 +203,6 @@ async fn read_body(
             StatusCode::BAD_REQUEST,
             "could not read the request body",
         )),
-    }
-}
-
-/// Who is calling: a live session (`JSESSIONID`) or HTTP Basic credentials. Recently verified
-/// credentials are recognised without hashing, on the executor; only a miss pays for argon2 on
-/// the blocking pool, is audited as a login, and opens a session (returned for the cookie).
-async fn identify(
-    req: &HttpRequest<Incoming>,
-    session: Option<&str>,
-    version: SoapVersion,
-    client: ClientInfo,
-    state: &Arc<AppState>,
-) -> Result<(Caller, Option<String>), Outcome> {
-    if let Some(id) = session {
-        match state.service.session_caller(id) {
-            Ok(Some(caller)) => return Ok((caller, None)),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "session check failed");
-                return Err(Outcome::plain(internal_error(version)));
-            }
-        }
-    }
-    let Some((user, password)) = auth::basic_credentials(header(req, AUTHORIZATION)) else {
-        return Err(Outcome::refused(unauthorized()));
-    };
-    if let Some(hit) = state.service.cached_caller(&user, &password) {
-        if hit.refresh_due {
-            // Re-verify before the entry expires, off the request's path.
-            let service = state.service.clone();
-            let login = user.clone();
-            tokio::task::spawn_blocking(move || service.refresh_caller(&login, password));
-        }
-        return Ok((hit.caller, None));
-    }
-    let service = state.service.clone();
-    let login = user.clone();
-    match blocking(state, move || service.authenticate_caller(&login, password)).await {
-        Some(Ok(verified)) => {
-            audit::login(client.peer, &user, AuthOutcome::Success.label());
-            Ok(verified)
-        }
-        Some(Err(AuthFailure::Unauthenticated(outcome))) => {
-            audit::login(client.peer, &user, outcome.label());
-            Err(Outcome::refused(fault_response(
-                version,
-                &Fault::handler(soap::AUTHENTICATION_FAULT, auth::INVALID_CREDENTIALS),
-            )))
-        }
-        Some(Err(AuthFailure::Failed(e))) => {
-            tracing::error!(error = %e, "authentication failed with a system error");
-            Err(Outcome::plain(fault_response(
-                version,
-                &Fault::handler(
-                    soap::AUTHENTICATION_SYSTEM_FAULT,
-                    AUTHENTICATION_SYSTEM_ERROR,
-                ),
-            )))
-        }
-        None => Err(Outcome::plain(internal_error(version))),
     }
 }
 

@@ -87,9 +87,9 @@ pub enum AuthFailure {
 /// The service: store plus settings; cheap to clone and share across requests.
 #[derive(Clone)]
 pub struct Service {
-    store: Arc<dyn UserStore>,
+    pub(super) store: Arc<dyn UserStore>,
     settings: Arc<ServiceSettings>,
-    credentials: Arc<CredentialCache>,
+    pub(super) credentials: Arc<CredentialCache>,
     sessions: Arc<SessionRegistry>,
 }
 

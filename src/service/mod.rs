@@ -7,6 +7,7 @@ pub mod catalogue;
 mod dispatch;
 pub mod faults;
 pub mod params;
+pub mod provisioning;
 pub mod request;
 pub mod session;
 

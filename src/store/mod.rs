@@ -151,6 +151,77 @@ pub struct UserRecord {
     pub name: String,
     /// When the password was last set, in milliseconds since the Unix epoch.
     pub password_changed_at_ms: i64,
+    /// When the account was created (ms since the epoch).
+    pub created_at_ms: i64,
+    /// When the account, its claims, password or memberships last changed (ms).
+    pub modified_at_ms: i64,
+    /// Counts the account's changes (SCIM's `meta.version`).
+    pub version: i64,
+}
+
+/// How a text is compared in a [`UserQuery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchOp {
+    /// Equal.
+    Eq,
+    /// Not equal (also when the value is absent).
+    Ne,
+    /// Contains.
+    Contains,
+    /// Starts with.
+    StartsWith,
+    /// Ends with.
+    EndsWith,
+    /// Greater than (text order, or numeric for times).
+    Gt,
+    /// Greater than or equal.
+    Ge,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Le,
+}
+
+/// A comparison of a text attribute with a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextMatch {
+    /// The comparison.
+    pub op: MatchOp,
+    /// The value compared with.
+    pub value: String,
+    /// Compare case-sensitively (SCIM's `caseExact`); user names never are.
+    pub case_exact: bool,
+}
+
+/// A condition on accounts that the store evaluates itself (with its indexes): what SCIM
+/// filters compile to, so no protocol layer loads every user to filter them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserQuery {
+    /// Every account.
+    All,
+    /// No account.
+    Nothing,
+    /// The user name matches (case-insensitively).
+    Name(TextMatch),
+    /// A claim of the default profile matches.
+    Claim {
+        /// The claim.
+        uri: String,
+        /// How its value must compare.
+        matches: TextMatch,
+    },
+    /// The account has a value for the claim (default profile).
+    HasClaim(String),
+    /// The account's creation time compares with this time (ms since the epoch).
+    Created(MatchOp, i64),
+    /// The account's last change compares with this time (ms since the epoch).
+    Modified(MatchOp, i64),
+    /// Both hold.
+    And(Box<UserQuery>, Box<UserQuery>),
+    /// Either holds.
+    Or(Box<UserQuery>, Box<UserQuery>),
+    /// The condition does not hold.
+    Not(Box<UserQuery>),
 }
 
 /// The result of a login attempt; only `Success` lets the caller in. The reason is for the audit
@@ -224,6 +295,16 @@ pub trait UserBackend {
     fn delete_user(&self, user: &UserName) -> StoreResult<()>;
     /// The stored account, if any.
     fn find_user(&self, user: &UserName) -> StoreResult<Option<UserRecord>>;
+    /// The account whose UUID (`http://wso2.org/claims/userid`) is `id`.
+    fn find_user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>>;
+    /// How many accounts satisfy `query`, and the names of `limit` of them from `offset` on,
+    /// in name order.
+    fn query_users(
+        &self,
+        query: &UserQuery,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<(usize, Vec<String>)>;
     /// Names matching `filter`, sorted, at most `limit` of them.
     fn list_users(&self, filter: &UserFilter, limit: usize) -> StoreResult<Vec<String>>;
     /// Change a password after checking the old one.

@@ -11,6 +11,17 @@ use super::StoreError;
 /// Longest password accepted, in bytes: bounds the hashing cost of one request.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// A random 24-character password (letters and digits without look-alikes), for a first admin
+/// and for accounts provisioned without one.
+pub fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..24)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
 /// A plaintext password. It cannot be printed or logged: `Debug` is redacted and there is no
 /// `Display`; the buffer is wiped when dropped.
 pub struct Password(String);

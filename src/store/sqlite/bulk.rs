@@ -142,8 +142,9 @@ impl SqliteStore {
         self.write(|tx| {
             let mut role_ids: HashMap<String, i64> = HashMap::new();
             let mut insert_user = tx.prepare_cached(
-                "INSERT INTO users (name, name_key, password_hash, password_changed_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                "INSERT INTO users
+                     (name, name_key, password_hash, password_changed_at, created_at, modified_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?4)",
             )?;
             let mut savepoint = tx.prepare_cached("SAVEPOINT import_row")?;
             let mut release = tx.prepare_cached("RELEASE import_row")?;

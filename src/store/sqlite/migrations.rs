@@ -57,6 +57,15 @@ const MIGRATIONS: &[&str] = &[
     WHERE id NOT IN (SELECT user_id FROM user_claims
                      WHERE profile = 'default' AND claim_uri = 'http://wso2.org/claims/userid');
     "#,
+    // 3: when each account last changed and a version counter (SCIM's meta.lastModified and
+    // meta.version); claim values searchable case-insensitively through an index.
+    r#"
+    ALTER TABLE users ADD COLUMN modified_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    UPDATE users SET modified_at = created_at;
+    CREATE INDEX user_claims_by_value_nocase
+        ON user_claims(claim_uri, profile, value COLLATE NOCASE);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -3,6 +3,7 @@
 //! before the writer lock is taken so slow hashing never blocks other writers.
 
 mod bulk;
+mod query;
 mod migrations;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
 use super::{
     sort_like_java, AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri,
     ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler, Permission, ProfileName,
-    Protected, RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName,
+    Protected, RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName, UserQuery,
     UserRecord, UserStore,
 };
 
@@ -173,6 +174,13 @@ fn insert_role(tx: &Transaction<'_>, role: &RoleName) -> StoreResult<i64> {
     Ok(tx.last_insert_rowid())
 }
 
+/// Record that an account changed: its modification time and version move on.
+fn touch_user(tx: &Connection, user_id: i64) -> StoreResult<()> {
+    tx.prepare_cached("UPDATE users SET modified_at = ?1, version = version + 1 WHERE id = ?2")?
+        .execute(params![now_ms(), user_id])?;
+    Ok(())
+}
+
 fn add_membership(tx: &Transaction<'_>, user_id: i64, role_id: i64) -> StoreResult<()> {
     tx.prepare_cached("INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?1, ?2)")?
         .execute([user_id, role_id])?;
@@ -191,6 +199,9 @@ fn upsert_claims(
     values: &[ClaimValue],
     profile: &ProfileName,
 ) -> StoreResult<()> {
+    if !values.is_empty() {
+        touch_user(tx, user_id)?;
+    }
     for claim in values {
         check_claim_value(&claim.uri, &claim.value)?;
         set_claim(
@@ -341,7 +352,19 @@ fn set_password_hash(tx: &Transaction<'_>, user_id: i64, hash: &str) -> StoreRes
         "UPDATE users SET password_hash = ?1, password_changed_at = ?2 WHERE id = ?3",
     )?
     .execute(params![hash, now_ms(), user_id])?;
+    touch_user(tx, user_id)?;
     clear_claims(tx, user_id, &[claims::ADMIN_FORCED_PASSWORD_RESET])
+}
+
+fn user_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        password_changed_at_ms: r.get(2)?,
+        created_at_ms: r.get(3)?,
+        modified_at_ms: r.get(4)?,
+        version: r.get(5)?,
+    })
 }
 
 fn query_names(
@@ -612,12 +635,7 @@ pub(crate) fn new_user_id() -> String {
 }
 
 fn generate_password() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-    let mut rng = rand::rngs::OsRng;
-    (0..24)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
+    super::password::generate_password()
 }
 
 impl LoginHandler for SqliteStore {
@@ -692,8 +710,9 @@ impl UserBackend for SqliteStore {
             }
             let now = now_ms();
             tx.prepare_cached(
-                "INSERT INTO users (name, name_key, password_hash, password_changed_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                "INSERT INTO users
+                     (name, name_key, password_hash, password_changed_at, created_at, modified_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?4)",
             )?
             .execute(params![
                 request.user.as_str(),
@@ -739,16 +758,51 @@ impl UserBackend for SqliteStore {
         self.read(|conn| {
             Ok(conn
                 .prepare_cached(
-                    "SELECT id, name, password_changed_at FROM users WHERE name_key = ?1",
+                    "SELECT id, name, password_changed_at, created_at, modified_at, version
+                     FROM users WHERE name_key = ?1",
                 )?
-                .query_row([user.key()], |r| {
-                    Ok(UserRecord {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        password_changed_at_ms: r.get(2)?,
-                    })
-                })
+                .query_row([user.key()], user_record)
                 .optional()?)
+        })
+    }
+
+    fn find_user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT u.id, u.name, u.password_changed_at, u.created_at, u.modified_at,
+                            u.version
+                     FROM user_claims c JOIN users u ON u.id = c.user_id
+                     WHERE c.claim_uri = ?1 AND c.profile = ?2 AND c.value = ?3",
+                )?
+                .query_row(params![claims::USER_ID, DEFAULT_PROFILE, id], user_record)
+                .optional()?)
+        })
+    }
+
+    fn query_users(
+        &self,
+        query: &UserQuery,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<(usize, Vec<String>)> {
+        let mut sql = String::new();
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        query::compile(query, &mut sql, &mut values);
+        self.read(|conn| {
+            let total: i64 = conn
+                .prepare_cached(&format!("SELECT COUNT(*) FROM users u WHERE {sql}"))?
+                .query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0))?;
+            let mut page = values.clone();
+            page.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+            page.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT u.name FROM users u WHERE {sql} ORDER BY u.name_key LIMIT ? OFFSET ?"
+            ))?;
+            let names = stmt
+                .query_map(rusqlite::params_from_iter(page.iter()), |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok((usize::try_from(total).unwrap_or(0), names))
         })
     }
 
@@ -931,7 +985,7 @@ impl RoleBackend for SqliteStore {
             for role in added {
                 add_membership(tx, uid, role_id(tx, role)?)?;
             }
-            Ok(())
+            touch_user(tx, uid)
         })
     }
 
@@ -950,10 +1004,14 @@ impl RoleBackend for SqliteStore {
         self.write(|tx| {
             let rid = role_id(tx, role)?;
             for user in deleted {
-                remove_membership(tx, user_id(tx, user)?, rid)?;
+                let uid = user_id(tx, user)?;
+                remove_membership(tx, uid, rid)?;
+                touch_user(tx, uid)?;
             }
             for user in added {
-                add_membership(tx, user_id(tx, user)?, rid)?;
+                let uid = user_id(tx, user)?;
+                add_membership(tx, uid, rid)?;
+                touch_user(tx, uid)?;
             }
             Ok(())
         })
@@ -1143,7 +1201,7 @@ impl ClaimBackend for SqliteStore {
             for uri in uris {
                 stmt.execute(params![uid, profile.as_str(), uri.as_str()])?;
             }
-            Ok(())
+            touch_user(tx, uid)
         })
     }
 

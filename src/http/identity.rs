@@ -1,0 +1,88 @@
+//! Who is calling, as Carbon's authenticators decide it: a live session (`JSESSIONID`) or HTTP
+//! Basic credentials. Recently verified credentials are recognised without hashing, on the
+//! executor; only a miss pays for argon2 on the blocking pool, is audited as a login, and opens
+//! a session (returned for the cookie). Each protocol writes the refusals its own way.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, COOKIE};
+use hyper::Request as HttpRequest;
+
+use super::{audit, auth, blocking, header, AppState, ClientInfo};
+use crate::service::{AuthFailure, Caller};
+use crate::store::AuthOutcome;
+
+/// The name of Carbon's (Tomcat's) session cookie.
+pub(super) const SESSION_COOKIE: &str = "JSESSIONID";
+
+/// Why a request has no caller.
+#[derive(Debug)]
+pub(super) enum Refusal {
+    /// No usable credentials at all (Carbon: 401 challenge).
+    NoCredentials,
+    /// Wrong password, unknown, locked or disabled user.
+    Refused,
+    /// Checking failed for a system error (logged).
+    SystemError,
+}
+
+/// The `JSESSIONID` a request carries, if any.
+pub(super) fn session_cookie(req: &HttpRequest<Incoming>) -> Option<String> {
+    req.headers()
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.trim().to_string())
+        })
+}
+
+/// The caller and, when this request opened one, the new session's id.
+pub(super) async fn identify(
+    req: &HttpRequest<Incoming>,
+    client: ClientInfo,
+    state: &Arc<AppState>,
+) -> Result<(Caller, Option<String>), Refusal> {
+    if let Some(id) = session_cookie(req) {
+        match state.service.session_caller(&id) {
+            Ok(Some(caller)) => return Ok((caller, None)),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "session check failed");
+                return Err(Refusal::SystemError);
+            }
+        }
+    }
+    let Some((user, password)) = auth::basic_credentials(header(req, AUTHORIZATION)) else {
+        return Err(Refusal::NoCredentials);
+    };
+    if let Some(hit) = state.service.cached_caller(&user, &password) {
+        if hit.refresh_due {
+            // Re-verify before the entry expires, off the request's path.
+            let service = state.service.clone();
+            let login = user.clone();
+            tokio::task::spawn_blocking(move || service.refresh_caller(&login, password));
+        }
+        return Ok((hit.caller, None));
+    }
+    let service = state.service.clone();
+    let login = user.clone();
+    match blocking(state, move || service.authenticate_caller(&login, password)).await {
+        Some(Ok(verified)) => {
+            audit::login(client.peer, &user, AuthOutcome::Success.label());
+            Ok(verified)
+        }
+        Some(Err(AuthFailure::Unauthenticated(outcome))) => {
+            audit::login(client.peer, &user, outcome.label());
+            Err(Refusal::Refused)
+        }
+        Some(Err(AuthFailure::Failed(e))) => {
+            tracing::error!(error = %e, "authentication failed with a system error");
+            Err(Refusal::SystemError)
+        }
+        None => Err(Refusal::SystemError),
+    }
+}

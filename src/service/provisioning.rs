@@ -1,0 +1,213 @@
+//! Account provisioning for protocols that address users by their UUID (SCIM): create, read,
+//! replace, delete and search, each behind the same permission table and store rules as the
+//! SOAP operations. Protocol-neutral: accounts go in and out as names, claims and roles.
+
+use super::access::{self, Caller};
+use super::dispatch::Service;
+use super::ServiceError;
+use crate::store::password::generate_password;
+use crate::store::policy::claims;
+use crate::store::{
+    ClaimUri, ClaimValue, CreateUserRequest, Password, ProfileName, StoreError, UserName,
+    UserQuery, UserRecord,
+};
+
+/// WSO2's SCIM permissions (identity-inbound-provisioning-scim2), one per kind of access.
+pub mod permission {
+    /// Create users.
+    pub const CREATE: &str = "/permission/admin/manage/identity/usermgt/create";
+    /// Read a user.
+    pub const VIEW: &str = "/permission/admin/manage/identity/usermgt/view";
+    /// Replace or modify a user.
+    pub const UPDATE: &str = "/permission/admin/manage/identity/usermgt/update";
+    /// Delete a user.
+    pub const DELETE: &str = "/permission/admin/manage/identity/usermgt/delete";
+    /// List and search users.
+    pub const LIST: &str = "/permission/admin/manage/identity/usermgt/list";
+}
+
+/// An account as a provisioning protocol sees it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The stored account.
+    pub record: UserRecord,
+    /// Its UUID (`http://wso2.org/claims/userid`).
+    pub id: String,
+    /// Its claims in the default profile (bookkeeping counters left out).
+    pub claims: Vec<ClaimValue>,
+    /// Its roles, `Internal/everyone` included.
+    pub roles: Vec<String>,
+}
+
+/// What a provisioning request says an account should be.
+#[derive(Debug)]
+pub struct AccountWrite {
+    /// The user name.
+    pub name: String,
+    /// A new password; `None` keeps the current one (or, on create, sets an unguessable one).
+    pub password: Option<Password>,
+    /// The claims the request sets (default profile).
+    pub claims: Vec<ClaimValue>,
+    /// Claims the protocol manages: on replace, those of them the request leaves out are
+    /// removed.
+    pub managed_claims: Vec<String>,
+}
+
+impl Service {
+    /// The caller's permissions must grant `required` (SCIM's table in [`permission`]).
+    pub fn require_permission(
+        &self,
+        caller: &Caller,
+        required: &'static str,
+    ) -> Result<(), ServiceError> {
+        if access::grants_path(&caller.permissions, required) {
+            return Ok(());
+        }
+        tracing::warn!(user = %caller.name, permission = required, "access denied");
+        Err(ServiceError::AccessDenied {
+            user: caller.name.clone(),
+            operation: required,
+        })
+    }
+
+    fn account_of(&self, record: UserRecord) -> Result<Account, ServiceError> {
+        let user = UserName::lookup(&record.name)?;
+        let mut claims = self.store.claim_values(&user, &ProfileName::default())?;
+        claims.retain(|c| !claims::is_bookkeeping(c.uri.as_str()));
+        let id = claims
+            .iter()
+            .find(|c| c.uri.as_str() == claims::USER_ID)
+            .map(|c| c.value.clone())
+            .unwrap_or_default();
+        let roles = self.store.roles_of_user(&user)?;
+        Ok(Account {
+            record,
+            id,
+            claims,
+            roles,
+        })
+    }
+
+    /// The account with UUID `id`, if any. Needs the view permission.
+    pub fn account(&self, caller: &Caller, id: &str) -> Result<Option<Account>, ServiceError> {
+        self.require_permission(caller, permission::VIEW)?;
+        self.store
+            .find_user_by_id(id)?
+            .map(|record| self.account_of(record))
+            .transpose()
+    }
+
+    /// The caller's own account (SCIM's `/Me`): any authenticated user may read it.
+    pub fn own_account(&self, caller: &Caller) -> Result<Option<Account>, ServiceError> {
+        let user = UserName::lookup(&caller.name)?;
+        self.store
+            .find_user(&user)?
+            .map(|record| self.account_of(record))
+            .transpose()
+    }
+
+    /// Create an account from `write`; it gets a new UUID. Blocking: hashes the password.
+    pub fn create_account(
+        &self,
+        caller: &Caller,
+        write: AccountWrite,
+    ) -> Result<Account, ServiceError> {
+        self.require_permission(caller, permission::CREATE)?;
+        let user = UserName::lookup(&write.name)?;
+        let password = write
+            .password
+            .unwrap_or_else(|| Password::new(generate_password()));
+        self.store.add_user(CreateUserRequest {
+            user: user.clone(),
+            password,
+            roles: Vec::new(),
+            claims: write.claims,
+            profile: ProfileName::default(),
+            require_password_change: false,
+        })?;
+        let record = self
+            .store
+            .find_user(&user)?
+            .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
+        self.account_of(record)
+    }
+
+    /// Replace account `id`'s managed claims (and password, when given) with `write`'s. The
+    /// user name cannot change here. Blocking when a password is set.
+    pub fn replace_account(
+        &self,
+        caller: &Caller,
+        id: &str,
+        write: AccountWrite,
+    ) -> Result<Option<Account>, ServiceError> {
+        self.require_permission(caller, permission::UPDATE)?;
+        let Some(record) = self.store.find_user_by_id(id)? else {
+            return Ok(None);
+        };
+        let user = UserName::lookup(&record.name)?;
+        if UserName::lookup(&write.name)?.key() != user.key() {
+            return Err(ServiceError::BadRequest(
+                "userName cannot be changed".to_string(),
+            ));
+        }
+        let profile = ProfileName::default();
+        let current = self.store.claim_values(&user, &profile)?;
+        let dropped: Vec<ClaimUri> = current
+            .into_iter()
+            .map(|c| c.uri)
+            .filter(|uri| {
+                write.managed_claims.iter().any(|m| m == uri.as_str())
+                    && !write.claims.iter().any(|c| &c.uri == uri)
+            })
+            .collect();
+        if let Some(password) = &write.password {
+            self.store.update_credential_by_admin(&user, password)?;
+            self.credentials.forget(user.key());
+        }
+        self.store.delete_claim_values(&user, &dropped, &profile)?;
+        self.store.set_claim_values(&user, &write.claims, &profile)?;
+        self.credentials.forget(user.key());
+        let record = self
+            .store
+            .find_user(&user)?
+            .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
+        self.account_of(record).map(Some)
+    }
+
+    /// Delete account `id`; `false` when there is none. Not the caller itself, not the
+    /// realm's admin.
+    pub fn delete_account(&self, caller: &Caller, id: &str) -> Result<bool, ServiceError> {
+        self.require_permission(caller, permission::DELETE)?;
+        let Some(record) = self.store.find_user_by_id(id)? else {
+            return Ok(false);
+        };
+        let user = UserName::lookup(&record.name)?;
+        if UserName::lookup(&caller.name).is_ok_and(|c| c.key() == user.key()) {
+            return Err(StoreError::Protected(crate::store::Protected::DeleteLoggedInUser).into());
+        }
+        self.store.delete_user(&user)?;
+        self.credentials.forget(user.key());
+        Ok(true)
+    }
+
+    /// The accounts satisfying `query`: how many there are, and `count` of them from `offset`
+    /// on, in name order.
+    pub fn find_accounts(
+        &self,
+        caller: &Caller,
+        query: &UserQuery,
+        offset: usize,
+        count: usize,
+    ) -> Result<(usize, Vec<Account>), ServiceError> {
+        self.require_permission(caller, permission::LIST)?;
+        let (total, names) = self.store.query_users(query, offset, count)?;
+        let mut accounts = Vec::with_capacity(names.len());
+        for name in names {
+            let user = UserName::lookup(&name)?;
+            if let Some(record) = self.store.find_user(&user)? {
+                accounts.push(self.account_of(record)?);
+            }
+        }
+        Ok((total, accounts))
+    }
+}

@@ -1,0 +1,164 @@
+//! [`UserQuery`] as SQL over `users u`: names through their case-folded key, claims through
+//! EXISTS on `user_claims` (its value indexes, one of them case-insensitive), times as numbers.
+//! Values are always bound parameters.
+
+use rusqlite::types::Value;
+
+use crate::store::names::DEFAULT_PROFILE;
+use crate::store::{MatchOp, TextMatch, UserQuery};
+
+/// `LIKE` pattern for `value` with `%`, `_` and `\` taken literally.
+fn like_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn comparison(op: MatchOp) -> &'static str {
+    match op {
+        MatchOp::Eq | MatchOp::Ne => "=",
+        MatchOp::Gt => ">",
+        MatchOp::Ge => ">=",
+        MatchOp::Lt => "<",
+        MatchOp::Le => "<=",
+        MatchOp::Contains | MatchOp::StartsWith | MatchOp::EndsWith => "LIKE",
+    }
+}
+
+/// The condition `column <op> ?` for a text match (without the Ne negation).
+fn text_condition(column: &str, m: &TextMatch, values: &mut Vec<Value>) -> String {
+    let text = |v: &str| Value::Text(v.to_string());
+    match (m.op, m.case_exact) {
+        (MatchOp::Contains, true) => {
+            values.push(text(&m.value));
+            format!("instr({column}, ?) > 0")
+        }
+        (MatchOp::StartsWith, true) => {
+            values.push(text(&m.value));
+            format!("instr({column}, ?) = 1")
+        }
+        (MatchOp::EndsWith, true) => {
+            values.push(text(&m.value));
+            values.push(text(&m.value));
+            format!("substr({column}, -length(?)) = ?")
+        }
+        (MatchOp::Contains, false) => {
+            values.push(text(&format!("%{}%", like_literal(&m.value))));
+            format!("{column} LIKE ? ESCAPE '\\'")
+        }
+        (MatchOp::StartsWith, false) => {
+            values.push(text(&format!("{}%", like_literal(&m.value))));
+            format!("{column} LIKE ? ESCAPE '\\'")
+        }
+        (MatchOp::EndsWith, false) => {
+            values.push(text(&format!("%{}", like_literal(&m.value))));
+            format!("{column} LIKE ? ESCAPE '\\'")
+        }
+        (op, case_exact) => {
+            values.push(text(&m.value));
+            let collate = if case_exact { "" } else { " COLLATE NOCASE" };
+            format!("{column}{collate} {} ?", comparison(op))
+        }
+    }
+}
+
+/// Append the SQL condition for `query` (over `users u`) and its parameters.
+pub(super) fn compile(query: &UserQuery, sql: &mut String, values: &mut Vec<Value>) {
+    match query {
+        UserQuery::All => sql.push_str("1"),
+        UserQuery::Nothing => sql.push_str("0"),
+        UserQuery::Name(m) => {
+            let folded = TextMatch {
+                value: m.value.to_lowercase(),
+                case_exact: true,
+                ..m.clone()
+            };
+            let condition = name_condition(&folded, values);
+            if m.op == MatchOp::Ne {
+                sql.push_str(&format!("NOT ({condition})"));
+            } else {
+                sql.push_str(&condition);
+            }
+        }
+        UserQuery::Claim { uri, matches } => {
+            values.push(Value::Text(uri.clone()));
+            values.push(Value::Text(DEFAULT_PROFILE.to_string()));
+            let condition = text_condition("c.value", matches, values);
+            let exists = format!(
+                "EXISTS (SELECT 1 FROM user_claims c WHERE c.user_id = u.id AND c.claim_uri = ? AND c.profile = ? AND {condition})"
+            );
+            if matches.op == MatchOp::Ne {
+                sql.push_str(&format!("NOT {exists}"));
+            } else {
+                sql.push_str(&exists);
+            }
+        }
+        UserQuery::HasClaim(uri) => {
+            values.push(Value::Text(uri.clone()));
+            values.push(Value::Text(DEFAULT_PROFILE.to_string()));
+            sql.push_str(
+                "EXISTS (SELECT 1 FROM user_claims c WHERE c.user_id = u.id AND c.claim_uri = ? AND c.profile = ? AND c.value <> '')",
+            );
+        }
+        UserQuery::Created(op, ms) | UserQuery::Modified(op, ms) => {
+            let column = if matches!(query, UserQuery::Created(..)) {
+                "u.created_at"
+            } else {
+                "u.modified_at"
+            };
+            values.push(Value::Integer(*ms));
+            let op = match op {
+                MatchOp::Ne => "<>",
+                other => comparison(*other),
+            };
+            // Times compare as numbers; text operators on them match nothing.
+            if op == "LIKE" {
+                values.pop();
+                sql.push('0');
+            } else {
+                sql.push_str(&format!("{column} {op} ?"));
+            }
+        }
+        UserQuery::And(a, b) | UserQuery::Or(a, b) => {
+            let joiner = if matches!(query, UserQuery::And(..)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            sql.push('(');
+            compile(a, sql, values);
+            sql.push_str(joiner);
+            compile(b, sql, values);
+            sql.push(')');
+        }
+        UserQuery::Not(inner) => {
+            sql.push_str("NOT (");
+            compile(inner, sql, values);
+            sql.push(')');
+        }
+    }
+}
+
+/// Names compare through `name_key` (lower case), so equality uses its unique index.
+fn name_condition(m: &TextMatch, values: &mut Vec<Value>) -> String {
+    match m.op {
+        MatchOp::Contains | MatchOp::StartsWith | MatchOp::EndsWith => {
+            let pattern = match m.op {
+                MatchOp::Contains => format!("%{}%", like_literal(&m.value)),
+                MatchOp::StartsWith => format!("{}%", like_literal(&m.value)),
+                _ => format!("%{}", like_literal(&m.value)),
+            };
+            values.push(Value::Text(pattern));
+            "u.name_key LIKE ? ESCAPE '\\'".to_string()
+        }
+        op => {
+            values.push(Value::Text(m.value.clone()));
+            format!("u.name_key {} ?", comparison(op))
+        }
+    }
+}
