@@ -369,6 +369,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             }),
             header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
             max_connections: config.server.max_connections,
+            scim_max_results: config.realm.max_user_list_length,
         },
     ));
     let mut listeners = Vec::new();

@@ -6,6 +6,7 @@ mod auth;
 mod endpoint;
 mod identity;
 pub mod metrics;
+mod scim;
 mod soap_call;
 pub mod tls;
 
@@ -49,6 +50,8 @@ pub struct HttpSettings {
     pub header_read_timeout: Duration,
     /// Most connections served at once.
     pub max_connections: usize,
+    /// Most users one SCIM list response holds (ServiceProviderConfig's `filter.maxResults`).
+    pub scim_max_results: usize,
 }
 
 impl HttpSettings {
@@ -376,6 +379,9 @@ async fn route(req: HttpRequest<Incoming>, client: ClientInfo, state: Arc<AppSta
         (&Method::GET, "/health") => return Outcome::plain(text_response(StatusCode::OK, "ok")),
         (&Method::GET, "/health/ready") => return Outcome::plain(readiness(&state).await),
         _ => {}
+    }
+    if req.uri().path() == "/scim2" || req.uri().path().starts_with("/scim2/") {
+        return scim::handle(req, client, state).await;
     }
     let Some(endpoint) = endpoint::endpoint(req.uri().path()) else {
         return Outcome::plain(text_response(StatusCode::NOT_FOUND, "not found"));

@@ -26,7 +26,6 @@ const AUTHENTICATION_SYSTEM_ERROR: &str =
 /// Bodies up to this size are decoded on the executor (a few tens of microseconds).
 const INLINE_DECODE_BYTES: usize = 16 * 1024;
 
-
 /// How the request wants its reply.
 #[derive(Debug, Clone, Copy)]
 struct ReplyForm {
@@ -38,7 +37,7 @@ struct ReplyForm {
     secure: bool,
 }
 
-fn set_session_cookie(response: &mut Response<Full<Bytes>>, id: &str, secure: bool) {
+pub(super) fn set_session_cookie(response: &mut Response<Full<Bytes>>, id: &str, secure: bool) {
     let secure = if secure { "; Secure" } else { "" };
     if let Ok(value) =
         HeaderValue::from_str(&format!("{SESSION_COOKIE}={id}; Path=/{secure}; HttpOnly"))
@@ -183,7 +182,7 @@ pub(super) async fn call(
 }
 
 /// The body, within the size limit.
-async fn read_body(
+pub(super) async fn read_body(
     req: HttpRequest<Incoming>,
     state: &AppState,
 ) -> Result<Bytes, Response<Full<Bytes>>> {

@@ -1,4 +1,10 @@
-//! SCIM 2.0 codec (RFC 7643/7644), beside the SOAP one: filters, and (to come) resources and
-//! errors. It turns SCIM requests into store queries and never sees SQL.
+//! SCIM 2.0 codec (RFC 7643/7644), beside the SOAP one: filters, User resources over the
+//! store's claims (one mapping table), errors and discovery. It turns SCIM requests into
+//! service calls and store queries and never sees SQL.
 
+pub mod discovery;
+pub mod error;
 pub mod filter;
+pub mod resource;
+
+pub use error::ScimError;

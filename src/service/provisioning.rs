@@ -165,7 +165,8 @@ impl Service {
             self.credentials.forget(user.key());
         }
         self.store.delete_claim_values(&user, &dropped, &profile)?;
-        self.store.set_claim_values(&user, &write.claims, &profile)?;
+        self.store
+            .set_claim_values(&user, &write.claims, &profile)?;
         self.credentials.forget(user.key());
         let record = self
             .store

@@ -636,8 +636,19 @@ pub fn try_parse_response(bytes: &[u8]) -> Result<HttpResponse, String> {
 
 /// The bytes of a complete `POST` of `body` to `path`: `Connection: close`, exact Content-Length.
 pub fn post_request(host: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+    request_bytes("POST", host, path, headers, body)
+}
+
+/// The bytes of an HTTP/1.1 request with any method (Connection: close is added).
+pub fn request_bytes(
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Vec<u8> {
     let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (name, value) in headers {

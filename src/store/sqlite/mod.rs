@@ -3,8 +3,8 @@
 //! before the writer lock is taken so slow hashing never blocks other writers.
 
 mod bulk;
-mod query;
 mod migrations;
+mod query;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -20,8 +20,8 @@ use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
 use super::{
     sort_like_java, AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri,
     ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler, Permission, ProfileName,
-    Protected, RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName, UserQuery,
-    UserRecord, UserStore,
+    Protected, RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName,
+    UserQuery, UserRecord, UserStore,
 };
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};

@@ -70,8 +70,8 @@ fn text_condition(column: &str, m: &TextMatch, values: &mut Vec<Value>) -> Strin
 /// Append the SQL condition for `query` (over `users u`) and its parameters.
 pub(super) fn compile(query: &UserQuery, sql: &mut String, values: &mut Vec<Value>) {
     match query {
-        UserQuery::All => sql.push_str("1"),
-        UserQuery::Nothing => sql.push_str("0"),
+        UserQuery::All => sql.push('1'),
+        UserQuery::Nothing => sql.push('0'),
         UserQuery::Name(m) => {
             let folded = TextMatch {
                 value: m.value.to_lowercase(),

@@ -1,0 +1,417 @@
+//! The SCIM 2.0 endpoints under `/scim2` (WSO2's base path): discovery without credentials,
+//! Users and `/Me` with the same logins (Basic or the session cookie) and permissions as the
+//! SOAP service. JSON in and out as `application/scim+json`; errors in SCIM's Error schema.
+
+use std::sync::Arc;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE, ETAG, LOCATION, WWW_AUTHENTICATE};
+use hyper::{Method, Request as HttpRequest, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::identity::{self, Refusal};
+use super::soap_call::read_body;
+use super::{audit, auth, blocking, header, AppState, ClientInfo, Outcome};
+use crate::scim::resource::{self, LIST_SCHEMA};
+use crate::scim::{discovery, filter, ScimError};
+use crate::service::provisioning::Account;
+use crate::service::{Caller, ServiceError};
+use crate::store::UserQuery;
+
+/// The SCIM media type.
+const SCIM_JSON: &str = "application/scim+json";
+
+fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    response
+}
+
+fn error_response(error: &ScimError) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(status, &error.to_json())
+}
+
+/// The service's base URL, for `meta.location` and `Location`.
+fn base_url(req: &HttpRequest<Incoming>, client: ClientInfo, state: &AppState) -> String {
+    if let Some(url) = state
+        .settings
+        .wsdl
+        .as_ref()
+        .and_then(|w| w.public_url.clone())
+    {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = header(req, hyper::header::HOST)
+        .filter(|h| !h.is_empty() && !h.contains(['/', '"', '<', '>', ' ']))
+        .unwrap_or("localhost");
+    format!("{}://{host}", client.scheme)
+}
+
+/// Decode one `application/x-www-form-urlencoded` component.
+fn url_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let decoded = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match decoded {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_param(req: &HttpRequest<Incoming>, name: &str) -> Option<String> {
+    req.uri().query()?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        url_decode(key)
+            .eq_ignore_ascii_case(name)
+            .then(|| url_decode(value))
+    })
+}
+
+/// The page a list request asks for: a filter and 1-based `startIndex`, `count`.
+struct Page {
+    filter: Option<String>,
+    start_index: usize,
+    count: usize,
+}
+
+fn page(filter: Option<String>, start: Option<i64>, count: Option<i64>, max: usize) -> Page {
+    Page {
+        filter: filter.filter(|f| !f.trim().is_empty()),
+        start_index: start.filter(|s| *s >= 1).unwrap_or(1) as usize,
+        count: count.map_or(max, |c| c.clamp(0, max as i64) as usize),
+    }
+}
+
+fn parse_number(raw: Option<String>, name: &str) -> Result<Option<i64>, ScimError> {
+    raw.map(|r| {
+        r.trim().parse::<i64>().map_err(|_| {
+            ScimError::bad_request("invalidValue", format!("{name} must be an integer"))
+        })
+    })
+    .transpose()
+}
+
+/// Serve a request under `/scim2`.
+pub(super) async fn handle(
+    req: HttpRequest<Incoming>,
+    client: ClientInfo,
+    state: Arc<AppState>,
+) -> Outcome {
+    let path = req.uri().path().trim_end_matches('/').to_string();
+    let rest = path.strip_prefix("/scim2").unwrap_or("").to_string();
+    let method = req.method().clone();
+    let max_results = state.settings.scim_max_results;
+    match (&method, rest.as_str()) {
+        (&Method::GET, "/ServiceProviderConfig") => {
+            return Outcome::plain(json_response(
+                StatusCode::OK,
+                &discovery::service_provider_config(max_results),
+            ))
+        }
+        (&Method::GET, "/ResourceTypes") => {
+            let types = discovery::resource_types();
+            let count = types.as_array().map_or(0, Vec::len);
+            return Outcome::plain(json_response(
+                StatusCode::OK,
+                &json!({
+                    "schemas": [LIST_SCHEMA],
+                    "totalResults": count,
+                    "startIndex": 1,
+                    "itemsPerPage": count,
+                    "Resources": types,
+                }),
+            ));
+        }
+        (&Method::GET, "/ResourceTypes/User") => {
+            return Outcome::plain(json_response(
+                StatusCode::OK,
+                &discovery::resource_types()[0],
+            ))
+        }
+        _ => {}
+    }
+    let (caller, new_session) = match identity::identify(&req, client, &state).await {
+        Ok(identified) => identified,
+        Err(refusal) => {
+            let mut response = match refusal {
+                Refusal::NoCredentials | Refusal::Refused => {
+                    error_response(&ScimError::status(401, "authentication required"))
+                }
+                Refusal::SystemError => error_response(&ScimError::status(
+                    500,
+                    "authentication failed with a system error",
+                )),
+            };
+            response.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static(auth::BASIC_CHALLENGE),
+            );
+            return Outcome::refused(response);
+        }
+    };
+    let who = caller.name.clone();
+    let base = base_url(&req, client, &state);
+    let (operation, result) = route(req, method, &rest, caller, &base, client, &state).await;
+    let mut response = match result {
+        Ok(response) => response,
+        Err(error) => error_response(&error),
+    };
+    if let Some(id) = new_session {
+        super::soap_call::set_session_cookie(&mut response, &id, client.scheme == "https");
+    }
+    Outcome {
+        response,
+        operation: Some(operation),
+        caller: Some(who),
+        refused_login: false,
+    }
+}
+
+type ScimResult = Result<Response<Full<Bytes>>, ScimError>;
+
+/// The JSON body of a request, within the size limit, in a SCIM (or plain JSON) media type.
+async fn json_body(req: HttpRequest<Incoming>, state: &AppState) -> Result<Value, ScimError> {
+    let media = header(&req, CONTENT_TYPE).map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    if media
+        .as_deref()
+        .is_some_and(|m| m != SCIM_JSON && m != "application/json")
+    {
+        return Err(ScimError::status(
+            415,
+            "send application/scim+json (or application/json)",
+        ));
+    }
+    let body = read_body(req, state).await.map_err(|response| {
+        if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ScimError::status(413, "the request body is too large")
+        } else {
+            ScimError::bad_request("invalidSyntax", "the request body could not be read")
+        }
+    })?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ScimError::bad_request("invalidSyntax", format!("the body is not JSON: {e}")))
+}
+
+/// Run service work on the blocking pool (it may hash and always touches the database).
+async fn run<T: Send + 'static>(
+    state: &Arc<AppState>,
+    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ScimError> {
+    match blocking(state, work).await {
+        Some(result) => result.map_err(|e| ScimError::from(&e)),
+        None => Err(ScimError::status(500, "internal server error")),
+    }
+}
+
+fn user_response(status: StatusCode, account: &Account, base: &str) -> Response<Full<Bytes>> {
+    let mut response = json_response(status, &resource::render_user(account, base));
+    if let Ok(tag) = HeaderValue::from_str(&resource::version_tag(account)) {
+        response.headers_mut().insert(ETAG, tag);
+    }
+    response
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn route(
+    req: HttpRequest<Incoming>,
+    method: Method,
+    rest: &str,
+    caller: Caller,
+    base: &str,
+    client: ClientInfo,
+    state: &Arc<AppState>,
+) -> (&'static str, ScimResult) {
+    let service = state.service.clone();
+    let max_results = state.settings.scim_max_results;
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    match (&method, segments.as_slice()) {
+        (&Method::GET, ["Users"]) => {
+            let page = (|| {
+                Ok::<_, ScimError>(page(
+                    query_param(&req, "filter"),
+                    parse_number(query_param(&req, "startIndex"), "startIndex")?,
+                    parse_number(query_param(&req, "count"), "count")?,
+                    max_results,
+                ))
+            })();
+            let result = match page {
+                Ok(page) => list(&service, caller, page, base, state).await,
+                Err(e) => Err(e),
+            };
+            ("scim.Users.list", result)
+        }
+        (&Method::POST, ["Users", ".search"]) => {
+            let result = async {
+                let body = json_body(req, state).await?;
+                let number = |key: &str| body.get(key).and_then(Value::as_i64);
+                let filter = body
+                    .get("filter")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let page = page(filter, number("startIndex"), number("count"), max_results);
+                list(&service, caller, page, base, state).await
+            }
+            .await;
+            ("scim.Users.search", result)
+        }
+        (&Method::POST, ["Users"]) => {
+            let who = caller.name.clone();
+            let result = async {
+                let write = resource::parse_user(&json_body(req, state).await?)?;
+                let name = write.name.clone();
+                let created = run(state, move || service.create_account(&caller, write)).await;
+                let label = if created.is_ok() { "success" } else { "error" };
+                audit::operation(
+                    client.peer,
+                    &who,
+                    "scim.createUser",
+                    &format!("user:{name}"),
+                    label,
+                );
+                let account = created?;
+                let mut response = user_response(StatusCode::CREATED, &account, base);
+                if let Ok(location) =
+                    HeaderValue::from_str(&format!("{base}/scim2/Users/{}", account.id))
+                {
+                    response.headers_mut().insert(LOCATION, location);
+                }
+                Ok(response)
+            }
+            .await;
+            ("scim.Users.create", result)
+        }
+        (&Method::GET, ["Users", id]) => {
+            let id = id.to_string();
+            let result = run(state, move || service.account(&caller, &id))
+                .await
+                .and_then(|found| {
+                    found
+                        .map(|account| user_response(StatusCode::OK, &account, base))
+                        .ok_or_else(|| ScimError::not_found("user"))
+                });
+            ("scim.Users.get", result)
+        }
+        (&Method::PUT, ["Users", id]) => {
+            let id = id.to_string();
+            let who = caller.name.clone();
+            let result = async {
+                let write = resource::parse_user(&json_body(req, state).await?)?;
+                let target = format!("user:{}", write.name);
+                let replaced =
+                    run(state, move || service.replace_account(&caller, &id, write)).await;
+                let label = if replaced.is_ok() { "success" } else { "error" };
+                audit::operation(client.peer, &who, "scim.replaceUser", &target, label);
+                replaced?
+                    .map(|account| user_response(StatusCode::OK, &account, base))
+                    .ok_or_else(|| ScimError::not_found("user"))
+            }
+            .await;
+            ("scim.Users.replace", result)
+        }
+        (&Method::DELETE, ["Users", id]) => {
+            let id = id.to_string();
+            let who = caller.name.clone();
+            let target = format!("user:{id}");
+            let deleted = run(state, move || service.delete_account(&caller, &id)).await;
+            let label = if deleted.is_ok() { "success" } else { "error" };
+            audit::operation(client.peer, &who, "scim.deleteUser", &target, label);
+            let result = deleted.and_then(|found| {
+                if found {
+                    let mut response = Response::new(Full::new(Bytes::new()));
+                    *response.status_mut() = StatusCode::NO_CONTENT;
+                    Ok(response)
+                } else {
+                    Err(ScimError::not_found("user"))
+                }
+            });
+            ("scim.Users.delete", result)
+        }
+        (&Method::GET, ["Me"]) => {
+            let result = run(state, move || service.own_account(&caller))
+                .await
+                .and_then(|found| {
+                    found
+                        .map(|account| user_response(StatusCode::OK, &account, base))
+                        .ok_or_else(|| ScimError::not_found("user"))
+                });
+            ("scim.Me.get", result)
+        }
+        (&Method::PATCH, ["Users", _])
+        | (_, ["Groups", ..])
+        | (_, ["Bulk"])
+        | (_, ["Schemas", ..]) => (
+            "scim.unsupported",
+            Err(ScimError::status(
+                501,
+                "not implemented yet in this version of userstore",
+            )),
+        ),
+        _ => ("scim.unknown", Err(ScimError::not_found("resource"))),
+    }
+}
+
+/// A page of users matching the filter, as a ListResponse.
+async fn list(
+    service: &crate::service::Service,
+    caller: Caller,
+    page: Page,
+    base: &str,
+    state: &Arc<AppState>,
+) -> ScimResult {
+    let query = match &page.filter {
+        Some(text) => {
+            let parsed = filter::parse(text)
+                .map_err(|e| ScimError::bad_request("invalidFilter", e.to_string()))?;
+            resource::compile_filter(&parsed)?
+        }
+        None => UserQuery::All,
+    };
+    let service = service.clone();
+    let (offset, count) = (page.start_index - 1, page.count);
+    let (total, accounts) = run(state, move || {
+        service.find_accounts(&caller, &query, offset, count)
+    })
+    .await?;
+    let resources: Vec<Value> = accounts
+        .iter()
+        .map(|a| resource::render_user(a, base))
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": page.start_index,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    ))
+}

@@ -1,0 +1,42 @@
+//! The discovery documents (RFC 7644 §4): what this server implements, and nothing more.
+
+use serde_json::{json, Value};
+
+use super::resource::{ENTERPRISE_SCHEMA, USER_SCHEMA, WSO2_SCHEMA};
+
+/// `GET /scim2/ServiceProviderConfig`.
+pub fn service_provider_config(max_results: usize) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "patch": { "supported": false },
+        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
+        "filter": { "supported": true, "maxResults": max_results },
+        "changePassword": { "supported": true },
+        "sort": { "supported": false },
+        "etag": { "supported": false },
+        "authenticationSchemes": [{
+            "type": "httpbasic",
+            "name": "HTTP Basic",
+            "description": "HTTP Basic credentials of a user whose roles grant WSO2's usermgt permissions (or the JSESSIONID of a login)",
+            "primary": true
+        }],
+        "meta": { "resourceType": "ServiceProviderConfig", "location": "/scim2/ServiceProviderConfig" }
+    })
+}
+
+/// `GET /scim2/ResourceTypes`: Users only, for now.
+pub fn resource_types() -> Value {
+    json!([{
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "description": "User Account",
+        "schema": USER_SCHEMA,
+        "schemaExtensions": [
+            { "schema": ENTERPRISE_SCHEMA, "required": false },
+            { "schema": WSO2_SCHEMA, "required": false }
+        ],
+        "meta": { "resourceType": "ResourceType", "location": "/scim2/ResourceTypes/User" }
+    }])
+}

@@ -1,0 +1,456 @@
+//! SCIM 2.0 over the same store as the SOAP service, over real HTTP: seed 003's provisioning
+//! flow, the two protocols reading each other's writes, filters evaluated by the store,
+//! pagination, errors in SCIM's schema, permissions, `/Me` and discovery.
+
+mod common;
+
+use common::{basic, request_bytes, Server, Soap, ADMIN_PASSWORD};
+use serde_json::{json, Value};
+
+struct Reply {
+    status: u16,
+    body: Value,
+    response: common::HttpResponse,
+}
+
+fn scim(
+    s: &Server,
+    method: &str,
+    path: &str,
+    auth: Option<(&str, &str)>,
+    body: Option<&Value>,
+) -> Reply {
+    let mut headers = vec![("Accept".to_string(), "application/scim+json".to_string())];
+    if body.is_some() {
+        headers.push(("Content-Type".into(), "application/scim+json".into()));
+    }
+    if let Some((user, password)) = auth {
+        headers.push(basic(user, password));
+    }
+    let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+    let response = s.raw(&request_bytes(
+        method,
+        &s.addr,
+        path,
+        &headers,
+        bytes.as_bytes(),
+    ));
+    let body = if response.body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&response.body)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", response.body))
+    };
+    Reply {
+        status: response.status,
+        body,
+        response,
+    }
+}
+
+const ADMIN: Option<(&str, &str)> = Some(("admin", ADMIN_PASSWORD));
+
+fn encode(filter: &str) -> String {
+    filter
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+fn list(s: &Server, filter: &str) -> Value {
+    let r = scim(
+        s,
+        "GET",
+        &format!("/scim2/Users?filter={}", encode(filter)),
+        ADMIN,
+        None,
+    );
+    assert_eq!(r.status, 200, "{filter}: {}", r.body);
+    r.body
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn soap_claim(s: &Server, user: &str, claim: &str) -> Option<String> {
+    s.call(
+        Soap::V11,
+        "getUserClaimValue",
+        &format!("<ser:userName>{user}</ser:userName><ser:claim>http://wso2.org/claims/{claim}</ser:claim>"),
+    )
+    .returns()
+    .into_iter()
+    .next()
+    .flatten()
+}
+
+#[test]
+fn seed_003_provisioning_flow_and_both_protocols_see_the_same_user() {
+    let s = Server::start();
+    // 1. Provision kim, as seed 003 does.
+    let kim = json!({
+        "schemas": [],
+        "name": { "givenName": "Kim", "familyName": "Berry" },
+        "emails": [{ "value": "kim@wso2.com", "primary": true }],
+        "userName": "kim",
+        "password": "MyPa33w@rd"
+    });
+    let r = scim(&s, "POST", "/scim2/Users", ADMIN, Some(&kim));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r
+        .response
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/scim+json"));
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 36);
+    assert_eq!(r.body["userName"], "kim");
+    assert_eq!(
+        r.body["emails"],
+        json!(["kim@wso2.com"]),
+        "WSO2 writes an untyped email as a string"
+    );
+    assert_eq!(
+        r.body["name"],
+        json!({ "givenName": "Kim", "familyName": "Berry" })
+    );
+    assert!(r.body.get("password").is_none(), "password is write-only");
+    let location = format!("http://{}/scim2/Users/{id}", s.addr);
+    assert_eq!(r.body["meta"]["location"], location.as_str());
+    assert_eq!(r.response.header("location"), Some(location.as_str()));
+    assert_eq!(r.body["meta"]["resourceType"], "User");
+    assert!(r.body["schemas"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("urn:ietf:params:scim:schemas:core:2.0:User")));
+    let etag = r.response.header("etag").unwrap().to_string();
+    assert_eq!(r.body["meta"]["version"], etag.as_str());
+
+    // The same user over SOAP: id, claims, password (with the same policy).
+    assert_eq!(
+        soap_claim(&s, "kim", "userid").as_deref(),
+        Some(id.as_str())
+    );
+    assert_eq!(soap_claim(&s, "kim", "givenname").as_deref(), Some("Kim"));
+    assert_eq!(
+        soap_claim(&s, "kim", "emailaddress").as_deref(),
+        Some("kim@wso2.com")
+    );
+    let r = s.call(
+        Soap::V11,
+        "authenticate",
+        "<ser:userName>kim</ser:userName><ser:credential>MyPa33w@rd</ser:credential>",
+    );
+    assert_eq!(r.return_text(), "true");
+
+    // 2. View by id.
+    let r = scim(&s, "GET", &format!("/scim2/Users/{id}"), ADMIN, None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["name"]["givenName"], "Kim");
+
+    // 3. Replace: the new values, and nothing left of the old ones.
+    let updated = json!({
+        "schemas": [],
+        "name": { "givenName": "Jimmy", "familyName": "Kimmel" },
+        "userName": "kim",
+        "emails": [{ "value": "kim@test.com", "primary": true }]
+    });
+    let r = scim(
+        &s,
+        "PUT",
+        &format!("/scim2/Users/{id}"),
+        ADMIN,
+        Some(&updated),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["name"],
+        json!({ "givenName": "Jimmy", "familyName": "Kimmel" })
+    );
+    assert_eq!(r.body["emails"], json!(["kim@test.com"]));
+    assert_ne!(
+        r.response.header("etag").unwrap(),
+        etag,
+        "the version moves on"
+    );
+    assert_eq!(
+        soap_claim(&s, "kim", "emailaddress").as_deref(),
+        Some("kim@test.com")
+    );
+    let r = s.call(
+        Soap::V11,
+        "authenticate",
+        "<ser:userName>kim</ser:userName><ser:credential>MyPa33w@rd</ser:credential>",
+    );
+    assert_eq!(r.return_text(), "true", "PUT without a password keeps it");
+
+    // A SOAP write is read over SCIM.
+    s.call(
+        Soap::V11,
+        "setUserClaimValue",
+        "<ser:userName>kim</ser:userName><ser:claimURI>http://wso2.org/claims/emails.work</ser:claimURI><ser:claimValue>kim@work.example</ser:claimValue>",
+    )
+    .assert_accepted();
+    let r = scim(&s, "GET", &format!("/scim2/Users/{id}"), ADMIN, None);
+    assert_eq!(
+        r.body["emails"],
+        json!(["kim@test.com", { "type": "work", "value": "kim@work.example" }])
+    );
+
+    // 4. Delete.
+    let r = scim(&s, "DELETE", &format!("/scim2/Users/{id}"), ADMIN, None);
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        scim(&s, "GET", &format!("/scim2/Users/{id}"), ADMIN, None).status,
+        404
+    );
+    assert_eq!(
+        s.call(
+            Soap::V11,
+            "isExistingUser",
+            "<ser:userName>kim</ser:userName>"
+        )
+        .return_text(),
+        "false"
+    );
+}
+
+#[test]
+fn filters_are_evaluated_by_the_store_with_pagination() {
+    let s = Server::start();
+    for (user, given, email, disabled) in [
+        ("alice", "Alice", "alice@example.com", false),
+        ("albert", "Albert", "albert@example.org", true),
+        ("bob", "Bob", "bob@example.com", false),
+    ] {
+        s.call(
+            Soap::V11,
+            "addUser",
+            &format!(
+                "<ser:userName>{user}</ser:userName><ser:credential>Pass-word-1</ser:credential>\
+                 <ser:claims><xsd:claimURI>http://wso2.org/claims/givenname</xsd:claimURI><xsd:value>{given}</xsd:value></ser:claims>\
+                 <ser:claims><xsd:claimURI>http://wso2.org/claims/emails.work</xsd:claimURI><xsd:value>{email}</xsd:value></ser:claims>\
+                 <ser:claims><xsd:claimURI>http://wso2.org/claims/identity/accountDisabled</xsd:claimURI><xsd:value>{disabled}</xsd:value></ser:claims>"
+            ),
+        )
+        .assert_accepted();
+    }
+    let cases: &[(&str, &[&str])] = &[
+        (r#"userName eq "ALICE""#, &["alice"]),
+        (r#"userName sw "al""#, &["albert", "alice"]),
+        (r#"name.givenName co "ob""#, &["bob"]),
+        (r#"emails co "example.com""#, &["alice", "bob"]),
+        (r#"emails[type eq "work" and value ew ".org"]"#, &["albert"]),
+        (r#"emails[type eq "home"]"#, &[]),
+        (r#"active eq false"#, &["albert"]),
+        (
+            r#"userName sw "a" and not (active eq false)"#,
+            &["admin", "alice"],
+        ),
+        (
+            r#"userName eq "bob" or name.givenName eq "Albert""#,
+            &["albert", "bob"],
+        ),
+        (r#"name.familyName pr"#, &[]),
+        (
+            r#"meta.created gt "2000-01-01T00:00:00Z" and userName ne "admin""#,
+            &["albert", "alice", "bob"],
+        ),
+    ];
+    for (filter, expected) in cases {
+        let result = list(&s, filter);
+        assert_eq!(names(&result), *expected, "{filter}");
+        assert_eq!(result["totalResults"], expected.len(), "{filter}");
+    }
+    // Pagination: 1-based startIndex, count, totalResults of the whole match.
+    let r = scim(&s, "GET", "/scim2/Users?startIndex=2&count=2", ADMIN, None);
+    assert_eq!(r.body["totalResults"], 4);
+    assert_eq!(r.body["startIndex"], 2);
+    assert_eq!(r.body["itemsPerPage"], 2);
+    assert_eq!(names(&r.body), ["albert", "alice"]);
+    let r = scim(
+        &s,
+        "POST",
+        "/scim2/Users/.search",
+        ADMIN,
+        Some(&json!({"filter": "userName sw \"b\"", "count": 10})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(names(&r.body), ["bob"]);
+    // Bad filters.
+    for bad in [
+        r#"userName eq"#,
+        r#"shoeSize eq "44""#,
+        r#"meta.created gt "yesterday""#,
+    ] {
+        let r = scim(
+            &s,
+            "GET",
+            &format!("/scim2/Users?filter={}", encode(bad)),
+            ADMIN,
+            None,
+        );
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(r.body["scimType"], "invalidFilter", "{bad}");
+        assert_eq!(
+            r.body["schemas"],
+            json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+        );
+    }
+}
+
+#[test]
+fn errors_permissions_me_and_discovery() {
+    let s = Server::start();
+    let user = |name: &str, password: &str| json!({ "userName": name, "password": password });
+    assert_eq!(
+        scim(
+            &s,
+            "POST",
+            "/scim2/Users",
+            ADMIN,
+            Some(&user("dora", "Dora-pw-1"))
+        )
+        .status,
+        201
+    );
+    let r = scim(
+        &s,
+        "POST",
+        "/scim2/Users",
+        ADMIN,
+        Some(&user("DORA", "Dora-pw-1")),
+    );
+    assert_eq!(
+        (r.status, r.body["scimType"].clone()),
+        (409, json!("uniqueness"))
+    );
+    let r = scim(
+        &s,
+        "POST",
+        "/scim2/Users",
+        ADMIN,
+        Some(&json!({ "password": "x" })),
+    );
+    assert_eq!(
+        (r.status, r.body["scimType"].clone()),
+        (400, json!("invalidValue"))
+    );
+    // The store's password policy applies as for SOAP.
+    let r = scim(
+        &s,
+        "POST",
+        "/scim2/Users",
+        ADMIN,
+        Some(&user("erin", "abc")),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Credential is not valid"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        scim(&s, "GET", "/scim2/Users/no-such-id", ADMIN, None).status,
+        404
+    );
+    let r = scim(&s, "GET", "/scim2/Users", None, None);
+    assert_eq!(r.status, 401);
+    assert!(r
+        .response
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with("Basic"));
+    assert_eq!(
+        scim(&s, "GET", "/scim2/Users", Some(("admin", "wrong")), None).status,
+        401
+    );
+    // A view-only helpdesk may read but not create; anyone may read himself at /Me.
+    s.call(
+        Soap::V11,
+        "addRole",
+        "<ser:roleName>helpdesk</ser:roleName><ser:userList>dora</ser:userList><ser:permissions><xsd:action>ui.execute</xsd:action><xsd:resourceId>/permission/admin/manage/identity/usermgt/view</xsd:resourceId></ser:permissions>",
+    )
+    .assert_accepted();
+    let helpdesk = Some(("dora", "Dora-pw-1"));
+    assert_eq!(
+        scim(
+            &s,
+            "POST",
+            "/scim2/Users",
+            helpdesk,
+            Some(&user("fred", "Fred-pw-1"))
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        scim(&s, "GET", "/scim2/Users", helpdesk, None).status,
+        403,
+        "listing needs usermgt/list"
+    );
+    let me = scim(&s, "GET", "/scim2/Me", helpdesk, None);
+    assert_eq!(
+        (me.status, me.body["userName"].clone()),
+        (200, json!("dora"))
+    );
+    let id = me.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        scim(&s, "GET", &format!("/scim2/Users/{id}"), helpdesk, None).status,
+        200
+    );
+    // Not yet implemented: said so, with 501.
+    assert_eq!(
+        scim(
+            &s,
+            "PATCH",
+            &format!("/scim2/Users/{id}"),
+            ADMIN,
+            Some(&json!({}))
+        )
+        .status,
+        501
+    );
+    // Wrong media type, broken JSON.
+    let r = s.raw(&request_bytes(
+        "POST",
+        &s.addr,
+        "/scim2/Users",
+        &[
+            ("Content-Type".into(), "text/plain".into()),
+            basic("admin", ADMIN_PASSWORD),
+        ],
+        b"{}",
+    ));
+    assert_eq!(r.status, 415);
+    let r = s.raw(&request_bytes(
+        "POST",
+        &s.addr,
+        "/scim2/Users",
+        &[
+            ("Content-Type".into(), "application/json".into()),
+            basic("admin", ADMIN_PASSWORD),
+        ],
+        b"{not json",
+    ));
+    assert_eq!(r.status, 400);
+    // Discovery needs no credentials and says what is implemented.
+    let config = scim(&s, "GET", "/scim2/ServiceProviderConfig", None, None);
+    assert_eq!(config.status, 200);
+    assert_eq!(config.body["filter"]["supported"], true);
+    assert_eq!(config.body["patch"]["supported"], false);
+    let types = scim(&s, "GET", "/scim2/ResourceTypes", None, None);
+    assert_eq!(types.body["Resources"][0]["endpoint"], "/Users");
+}
