@@ -412,17 +412,7 @@ fn errors_permissions_me_and_discovery() {
         200
     );
     // Not yet implemented: said so, with 501.
-    assert_eq!(
-        scim(
-            &s,
-            "PATCH",
-            &format!("/scim2/Users/{id}"),
-            ADMIN,
-            Some(&json!({}))
-        )
-        .status,
-        501
-    );
+    assert_eq!(scim(&s, "GET", "/scim2/Groups", ADMIN, None).status, 501);
     // Wrong media type, broken JSON.
     let r = s.raw(&request_bytes(
         "POST",
@@ -450,7 +440,166 @@ fn errors_permissions_me_and_discovery() {
     let config = scim(&s, "GET", "/scim2/ServiceProviderConfig", None, None);
     assert_eq!(config.status, 200);
     assert_eq!(config.body["filter"]["supported"], true);
-    assert_eq!(config.body["patch"]["supported"], false);
+    assert_eq!(config.body["patch"]["supported"], true);
+    assert_eq!(config.body["etag"]["supported"], true);
     let types = scim(&s, "GET", "/scim2/ResourceTypes", None, None);
     assert_eq!(types.body["Resources"][0]["endpoint"], "/Users");
+}
+
+#[test]
+fn if_match_guards_replace_and_delete() {
+    let s = Server::start();
+    let r = scim(
+        &s,
+        "POST",
+        "/scim2/Users",
+        ADMIN,
+        Some(&json!({ "userName": "gail", "password": "Gail-pw-1" })),
+    );
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let first = r.response.header("etag").unwrap().to_string();
+    let send = |method: &str, tag: &str, body: Option<&Value>| {
+        let mut headers = vec![
+            basic("admin", ADMIN_PASSWORD),
+            ("If-Match".to_string(), tag.to_string()),
+        ];
+        if body.is_some() {
+            headers.push(("Content-Type".into(), "application/scim+json".into()));
+        }
+        let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+        s.raw(&request_bytes(
+            method,
+            &s.addr,
+            &format!("/scim2/Users/{id}"),
+            &headers,
+            bytes.as_bytes(),
+        ))
+    };
+    let change = json!({ "userName": "gail", "title": "Chief" });
+    let r = send("PUT", &first, Some(&change));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let second = r.header("etag").unwrap().to_string();
+    // The old tag no longer matches: 412, and nothing changes.
+    let r = send(
+        "PUT",
+        &first,
+        Some(&json!({ "userName": "gail", "title": "Intern" })),
+    );
+    assert_eq!(r.status, 412, "{}", r.body);
+    assert_eq!(
+        scim(&s, "GET", &format!("/scim2/Users/{id}"), ADMIN, None).body["title"],
+        "Chief"
+    );
+    assert_eq!(send("DELETE", &first, None).status, 412);
+    assert_eq!(send("DELETE", &second, None).status, 204);
+}
+
+fn patch(s: &Server, id: &str, operations: Value) -> Reply {
+    scim(
+        s,
+        "PATCH",
+        &format!("/scim2/Users/{id}"),
+        ADMIN,
+        Some(&json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": operations
+        })),
+    )
+}
+
+#[test]
+fn patch_adds_replaces_and_removes_all_or_nothing() {
+    let s = Server::start();
+    let r = scim(
+        &s,
+        "POST",
+        "/scim2/Users",
+        ADMIN,
+        Some(&json!({
+            "userName": "hugo",
+            "password": "Hugo-pw-1",
+            "name": { "givenName": "Hugo", "familyName": "Boss" },
+            "emails": [{ "value": "hugo@home.example", "type": "home" }]
+        })),
+    );
+    let id = r.body["id"].as_str().unwrap().to_string();
+    // Paths, a path-less object, value filters with a sub-attribute, and remove.
+    let r = patch(
+        &s,
+        &id,
+        json!([
+            { "op": "replace", "path": "name.givenName", "value": "Hugh" },
+            { "op": "add", "value": { "title": "Tailor", "urn:scim:wso2:schema": { "country": "Germany" } } },
+            { "op": "add", "path": "emails", "value": [{ "value": "hugo@work.example", "type": "work" }] },
+            { "op": "replace", "path": "emails[type eq \"home\"].value", "value": "hugh@home.example" },
+            { "op": "remove", "path": "name.familyName" }
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["name"], json!({ "givenName": "Hugh" }));
+    assert_eq!(r.body["title"], "Tailor");
+    assert_eq!(r.body["urn:scim:wso2:schema"]["country"], "Germany");
+    assert_eq!(
+        r.body["emails"],
+        json!([{ "type": "work", "value": "hugo@work.example" }, { "type": "home", "value": "hugh@home.example" }])
+    );
+    assert_eq!(soap_claim(&s, "hugo", "lastname"), None);
+    assert_eq!(
+        soap_claim(&s, "hugo", "emails.home").as_deref(),
+        Some("hugh@home.example")
+    );
+    // active=false disables the account for SOAP logins too; a password set by PATCH counts.
+    let r = patch(
+        &s,
+        &id,
+        json!([
+            { "op": "replace", "path": "active", "value": false },
+            { "op": "replace", "path": "password", "value": "Hugo-pw-2" }
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["active"], false);
+    let login = |pw: &str| {
+        s.call(
+            Soap::V11,
+            "authenticate",
+            &format!("<ser:userName>hugo</ser:userName><ser:credential>{pw}</ser:credential>"),
+        )
+        .return_text()
+    };
+    assert_eq!(login("Hugo-pw-2"), "false", "disabled");
+    patch(
+        &s,
+        &id,
+        json!([{ "op": "replace", "path": "active", "value": true }]),
+    );
+    assert_eq!(login("Hugo-pw-2"), "true");
+    // All or nothing: a bad operation after good ones changes nothing.
+    let before = scim(&s, "GET", &format!("/scim2/Users/{id}"), ADMIN, None).body;
+    for (operations, scim_type) in [
+        (
+            json!([{ "op": "replace", "path": "title", "value": "Mayor" }, { "op": "replace", "path": "shoeSize", "value": "44" }]),
+            "invalidPath",
+        ),
+        (
+            json!([{ "op": "replace", "path": "title", "value": "Mayor" }, { "op": "replace", "path": "userName", "value": "x" }]),
+            "mutability",
+        ),
+        (
+            json!([{ "op": "replace", "path": "emails[type eq \"other\"].value", "value": "x@y" }]),
+            "noTarget",
+        ),
+        (json!([{ "op": "remove" }]), "noTarget"),
+        (json!([{ "op": "jump", "path": "title" }]), "invalidSyntax"),
+        (
+            json!([{ "op": "replace", "path": "title", "value": "Mayor" }, { "op": "replace", "path": "password", "value": "x" }]),
+            "invalidValue",
+        ),
+    ] {
+        let r = patch(&s, &id, operations);
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.body["scimType"], scim_type, "{}", r.body);
+    }
+    let after = scim(&s, "GET", &format!("/scim2/Users/{id}"), ADMIN, None).body;
+    assert_eq!(before, after, "failed patches wrote nothing");
 }

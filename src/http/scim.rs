@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, CONTENT_TYPE, ETAG, LOCATION, WWW_AUTHENTICATE};
+use hyper::header::{HeaderValue, CONTENT_TYPE, ETAG, IF_MATCH, LOCATION, WWW_AUTHENTICATE};
 use hyper::{Method, Request as HttpRequest, Response, StatusCode};
 use serde_json::{json, Value};
 
@@ -322,11 +322,14 @@ async fn route(
         (&Method::PUT, ["Users", id]) => {
             let id = id.to_string();
             let who = caller.name.clone();
+            let if_match = header(&req, IF_MATCH).map(str::to_string);
             let result = async {
                 let write = resource::parse_user(&json_body(req, state).await?)?;
                 let target = format!("user:{}", write.name);
-                let replaced =
-                    run(state, move || service.replace_account(&caller, &id, write)).await;
+                let replaced = run(state, move || {
+                    service.replace_account(&caller, &id, write, if_match.as_deref())
+                })
+                .await;
                 let label = if replaced.is_ok() { "success" } else { "error" };
                 audit::operation(client.peer, &who, "scim.replaceUser", &target, label);
                 replaced?
@@ -340,7 +343,11 @@ async fn route(
             let id = id.to_string();
             let who = caller.name.clone();
             let target = format!("user:{id}");
-            let deleted = run(state, move || service.delete_account(&caller, &id)).await;
+            let if_match = header(&req, IF_MATCH).map(str::to_string);
+            let deleted = run(state, move || {
+                service.delete_account(&caller, &id, if_match.as_deref())
+            })
+            .await;
             let label = if deleted.is_ok() { "success" } else { "error" };
             audit::operation(client.peer, &who, "scim.deleteUser", &target, label);
             let result = deleted.and_then(|found| {
@@ -364,10 +371,27 @@ async fn route(
                 });
             ("scim.Me.get", result)
         }
-        (&Method::PATCH, ["Users", _])
-        | (_, ["Groups", ..])
-        | (_, ["Bulk"])
-        | (_, ["Schemas", ..]) => (
+        (&Method::PATCH, ["Users", id]) => {
+            let id = id.to_string();
+            let who = caller.name.clone();
+            let if_match = header(&req, IF_MATCH).map(str::to_string);
+            let result = async {
+                let body = json_body(req, state).await?;
+                let patched = patch(&service, caller, &id, &body, if_match, state).await;
+                let label = if patched.is_ok() { "success" } else { "error" };
+                audit::operation(
+                    client.peer,
+                    &who,
+                    "scim.patchUser",
+                    &format!("user-id:{id}"),
+                    label,
+                );
+                patched.map(|account| user_response(StatusCode::OK, &account, base))
+            }
+            .await;
+            ("scim.Users.patch", result)
+        }
+        (_, ["Groups", ..]) | (_, ["Bulk"]) | (_, ["Schemas", ..]) => (
             "scim.unsupported",
             Err(ScimError::status(
                 501,
@@ -376,6 +400,53 @@ async fn route(
         ),
         _ => ("scim.unknown", Err(ScimError::not_found("resource"))),
     }
+}
+
+/// Apply a PatchOp to account `id`: computed against the account as read, applied only if it
+/// is still at that version (retried a few times when another write came between).
+async fn patch(
+    service: &crate::service::Service,
+    caller: Caller,
+    id: &str,
+    body: &Value,
+    if_match: Option<String>,
+    state: &Arc<AppState>,
+) -> Result<Account, ScimError> {
+    const ATTEMPTS: usize = 3;
+    for attempt in 1..=ATTEMPTS {
+        let (reading, reader, target) = (service.clone(), caller.clone(), id.to_string());
+        let account = run(state, move || reading.account(&reader, &target))
+            .await?
+            .ok_or_else(|| ScimError::not_found("user"))?;
+        if let Some(tag) = &if_match {
+            let current = resource::version_tag(&account);
+            let matches = tag.split(',').map(str::trim).any(|t| {
+                t == "*"
+                    || t.trim_start_matches("W/").trim_matches('"')
+                        == account.record.version.to_string()
+            });
+            if !matches {
+                return Err(ScimError::status(
+                    412,
+                    format!("the resource changed: its version is now {current}"),
+                ));
+            }
+        }
+        let change = crate::scim::patch::change_for(&account, body)?;
+        let (writing, writer) = (service.clone(), caller.clone());
+        match run(state, move || {
+            writing.patch_account(&writer, &account, change)
+        })
+        .await
+        {
+            Err(e) if e.status == 412 && if_match.is_none() && attempt < ATTEMPTS => continue,
+            result => return result,
+        }
+    }
+    Err(ScimError::status(
+        409,
+        "the resource kept changing; try again",
+    ))
 }
 
 /// A page of users matching the filter, as a ListResponse.

@@ -8,12 +8,12 @@ use super::resource::{ENTERPRISE_SCHEMA, USER_SCHEMA, WSO2_SCHEMA};
 pub fn service_provider_config(max_results: usize) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-        "patch": { "supported": false },
+        "patch": { "supported": true },
         "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
         "filter": { "supported": true, "maxResults": max_results },
         "changePassword": { "supported": true },
         "sort": { "supported": false },
-        "etag": { "supported": false },
+        "etag": { "supported": true },
         "authenticationSchemes": [{
             "type": "httpbasic",
             "name": "HTTP Basic",

@@ -67,6 +67,7 @@ impl From<&ServiceError> for ScimError {
             ServiceError::BadRequest(detail) => {
                 ScimError::bad_request("invalidValue", detail.clone())
             }
+            ServiceError::PreconditionFailed { .. } => ScimError::status(412, error.to_string()),
             ServiceError::NullArgument { .. } => {
                 ScimError::bad_request("invalidValue", error.to_string())
             }
@@ -80,6 +81,7 @@ impl From<&ServiceError> for ScimError {
                     ScimError::status(404, store.to_string())
                 }
                 StoreError::Protected(_) => ScimError::bad_request("mutability", store.to_string()),
+                StoreError::VersionChanged(_) => ScimError::status(412, store.to_string()),
                 StoreError::Database(e) => {
                     tracing::error!(error = %e, "database error");
                     ScimError::status(500, store.to_string())

@@ -153,6 +153,107 @@ pub fn managed_claims() -> Vec<String> {
         .collect()
 }
 
+/// Where a single-valued attribute lives, for PATCH.
+#[derive(Debug, Clone)]
+pub struct Slot {
+    /// Its claim (empty for a complex parent such as `name`).
+    pub claim: &'static str,
+    kind: Kind,
+    /// `name` and the like: their sub-attributes hold the values.
+    pub is_complex_parent: bool,
+    /// For a complex parent, the claims of its sub-attributes.
+    pub children: Vec<&'static str>,
+}
+
+/// The single-valued attribute at `path` (`title`, `name.givenName`, `name`), any case.
+pub fn slot(path: &str) -> Option<Slot> {
+    if let Some(a) = ATTRIBUTES
+        .iter()
+        .find(|a| a.path.eq_ignore_ascii_case(path))
+    {
+        return Some(Slot {
+            claim: a.claim,
+            kind: a.kind,
+            is_complex_parent: false,
+            children: Vec::new(),
+        });
+    }
+    let children: Vec<&'static str> = ATTRIBUTES
+        .iter()
+        .filter(|a| {
+            a.path
+                .split_once('.')
+                .is_some_and(|(parent, _)| parent.eq_ignore_ascii_case(path))
+        })
+        .map(|a| a.claim)
+        .collect();
+    (!children.is_empty()).then_some(Slot {
+        claim: "",
+        kind: Kind::Text,
+        is_complex_parent: true,
+        children,
+    })
+}
+
+/// A JSON value as the claim text of `slot` (`None` for null: remove it).
+pub fn slot_text(slot: &Slot, value: &Value) -> Result<Option<String>, ScimError> {
+    Ok(match (slot.kind, value) {
+        (_, Value::Null) => None,
+        (Kind::Text, Value::String(s)) => Some(s.clone()),
+        (Kind::Boolean, Value::Bool(b)) => Some(b.to_string()),
+        (Kind::NegatedBoolean, Value::Bool(b)) => Some((!b).to_string()),
+        (Kind::Text, _) => return Err(invalid("a string is needed")),
+        _ => return Err(invalid("a boolean is needed")),
+    })
+}
+
+/// The values of a multi-valued attribute (`emails`, `phoneNumbers`): each type and its claim.
+pub fn multi_valued_slots(attribute: &str) -> Option<Vec<(Option<&'static str>, &'static str)>> {
+    let name = multi_valued(attribute)?;
+    Some(
+        MULTI_VALUED
+            .iter()
+            .filter(|(n, _, _)| *n == name)
+            .map(|(_, kind, claim)| (*kind, *claim))
+            .collect(),
+    )
+}
+
+/// The claim holding the value of `kind` (a type this store has no claim for: the untyped
+/// claim, as WSO2 keeps it).
+pub fn multi_valued_claim(attribute: &str, kind: Option<&str>) -> &'static str {
+    let name = multi_valued(attribute).unwrap_or("emails");
+    MULTI_VALUED
+        .iter()
+        .find(|(n, k, _)| *n == name && *k == kind)
+        .or_else(|| {
+            MULTI_VALUED
+                .iter()
+                .find(|(n, k, _)| *n == name && k.is_none())
+        })
+        .map(|(_, _, c)| *c)
+        .expect("every multi-valued attribute has an untyped claim")
+}
+
+/// One item of `emails`/`phoneNumbers`: a bare string, or `{"value", "type"?}`.
+pub fn multi_value_item(
+    attribute: &str,
+    item: &Value,
+) -> Result<(Option<String>, String), ScimError> {
+    match item {
+        Value::String(v) => Ok((None, v.clone())),
+        Value::Object(o) => {
+            let value = match o.get("value") {
+                Some(Value::String(v)) => v.clone(),
+                _ => return Err(invalid(format!("each of {attribute} needs a string value"))),
+            };
+            let kind = o.get("type").and_then(Value::as_str).map(str::to_lowercase);
+            Ok((kind, value))
+        }
+        _ => Err(invalid(format!("{attribute} holds objects or strings"))),
+    }
+}
+
 /// Milliseconds since the epoch as RFC 3339 (UTC, milliseconds).
 pub fn rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -312,7 +413,7 @@ pub fn render_user(account: &Account, base: &str) -> Value {
 
 /// The entity tag of an account's current state (`meta.version`, the `ETag` header).
 pub fn version_tag(account: &Account) -> String {
-    format!("W/\"{}\"", account.record.version)
+    crate::service::provisioning::entity_tag(&account.record)
 }
 
 /// Look an attribute up case-insensitively, also under its schema's URN.
@@ -384,33 +485,8 @@ pub fn parse_user(body: &Value) -> Result<AccountWrite, ScimError> {
             return Err(invalid(format!("{attribute} must be an array")));
         };
         for item in values {
-            let (kind, value) = match item {
-                Value::String(v) => (None, v.clone()),
-                Value::Object(o) => {
-                    let value = match o.get("value") {
-                        Some(Value::String(v)) => v.clone(),
-                        _ => {
-                            return Err(invalid(format!(
-                                "each of {attribute} needs a string value"
-                            )))
-                        }
-                    };
-                    let kind = o.get("type").and_then(Value::as_str).map(str::to_lowercase);
-                    (kind, value)
-                }
-                _ => return Err(invalid(format!("{attribute} holds objects or strings"))),
-            };
-            let uri = MULTI_VALUED
-                .iter()
-                .find(|(name, k, _)| *name == attribute && k.map(str::to_string) == kind)
-                .or_else(|| {
-                    // A type this store has no claim for: the untyped claim, as WSO2 keeps it.
-                    MULTI_VALUED
-                        .iter()
-                        .find(|(name, k, _)| *name == attribute && k.is_none())
-                })
-                .map(|(_, _, c)| *c)
-                .expect("every multi-valued attribute has an untyped claim");
+            let (kind, value) = multi_value_item(attribute, item)?;
+            let uri = multi_valued_claim(attribute, kind.as_deref());
             if claims.iter().any(|c: &ClaimValue| c.uri.as_str() == uri) {
                 return Err(invalid(format!(
                     "{attribute} has two values of type {}",

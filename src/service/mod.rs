@@ -27,6 +27,12 @@ pub enum ServiceError {
     /// The request is malformed for the operation (unknown element, bad number...).
     #[error("{0}")]
     BadRequest(String),
+    /// A conditional write whose precondition (`If-Match`) no longer holds.
+    #[error("the resource changed: its version is now {current}")]
+    PreconditionFailed {
+        /// The resource's current entity tag.
+        current: String,
+    },
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),

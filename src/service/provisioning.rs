@@ -53,6 +53,42 @@ pub struct AccountWrite {
     pub managed_claims: Vec<String>,
 }
 
+/// The entity tag of an account's state: its version, weak (`W/"7"`).
+pub fn entity_tag(record: &UserRecord) -> String {
+    format!("W/\"{}\"", record.version)
+}
+
+/// An `If-Match` precondition: `*`, or one of the listed tags (weak or strong) naming the
+/// account's current version.
+fn check_precondition(record: &UserRecord, if_match: Option<&str>) -> Result<(), ServiceError> {
+    let Some(if_match) = if_match else {
+        return Ok(());
+    };
+    let current = record.version.to_string();
+    let holds = if_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current);
+    if holds {
+        Ok(())
+    } else {
+        Err(ServiceError::PreconditionFailed {
+            current: entity_tag(record),
+        })
+    }
+}
+
+/// A partial change to an account (SCIM PATCH), computed against a known version.
+#[derive(Debug, Default)]
+pub struct AccountChange {
+    /// Claims to set (default profile).
+    pub set: Vec<ClaimValue>,
+    /// Claims to remove.
+    pub remove: Vec<String>,
+    /// A new password.
+    pub password: Option<Password>,
+}
+
 impl Service {
     /// The caller's permissions must grant `required` (SCIM's table in [`permission`]).
     pub fn require_permission(
@@ -139,11 +175,13 @@ impl Service {
         caller: &Caller,
         id: &str,
         write: AccountWrite,
+        if_match: Option<&str>,
     ) -> Result<Option<Account>, ServiceError> {
         self.require_permission(caller, permission::UPDATE)?;
         let Some(record) = self.store.find_user_by_id(id)? else {
             return Ok(None);
         };
+        check_precondition(&record, if_match)?;
         let user = UserName::lookup(&record.name)?;
         if UserName::lookup(&write.name)?.key() != user.key() {
             return Err(ServiceError::BadRequest(
@@ -162,11 +200,9 @@ impl Service {
             .collect();
         if let Some(password) = &write.password {
             self.store.update_credential_by_admin(&user, password)?;
-            self.credentials.forget(user.key());
         }
-        self.store.delete_claim_values(&user, &dropped, &profile)?;
         self.store
-            .set_claim_values(&user, &write.claims, &profile)?;
+            .update_claims(&user, &write.claims, &dropped, &profile, None)?;
         self.credentials.forget(user.key());
         let record = self
             .store
@@ -175,13 +211,58 @@ impl Service {
         self.account_of(record).map(Some)
     }
 
+    /// Apply a change computed from `base` (the account as the caller saw it): set and remove
+    /// claims, and set the password, all only if the account is still at `base`'s version
+    /// (else [`StoreError::VersionChanged`]; the caller may recompute and retry).
+    pub fn patch_account(
+        &self,
+        caller: &Caller,
+        base: &Account,
+        change: AccountChange,
+    ) -> Result<Account, ServiceError> {
+        self.require_permission(caller, permission::UPDATE)?;
+        let user = UserName::lookup(&base.record.name)?;
+        // Refuse a bad password before anything is written, so the change is all or nothing.
+        if let Some(password) = &change.password {
+            self.store.credential_policy().check_password(password)?;
+        }
+        let remove = change
+            .remove
+            .iter()
+            .map(|uri| ClaimUri::parse(uri))
+            .collect::<Result<Vec<_>, _>>()?;
+        let profile = ProfileName::default();
+        self.store.update_claims(
+            &user,
+            &change.set,
+            &remove,
+            &profile,
+            Some(base.record.version),
+        )?;
+        if let Some(password) = &change.password {
+            self.store.update_credential_by_admin(&user, password)?;
+        }
+        self.credentials.forget(user.key());
+        let record = self
+            .store
+            .find_user(&user)?
+            .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
+        self.account_of(record)
+    }
+
     /// Delete account `id`; `false` when there is none. Not the caller itself, not the
     /// realm's admin.
-    pub fn delete_account(&self, caller: &Caller, id: &str) -> Result<bool, ServiceError> {
+    pub fn delete_account(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<bool, ServiceError> {
         self.require_permission(caller, permission::DELETE)?;
         let Some(record) = self.store.find_user_by_id(id)? else {
             return Ok(false);
         };
+        check_precondition(&record, if_match)?;
         let user = UserName::lookup(&record.name)?;
         if UserName::lookup(&caller.name).is_ok_and(|c| c.key() == user.key()) {
             return Err(StoreError::Protected(crate::store::Protected::DeleteLoggedInUser).into());

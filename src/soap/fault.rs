@@ -149,7 +149,9 @@ impl Fault {
         contract: &Contract,
     ) -> Self {
         match error {
-            ServiceError::BadRequest(_) => Fault::client(reason),
+            ServiceError::BadRequest(_) | ServiceError::PreconditionFailed { .. } => {
+                Fault::client(reason)
+            }
             ServiceError::AccessDenied { .. } => Fault::handler(AUTHORIZATION_FAULT, reason),
             ServiceError::NullArgument { .. } => Fault {
                 code: FaultCode::Server,

@@ -104,6 +104,9 @@ pub enum StoreError {
     /// addUser whose `http://wso2.org/claims/username` claim names someone else.
     #[error("Username and the username claim value should be same.")]
     UsernameClaimMismatch,
+    /// The account changed since the version a conditional write expected.
+    #[error("the account changed meanwhile (now at version {0})")]
+    VersionChanged(i64),
     /// A value outside what the store accepts.
     #[error("{0}")]
     InvalidInput(String),

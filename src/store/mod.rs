@@ -370,6 +370,16 @@ pub trait ClaimBackend {
     ) -> StoreResult<Option<String>>;
     /// All claims of a user in a profile, sorted by URI.
     fn claim_values(&self, user: &UserName, profile: &ProfileName) -> StoreResult<Vec<ClaimValue>>;
+    /// Remove `remove` and set `set` claims in one transaction; when `expected_version` is
+    /// given, only if the account is still at that version (else [`StoreError::VersionChanged`]).
+    fn update_claims(
+        &self,
+        user: &UserName,
+        set: &[ClaimValue],
+        remove: &[ClaimUri],
+        profile: &ProfileName,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()>;
     /// Set (insert or replace) claims, all or nothing.
     fn set_claim_values(
         &self,

@@ -1155,6 +1155,36 @@ impl ClaimBackend for SqliteStore {
         })
     }
 
+    fn update_claims(
+        &self,
+        user: &UserName,
+        set: &[ClaimValue],
+        remove: &[ClaimUri],
+        profile: &ProfileName,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
+        self.check_claims(set)?;
+        self.write(|tx| {
+            let uid = user_id(tx, user)?;
+            if let Some(expected) = expected_version {
+                let version: i64 = tx
+                    .prepare_cached("SELECT version FROM users WHERE id = ?1")?
+                    .query_row([uid], |r| r.get(0))?;
+                if version != expected {
+                    return Err(StoreError::VersionChanged(version));
+                }
+            }
+            let mut stmt = tx.prepare_cached(
+                "DELETE FROM user_claims WHERE user_id = ?1 AND profile = ?2 AND claim_uri = ?3",
+            )?;
+            for uri in remove {
+                stmt.execute(params![uid, profile.as_str(), uri.as_str()])?;
+            }
+            touch_user(tx, uid)?;
+            upsert_claims(tx, uid, set, profile)
+        })
+    }
+
     fn append_claim_values(
         &self,
         user: &UserName,
