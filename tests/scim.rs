@@ -412,7 +412,7 @@ fn errors_permissions_me_and_discovery() {
         200
     );
     // Not yet implemented: said so, with 501.
-    assert_eq!(scim(&s, "GET", "/scim2/Groups", ADMIN, None).status, 501);
+    assert_eq!(scim(&s, "POST", "/scim2/Bulk", ADMIN, None).status, 501);
     // Wrong media type, broken JSON.
     let r = s.raw(&request_bytes(
         "POST",
@@ -602,4 +602,166 @@ fn patch_adds_replaces_and_removes_all_or_nothing() {
     }
     let after = scim(&s, "GET", &format!("/scim2/Users/{id}"), ADMIN, None).body;
     assert_eq!(before, after, "failed patches wrote nothing");
+}
+
+fn soap_roles_of(s: &Server, user: &str) -> Vec<String> {
+    s.call(
+        Soap::V11,
+        "getRoleListOfUser",
+        &format!("<ser:userName>{user}</ser:userName>"),
+    )
+    .returns()
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn new_user(s: &Server, name: &str) -> String {
+    let r = scim(
+        s,
+        "POST",
+        "/scim2/Users",
+        ADMIN,
+        Some(&json!({ "userName": name, "password": "Group-pw-1" })),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn groups_are_the_stores_roles_with_members_by_id() {
+    let s = Server::start();
+    let (ann, bob) = (new_user(&s, "ann"), new_user(&s, "bob"));
+    // Created over SCIM with a member: a role SOAP sees, named with WSO2's domain prefix.
+    let r = scim(
+        &s,
+        "POST",
+        "/scim2/Groups",
+        ADMIN,
+        Some(&json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "auditors",
+            "members": [{ "value": ann }]
+        })),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["displayName"], "PRIMARY/auditors");
+    assert_eq!(r.body["members"][0]["display"], "ann");
+    let group = r.body["id"].as_str().unwrap().to_string();
+    assert!(r
+        .response
+        .header("location")
+        .unwrap()
+        .ends_with(&format!("/scim2/Groups/{group}")));
+    assert!(soap_roles_of(&s, "ann").contains(&"auditors".to_string()));
+    let user = scim(&s, "GET", &format!("/scim2/Users/{ann}"), ADMIN, None);
+    assert!(
+        user.body["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["value"] == group.as_str() && g["display"] == "PRIMARY/auditors"),
+        "{}",
+        user.body
+    );
+    // A second group with the same name is a conflict.
+    let again = scim(
+        &s,
+        "POST",
+        "/scim2/Groups",
+        ADMIN,
+        Some(&json!({ "displayName": "PRIMARY/auditors" })),
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+    // PATCH adds bob and removes ann; SOAP reads the result.
+    let r = scim(
+        &s,
+        "PATCH",
+        &format!("/scim2/Groups/{group}"),
+        ADMIN,
+        Some(&json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                { "op": "add", "path": "members", "value": [{ "value": bob }] },
+                { "op": "remove", "path": format!("members[value eq \"{ann}\"]") }
+            ]
+        })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let members: Vec<&str> = r.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["display"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, ["bob"]);
+    assert!(!soap_roles_of(&s, "ann").contains(&"auditors".to_string()));
+    assert!(soap_roles_of(&s, "bob").contains(&"auditors".to_string()));
+    // An unknown member id fails the whole PATCH, changing nothing.
+    let r = scim(
+        &s,
+        "PATCH",
+        &format!("/scim2/Groups/{group}"),
+        ADMIN,
+        Some(&json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                { "op": "add", "path": "members", "value": [{ "value": ann }, { "value": "no-such-id" }] }
+            ]
+        })),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(!soap_roles_of(&s, "ann").contains(&"auditors".to_string()));
+    // A role SOAP made is a group too, found by displayName with or without the domain.
+    s.call(
+        Soap::V11,
+        "addRole",
+        "<ser:roleName>readers</ser:roleName><ser:userList>ann</ser:userList>",
+    )
+    .returns();
+    for filter in [
+        "displayName eq \"PRIMARY/readers\"",
+        "displayName eq \"READERS\"",
+    ] {
+        let r = scim(
+            &s,
+            "GET",
+            &format!("/scim2/Groups?filter={}", encode(filter)),
+            ADMIN,
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["totalResults"], 1, "{filter}: {}", r.body);
+        assert_eq!(r.body["Resources"][0]["members"][0]["value"], ann.as_str());
+    }
+    // PUT renames and replaces members; DELETE removes the role from SOAP's view.
+    let r = scim(
+        &s,
+        "PUT",
+        &format!("/scim2/Groups/{group}"),
+        ADMIN,
+        Some(&json!({ "displayName": "PRIMARY/reviewers", "members": [{ "value": ann }] })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["displayName"], "PRIMARY/reviewers");
+    assert!(soap_roles_of(&s, "ann").contains(&"reviewers".to_string()));
+    assert!(!soap_roles_of(&s, "bob").contains(&"reviewers".to_string()));
+    let r = scim(&s, "DELETE", &format!("/scim2/Groups/{group}"), ADMIN, None);
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        scim(&s, "GET", &format!("/scim2/Groups/{group}"), ADMIN, None).status,
+        404
+    );
+    assert!(!soap_roles_of(&s, "ann").contains(&"reviewers".to_string()));
+    // Listing needs the role-view permission, not only a login.
+    s.call(
+        Soap::V11,
+        "addUser",
+        "<ser:userName>eve</ser:userName><ser:credential>Eve-pw-12</ser:credential>",
+    )
+    .returns();
+    assert_eq!(
+        scim(&s, "GET", "/scim2/Groups", Some(("eve", "Eve-pw-12")), None).status,
+        403
+    );
 }

@@ -14,7 +14,7 @@ use super::identity::{self, Refusal};
 use super::soap_call::read_body;
 use super::{audit, auth, blocking, header, AppState, ClientInfo, Outcome};
 use crate::scim::resource::{self, LIST_SCHEMA};
-use crate::scim::{discovery, filter, ScimError};
+use crate::scim::{discovery, filter, group, ScimError};
 use crate::service::provisioning::Account;
 use crate::service::{Caller, ServiceError};
 use crate::store::UserQuery;
@@ -144,11 +144,15 @@ pub(super) async fn handle(
                 }),
             ));
         }
-        (&Method::GET, "/ResourceTypes/User") => {
-            return Outcome::plain(json_response(
-                StatusCode::OK,
-                &discovery::resource_types()[0],
-            ))
+        (&Method::GET, "/ResourceTypes/User" | "/ResourceTypes/Group") => {
+            let id = rest.trim_start_matches("/ResourceTypes/");
+            let types = discovery::resource_types();
+            let found = types
+                .as_array()
+                .and_then(|all| all.iter().find(|t| t["id"] == id))
+                .cloned()
+                .unwrap_or(Value::Null);
+            return Outcome::plain(json_response(StatusCode::OK, &found));
         }
         _ => {}
     }
@@ -391,7 +395,130 @@ async fn route(
             .await;
             ("scim.Users.patch", result)
         }
-        (_, ["Groups", ..]) | (_, ["Bulk"]) | (_, ["Schemas", ..]) => (
+        (&Method::GET, ["Groups"]) => {
+            let page = (|| {
+                Ok::<_, ScimError>(page(
+                    query_param(&req, "filter"),
+                    parse_number(query_param(&req, "startIndex"), "startIndex")?,
+                    parse_number(query_param(&req, "count"), "count")?,
+                    max_results,
+                ))
+            })();
+            let result = match page {
+                Ok(page) => list_groups(&service, caller, page, base, state).await,
+                Err(e) => Err(e),
+            };
+            ("scim.Groups.list", result)
+        }
+        (&Method::POST, ["Groups"]) => {
+            let who = caller.name.clone();
+            let result = async {
+                let (name, members) = group::parse_group(&json_body(req, state).await?)?;
+                let target = format!("role:{name}");
+                let created = run(state, move || {
+                    service.create_group(&caller, &name, &members)
+                })
+                .await;
+                let label = if created.is_ok() { "success" } else { "error" };
+                audit::operation(client.peer, &who, "scim.createGroup", &target, label);
+                let group = created?;
+                let mut response =
+                    json_response(StatusCode::CREATED, &group::render_group(&group, base));
+                if let Ok(location) =
+                    HeaderValue::from_str(&format!("{base}/scim2/Groups/{}", group.record.id))
+                {
+                    response.headers_mut().insert(LOCATION, location);
+                }
+                Ok(response)
+            }
+            .await;
+            ("scim.Groups.create", result)
+        }
+        (&Method::GET, ["Groups", id]) => {
+            let id = id.to_string();
+            let result = run(state, move || service.group(&caller, &id))
+                .await
+                .and_then(|found| {
+                    found
+                        .map(|g| json_response(StatusCode::OK, &group::render_group(&g, base)))
+                        .ok_or_else(|| ScimError::not_found("group"))
+                });
+            ("scim.Groups.get", result)
+        }
+        (&Method::PUT | &Method::PATCH, ["Groups", id]) => {
+            let id = id.to_string();
+            let who = caller.name.clone();
+            let is_put = method == Method::PUT;
+            let result = async {
+                let body = json_body(req, state).await?;
+                let (reading, reader, target) = (service.clone(), caller.clone(), id.clone());
+                let current = run(state, move || reading.group(&reader, &target))
+                    .await?
+                    .ok_or_else(|| ScimError::not_found("group"))?;
+                let current_ids: Vec<String> =
+                    current.members.iter().map(|(id, _)| id.clone()).collect();
+                let change = if is_put {
+                    let (name, members) = group::parse_group(&body)?;
+                    group::GroupChange {
+                        name: Some(name),
+                        add: members
+                            .iter()
+                            .filter(|m| !current_ids.contains(m))
+                            .cloned()
+                            .collect(),
+                        remove: current_ids
+                            .iter()
+                            .filter(|m| !members.contains(m))
+                            .cloned()
+                            .collect(),
+                    }
+                } else {
+                    group::group_change(&current_ids, &body)?
+                };
+                let updated = run(state, move || {
+                    service.update_group(
+                        &caller,
+                        &id,
+                        change.name.as_deref(),
+                        &change.add,
+                        &change.remove,
+                    )
+                })
+                .await;
+                let label = if updated.is_ok() { "success" } else { "error" };
+                audit::operation(
+                    client.peer,
+                    &who,
+                    "scim.updateGroup",
+                    &format!("role:{}", current.record.name),
+                    label,
+                );
+                updated?
+                    .map(|g| json_response(StatusCode::OK, &group::render_group(&g, base)))
+                    .ok_or_else(|| ScimError::not_found("group"))
+            }
+            .await;
+            ("scim.Groups.update", result)
+        }
+        (&Method::DELETE, ["Groups", id]) => {
+            let id = id.to_string();
+            let who = caller.name.clone();
+            let target = format!("role-id:{id}");
+            let deleted = run(state, move || service.delete_group(&caller, &id)).await;
+            let label = if deleted.is_ok() { "success" } else { "error" };
+            audit::operation(client.peer, &who, "scim.deleteGroup", &target, label);
+            let result = deleted.and_then(|found| {
+                if found {
+                    let mut response = Response::new(Full::new(Bytes::new()));
+                    *response.status_mut() = StatusCode::NO_CONTENT;
+                    Ok(response)
+                } else {
+                    Err(ScimError::not_found("group"))
+                }
+            });
+            ("scim.Groups.delete", result)
+        }
+        (_, ["Bulk"]) | (_, ["Schemas", ..]) => (
             "scim.unsupported",
             Err(ScimError::status(
                 501,
@@ -446,6 +573,44 @@ async fn patch(
     Err(ScimError::status(
         409,
         "the resource kept changing; try again",
+    ))
+}
+
+/// A page of groups matching the filter, as a ListResponse.
+async fn list_groups(
+    service: &crate::service::Service,
+    caller: Caller,
+    page: Page,
+    base: &str,
+    state: &Arc<AppState>,
+) -> ScimResult {
+    let name = match &page.filter {
+        Some(text) => {
+            let parsed = filter::parse(text)
+                .map_err(|e| ScimError::bad_request("invalidFilter", e.to_string()))?;
+            group::compile_group_filter(&parsed)?
+        }
+        None => None,
+    };
+    let service = service.clone();
+    let (offset, count) = (page.start_index - 1, page.count);
+    let (total, groups) = run(state, move || {
+        service.find_groups(&caller, name.as_ref(), offset, count)
+    })
+    .await?;
+    let resources: Vec<Value> = groups
+        .iter()
+        .map(|g| group::render_group(g, base))
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": page.start_index,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
     ))
 }
 

@@ -24,7 +24,7 @@ pub fn service_provider_config(max_results: usize) -> Value {
     })
 }
 
-/// `GET /scim2/ResourceTypes`: Users only, for now.
+/// `GET /scim2/ResourceTypes`: Users and Groups.
 pub fn resource_types() -> Value {
     json!([{
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
@@ -38,5 +38,13 @@ pub fn resource_types() -> Value {
             { "schema": WSO2_SCHEMA, "required": false }
         ],
         "meta": { "resourceType": "ResourceType", "location": "/scim2/ResourceTypes/User" }
+    }, {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "description": "Group (a role of the user store)",
+        "schema": super::group::GROUP_SCHEMA,
+        "meta": { "resourceType": "ResourceType", "location": "/scim2/ResourceTypes/Group" }
     }])
 }

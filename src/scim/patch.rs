@@ -295,12 +295,14 @@ fn apply_multi_valued(
                 (None, Some(item @ Value::Object(_))) => {
                     resource::multi_value_item(attribute, item)?.1
                 }
-                _ => return Err(ScimError::bad_request(
-                    "invalidValue",
-                    format!(
+                _ => {
+                    return Err(ScimError::bad_request(
+                        "invalidValue",
+                        format!(
                         "set {attribute}[…].value to a string, or {attribute}[…] to a value object"
                     ),
-                )),
+                    ))
+                }
             };
             selected
                 .iter()

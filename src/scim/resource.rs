@@ -387,6 +387,21 @@ pub fn render_user(account: &Account, base: &str) -> Value {
             core.insert(attribute.to_string(), Value::Array(values));
         }
     }
+    let groups: Vec<Value> = account
+        .role_records
+        .iter()
+        .filter(|r| !r.name.starts_with("Internal/") && !r.name.starts_with("Application/"))
+        .map(|r| {
+            json!({
+                "value": r.id,
+                "display": super::group::display_name(&r.name),
+                "$ref": format!("{base}/scim2/Groups/{}", r.id),
+            })
+        })
+        .collect();
+    if !groups.is_empty() {
+        core.insert("groups".to_string(), Value::Array(groups));
+    }
     let mut schemas = vec![json!(USER_SCHEMA)];
     let mut user = core;
     user.insert("id".into(), json!(account.id));

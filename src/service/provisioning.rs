@@ -8,8 +8,8 @@ use super::ServiceError;
 use crate::store::password::generate_password;
 use crate::store::policy::claims;
 use crate::store::{
-    ClaimUri, ClaimValue, CreateUserRequest, Password, ProfileName, StoreError, UserName,
-    UserQuery, UserRecord,
+    ClaimUri, ClaimValue, CreateUserRequest, Password, ProfileName, RoleName, RoleRecord,
+    StoreError, TextMatch, UserName, UserQuery, UserRecord,
 };
 
 /// WSO2's SCIM permissions (identity-inbound-provisioning-scim2), one per kind of access.
@@ -24,6 +24,14 @@ pub mod permission {
     pub const DELETE: &str = "/permission/admin/manage/identity/usermgt/delete";
     /// List and search users.
     pub const LIST: &str = "/permission/admin/manage/identity/usermgt/list";
+    /// Create groups.
+    pub const ROLE_CREATE: &str = "/permission/admin/manage/identity/rolemgt/create";
+    /// Read and list groups.
+    pub const ROLE_VIEW: &str = "/permission/admin/manage/identity/rolemgt/view";
+    /// Rename groups and change their members.
+    pub const ROLE_UPDATE: &str = "/permission/admin/manage/identity/rolemgt/update";
+    /// Delete groups.
+    pub const ROLE_DELETE: &str = "/permission/admin/manage/identity/rolemgt/delete";
 }
 
 /// An account as a provisioning protocol sees it.
@@ -37,6 +45,17 @@ pub struct Account {
     pub claims: Vec<ClaimValue>,
     /// Its roles, `Internal/everyone` included.
     pub roles: Vec<String>,
+    /// Its roles with their ids (the implicit everyone role not included).
+    pub role_records: Vec<RoleRecord>,
+}
+
+/// A role as a provisioning protocol sees it (SCIM's Group), with its members.
+#[derive(Debug, Clone)]
+pub struct GroupView {
+    /// The role.
+    pub record: RoleRecord,
+    /// Each member's UUID and name.
+    pub members: Vec<(String, String)>,
 }
 
 /// What a provisioning request says an account should be.
@@ -116,11 +135,13 @@ impl Service {
             .map(|c| c.value.clone())
             .unwrap_or_default();
         let roles = self.store.roles_of_user(&user)?;
+        let role_records = self.store.roles_of_user_records(&user)?;
         Ok(Account {
             record,
             id,
             claims,
             roles,
+            role_records,
         })
     }
 
@@ -269,6 +290,148 @@ impl Service {
         }
         self.store.delete_user(&user)?;
         self.credentials.forget(user.key());
+        Ok(true)
+    }
+
+    fn group_view(&self, record: RoleRecord) -> Result<GroupView, ServiceError> {
+        let role = RoleName::lookup(&record.name)?;
+        let mut members = Vec::new();
+        for name in self.store.users_of_role(&role)? {
+            let user = UserName::lookup(&name)?;
+            let id = self
+                .store
+                .claim_value(
+                    &user,
+                    &ClaimUri::parse(claims::USER_ID)?,
+                    &ProfileName::default(),
+                )?
+                .unwrap_or_default();
+            members.push((id, name));
+        }
+        Ok(GroupView { record, members })
+    }
+
+    /// Members given by UUID, as user names; an unknown id is the caller's error.
+    fn members_by_id(&self, ids: &[String]) -> Result<Vec<UserName>, ServiceError> {
+        ids.iter()
+            .map(|id| {
+                let record = self
+                    .store
+                    .find_user_by_id(id)?
+                    .ok_or_else(|| ServiceError::BadRequest(format!("no user has the id {id}")))?;
+                Ok(UserName::lookup(&record.name)?)
+            })
+            .collect()
+    }
+
+    /// The group (store role) with UUID `id`. Needs rolemgt/view.
+    pub fn group(&self, caller: &Caller, id: &str) -> Result<Option<GroupView>, ServiceError> {
+        self.require_permission(caller, permission::ROLE_VIEW)?;
+        match self.store.find_role_by_id(id)? {
+            Some(record) if !RoleName::lookup(&record.name)?.is_hybrid_domain() => {
+                self.group_view(record).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Groups whose name matches: how many, and `count` from `offset` on.
+    pub fn find_groups(
+        &self,
+        caller: &Caller,
+        name: Option<&TextMatch>,
+        offset: usize,
+        count: usize,
+    ) -> Result<(usize, Vec<GroupView>), ServiceError> {
+        self.require_permission(caller, permission::ROLE_VIEW)?;
+        let (total, records) = self.store.query_groups(name, offset, count)?;
+        let groups = records
+            .into_iter()
+            .map(|r| self.group_view(r))
+            .collect::<Result<_, _>>()?;
+        Ok((total, groups))
+    }
+
+    /// Create a group (a store role) with members given by UUID.
+    pub fn create_group(
+        &self,
+        caller: &Caller,
+        name: &str,
+        member_ids: &[String],
+    ) -> Result<GroupView, ServiceError> {
+        self.require_permission(caller, permission::ROLE_CREATE)?;
+        let role = RoleName::lookup(name)?;
+        if role.is_hybrid_domain() {
+            return Err(ServiceError::BadRequest(
+                "Internal/ and Application/ roles are not groups".to_string(),
+            ));
+        }
+        let users = self.members_by_id(member_ids)?;
+        self.store.add_role(crate::store::CreateRoleRequest {
+            role: role.clone(),
+            users: users.clone(),
+            permissions: Vec::new(),
+        })?;
+        users.iter().for_each(|u| self.credentials.forget(u.key()));
+        let record = self
+            .store
+            .role_record(&role)?
+            .ok_or_else(|| StoreError::RoleNotFound(role.to_string()))?;
+        self.group_view(record)
+    }
+
+    /// Rename group `id` (when `new_name` differs) and add and remove members by UUID, all
+    /// checked before anything is written.
+    pub fn update_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        new_name: Option<&str>,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Option<GroupView>, ServiceError> {
+        self.require_permission(caller, permission::ROLE_UPDATE)?;
+        let Some(record) = self.store.find_role_by_id(id)? else {
+            return Ok(None);
+        };
+        let mut role = RoleName::lookup(&record.name)?;
+        if role.is_hybrid_domain() {
+            return Ok(None);
+        }
+        let (added, removed) = (self.members_by_id(add)?, self.members_by_id(remove)?);
+        if let Some(new_name) = new_name {
+            let renamed = RoleName::lookup(new_name)?;
+            if renamed.key() != role.key() {
+                self.store.rename_role(&role, &renamed)?;
+                role = renamed;
+            }
+        }
+        if !added.is_empty() || !removed.is_empty() {
+            self.store.update_users_of_role(&role, &removed, &added)?;
+        }
+        added
+            .iter()
+            .chain(&removed)
+            .for_each(|u| self.credentials.forget(u.key()));
+        let record = self
+            .store
+            .role_record(&role)?
+            .ok_or_else(|| StoreError::RoleNotFound(role.to_string()))?;
+        self.group_view(record).map(Some)
+    }
+
+    /// Delete group `id`; `false` when there is none.
+    pub fn delete_group(&self, caller: &Caller, id: &str) -> Result<bool, ServiceError> {
+        self.require_permission(caller, permission::ROLE_DELETE)?;
+        let Some(record) = self.store.find_role_by_id(id)? else {
+            return Ok(false);
+        };
+        let role = RoleName::lookup(&record.name)?;
+        if role.is_hybrid_domain() {
+            return Ok(false);
+        }
+        self.store.delete_role(&role)?;
+        self.credentials.clear();
         Ok(true)
     }
 

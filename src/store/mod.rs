@@ -159,6 +159,17 @@ pub struct UserRecord {
     pub version: i64,
 }
 
+/// A role as provisioning protocols see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRecord {
+    /// The name as stored.
+    pub name: String,
+    /// Its UUID.
+    pub id: String,
+    /// When it was created (ms since the epoch).
+    pub created_at_ms: i64,
+}
+
 /// How a text is compared in a [`UserQuery`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchOp {
@@ -346,6 +357,20 @@ pub trait RoleBackend {
     ) -> StoreResult<()>;
     /// True when the user is a member of the role (everyone included).
     fn is_user_in_role(&self, user: &UserName, role: &RoleName) -> StoreResult<bool>;
+    /// A role's id and creation time.
+    fn role_record(&self, role: &RoleName) -> StoreResult<Option<RoleRecord>>;
+    /// The role whose UUID is `id`.
+    fn find_role_by_id(&self, id: &str) -> StoreResult<Option<RoleRecord>>;
+    /// The store's own roles (not `Internal/` or `Application/`: SCIM's Groups) whose name
+    /// matches: how many, and `limit` of them from `offset` on, in name order.
+    fn query_groups(
+        &self,
+        name: Option<&TextMatch>,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<(usize, Vec<RoleRecord>)>;
+    /// The user's roles with their ids (the implicit everyone role not included).
+    fn roles_of_user_records(&self, user: &UserName) -> StoreResult<Vec<RoleRecord>>;
     /// The resource paths the user's roles (everyone included) grant with `action`.
     fn permissions_of_user(&self, user: &UserName, action: &str) -> StoreResult<Vec<String>>;
     /// The permissions a role holds, sorted.

@@ -66,6 +66,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX user_claims_by_value_nocase
         ON user_claims(claim_uri, profile, value COLLATE NOCASE);
     "#,
+    // 4: every role has a UUID (SCIM's Group id).
+    r#"
+    ALTER TABLE roles ADD COLUMN uuid TEXT;
+    UPDATE roles SET uuid =
+           lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' ||
+           substr(lower(hex(randomblob(2))), 2) || '-' ||
+           substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) ||
+           '-' || lower(hex(randomblob(6)));
+    CREATE UNIQUE INDEX roles_by_uuid ON roles(uuid);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -20,8 +20,8 @@ use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
 use super::{
     sort_like_java, AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri,
     ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler, Permission, ProfileName,
-    Protected, RoleBackend, RoleName, StoreError, StoreResult, UserBackend, UserFilter, UserName,
-    UserQuery, UserRecord, UserStore,
+    Protected, RoleBackend, RoleName, RoleRecord, StoreError, StoreResult, TextMatch, UserBackend,
+    UserFilter, UserName, UserQuery, UserRecord, UserStore,
 };
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
@@ -169,8 +169,10 @@ fn insert_role(tx: &Transaction<'_>, role: &RoleName) -> StoreResult<i64> {
     if exists {
         return Err(StoreError::RoleExists(role.to_string()));
     }
-    tx.prepare_cached("INSERT INTO roles (name, name_key, created_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![role.as_str(), role.key(), now_ms()])?;
+    tx.prepare_cached(
+        "INSERT INTO roles (name, name_key, created_at, uuid) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![role.as_str(), role.key(), now_ms(), new_user_id()])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -364,6 +366,14 @@ fn user_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
         created_at_ms: r.get(3)?,
         modified_at_ms: r.get(4)?,
         version: r.get(5)?,
+    })
+}
+
+fn role_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RoleRecord> {
+    Ok(RoleRecord {
+        name: r.get(0)?,
+        id: r.get(1)?,
+        created_at_ms: r.get(2)?,
     })
 }
 
@@ -616,7 +626,8 @@ impl SqliteStore {
 }
 
 /// A random password for the first admin: 24 characters from an unambiguous alphabet.
-/// A random (version 4) UUID, the user id WSO2 keeps in `http://wso2.org/claims/userid`.
+/// A random (version 4) UUID: the user id WSO2 keeps in `http://wso2.org/claims/userid`, and a
+/// role's id.
 pub(crate) fn new_user_id() -> String {
     use rand::RngCore;
     let mut b = [0u8; 16];
@@ -1029,6 +1040,70 @@ impl RoleBackend for SqliteStore {
                      WHERE ur.user_id = ?1 AND r.name_key = ?2",
                 )?
                 .exists(params![uid, role.key()])?)
+        })
+    }
+
+    fn role_record(&self, role: &RoleName) -> StoreResult<Option<RoleRecord>> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT name, uuid, created_at FROM roles WHERE name_key = ?1")?
+                .query_row([role.key()], role_record)
+                .optional()?)
+        })
+    }
+
+    fn find_role_by_id(&self, id: &str) -> StoreResult<Option<RoleRecord>> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT name, uuid, created_at FROM roles WHERE uuid = ?1")?
+                .query_row([id], role_record)
+                .optional()?)
+        })
+    }
+
+    fn query_groups(
+        &self,
+        name: Option<&TextMatch>,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<(usize, Vec<RoleRecord>)> {
+        let mut condition = String::from(
+            "r.name_key NOT LIKE 'internal/%' AND r.name_key NOT LIKE 'application/%'",
+        );
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(m) = name {
+            condition.push_str(" AND ");
+            condition.push_str(&query::role_name_condition(m, &mut values));
+        }
+        self.read(|conn| {
+            let total: i64 = conn
+                .prepare_cached(&format!("SELECT COUNT(*) FROM roles r WHERE {condition}"))?
+                .query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0))?;
+            let mut page = values.clone();
+            page.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+            page.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT r.name, r.uuid, r.created_at FROM roles r WHERE {condition}
+                 ORDER BY r.name_key LIMIT ? OFFSET ?"
+            ))?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(page.iter()), role_record)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((usize::try_from(total).unwrap_or(0), rows))
+        })
+    }
+
+    fn roles_of_user_records(&self, user: &UserName) -> StoreResult<Vec<RoleRecord>> {
+        self.read(|conn| {
+            let id = user_id(conn, user)?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT r.name, r.uuid, r.created_at FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                 WHERE ur.user_id = ?1 ORDER BY r.name_key",
+            )?;
+            let rows = stmt
+                .query_map([id], role_record)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
         })
     }
 

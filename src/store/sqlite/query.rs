@@ -162,3 +162,21 @@ fn name_condition(m: &TextMatch, values: &mut Vec<Value>) -> String {
         }
     }
 }
+
+/// A role-name condition over `roles r` (names compare case-insensitively, through `name_key`;
+/// a `PRIMARY/` prefix in the value is dropped, as WSO2 writes group names with it).
+pub(super) fn role_name_condition(m: &TextMatch, values: &mut Vec<Value>) -> String {
+    let value = m.value.to_lowercase();
+    let value = value.strip_prefix("primary/").unwrap_or(&value).to_string();
+    let folded = TextMatch {
+        value,
+        case_exact: true,
+        ..m.clone()
+    };
+    let condition = name_condition(&folded, values).replace("u.name_key", "r.name_key");
+    if m.op == MatchOp::Ne {
+        format!("NOT ({condition})")
+    } else {
+        condition
+    }
+}

@@ -1,0 +1,228 @@
+//! SCIM Groups over the store's own roles (not `Internal/` or `Application/`): WSO2 names them
+//! `PRIMARY/<role>`; members are users by UUID, both ways (`Group.members`, `User.groups`).
+
+use serde_json::{json, Value};
+
+use super::error::ScimError;
+use super::filter::{CompValue, CompareOp, Filter};
+use crate::service::provisioning::GroupView;
+use crate::store::{MatchOp, TextMatch};
+
+/// The core Group schema.
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+/// How WSO2 writes a group's name: with its user-store domain.
+pub fn display_name(role: &str) -> String {
+    format!("PRIMARY/{role}")
+}
+
+/// A role's name from a `displayName`, which clients send back as they read it: with
+/// `PRIMARY/` (any case) or without.
+pub fn role_name(display_name: &str) -> &str {
+    match display_name.get(..8) {
+        Some(domain) if domain.eq_ignore_ascii_case("PRIMARY/") => &display_name[8..],
+        _ => display_name,
+    }
+}
+
+/// The Group resource.
+pub fn render_group(group: &GroupView, base: &str) -> Value {
+    let members: Vec<Value> = group
+        .members
+        .iter()
+        .map(|(id, name)| {
+            json!({ "value": id, "display": name, "$ref": format!("{base}/scim2/Users/{id}"), "type": "User" })
+        })
+        .collect();
+    let created = super::resource::rfc3339(group.record.created_at_ms);
+    json!({
+        "schemas": [GROUP_SCHEMA],
+        "id": group.record.id,
+        "displayName": display_name(&group.record.name),
+        "members": members,
+        "meta": {
+            "resourceType": "Group",
+            "created": created,
+            "lastModified": created,
+            "location": format!("{base}/scim2/Groups/{}", group.record.id),
+        }
+    })
+}
+
+/// The members' UUIDs a `members` value holds.
+fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
+    let items = match value {
+        Value::Array(items) => items.clone(),
+        item @ Value::Object(_) => vec![item.clone()],
+        Value::Null => Vec::new(),
+        _ => {
+            return Err(ScimError::bad_request(
+                "invalidValue",
+                "members is an array of {\"value\": id}",
+            ))
+        }
+    };
+    items
+        .iter()
+        .map(|item| {
+            item.get("value")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    ScimError::bad_request("invalidValue", "each member needs a value (a user id)")
+                })
+        })
+        .collect()
+}
+
+/// A Group body (POST, PUT): its name and members' UUIDs.
+pub fn parse_group(body: &Value) -> Result<(String, Vec<String>), ScimError> {
+    let name = body
+        .get("displayName")
+        .and_then(Value::as_str)
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| ScimError::bad_request("invalidValue", "displayName is required"))?;
+    let members = body
+        .get("members")
+        .map(member_ids)
+        .transpose()?
+        .unwrap_or_default();
+    Ok((role_name(name).to_string(), members))
+}
+
+/// A group filter as a name match: `displayName` (with or without `PRIMARY/`) compared, or
+/// everything.
+pub fn compile_group_filter(filter: &Filter) -> Result<Option<TextMatch>, ScimError> {
+    match filter {
+        Filter::Compare {
+            path,
+            op,
+            value: CompValue::Str(text),
+        } if path.attribute == "displayname" && path.sub_attribute.is_none() => {
+            let op = match op {
+                CompareOp::Eq => MatchOp::Eq,
+                CompareOp::Ne => MatchOp::Ne,
+                CompareOp::Co => MatchOp::Contains,
+                CompareOp::Sw => MatchOp::StartsWith,
+                CompareOp::Ew => MatchOp::EndsWith,
+                _ => {
+                    return Err(ScimError::bad_request(
+                        "invalidFilter",
+                        "displayName compares with eq, ne, co, sw or ew",
+                    ))
+                }
+            };
+            Ok(Some(TextMatch {
+                op,
+                value: role_name(text).to_string(),
+                case_exact: false,
+            }))
+        }
+        _ => Err(ScimError::bad_request(
+            "invalidFilter",
+            "groups are filtered by displayName (eq, ne, co, sw, ew)",
+        )),
+    }
+}
+
+/// What a PatchOp does to a group: a new name, members to add, members to remove.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct GroupChange {
+    /// The new displayName.
+    pub name: Option<String>,
+    /// Users to add (UUIDs).
+    pub add: Vec<String>,
+    /// Users to remove (UUIDs).
+    pub remove: Vec<String>,
+}
+
+/// The change a Group PatchOp makes, given the current members.
+pub fn group_change(current: &[String], body: &Value) -> Result<GroupChange, ScimError> {
+    let operations = body
+        .get("Operations")
+        .or_else(|| body.get("operations"))
+        .and_then(Value::as_array)
+        .filter(|ops| !ops.is_empty())
+        .ok_or_else(|| {
+            ScimError::bad_request("invalidSyntax", "Operations must be a non-empty array")
+        })?;
+    let mut change = GroupChange::default();
+    for operation in operations {
+        let op = operation
+            .get("op")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let path = operation.get("path").and_then(Value::as_str).map(str::trim);
+        let value = operation.get("value").cloned().unwrap_or(Value::Null);
+        match (op.as_str(), path) {
+            ("add", Some(p)) if p.eq_ignore_ascii_case("members") => {
+                change.add.extend(member_ids(&value)?)
+            }
+            ("replace", Some(p)) if p.eq_ignore_ascii_case("members") => {
+                change.remove.extend(current.iter().cloned());
+                change.add.extend(member_ids(&value)?);
+            }
+            ("remove", Some(p)) if p.eq_ignore_ascii_case("members") => {
+                change.remove.extend(current.iter().cloned())
+            }
+            ("remove", Some(p)) if p.to_ascii_lowercase().starts_with("members[") => {
+                let filter = super::filter::parse(&p[8..p.len().saturating_sub(1)])
+                    .map_err(|e| ScimError::bad_request("invalidPath", e.to_string()))?;
+                match filter {
+                    Filter::Compare {
+                        path,
+                        op: CompareOp::Eq,
+                        value: CompValue::Str(id),
+                    } if path.attribute == "value" => change.remove.push(id),
+                    _ => {
+                        return Err(ScimError::bad_request(
+                            "invalidPath",
+                            "remove members[value eq \"id\"]",
+                        ))
+                    }
+                }
+            }
+            ("replace" | "add", Some(p)) if p.eq_ignore_ascii_case("displayName") => {
+                change.name = Some(
+                    value
+                        .as_str()
+                        .map(role_name)
+                        .ok_or_else(|| {
+                            ScimError::bad_request("invalidValue", "displayName is a string")
+                        })?
+                        .to_string(),
+                )
+            }
+            ("add" | "replace", None) => {
+                if let Some(name) = value.get("displayName").and_then(Value::as_str) {
+                    change.name = Some(role_name(name).to_string());
+                }
+                if let Some(members) = value.get("members") {
+                    if op == "replace" {
+                        change.remove.extend(current.iter().cloned());
+                    }
+                    change.add.extend(member_ids(members)?);
+                }
+            }
+            ("add" | "replace" | "remove", Some(p)) => {
+                return Err(ScimError::bad_request(
+                    "invalidPath",
+                    format!("unknown group path '{p}'"),
+                ))
+            }
+            ("remove", None) => {
+                return Err(ScimError::bad_request("noTarget", "remove needs a path"))
+            }
+            (other, _) => {
+                return Err(ScimError::bad_request(
+                    "invalidSyntax",
+                    format!("op must be add, replace or remove, not {other:?}"),
+                ))
+            }
+        }
+    }
+    // A member both removed and added stays (replace with the same member).
+    change.remove.retain(|id| !change.add.contains(id));
+    Ok(change)
+}
