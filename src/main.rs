@@ -370,6 +370,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
             max_connections: config.server.max_connections,
             scim_max_results: config.realm.max_user_list_length,
+            scim_group_domain: config.scim.group_domain_prefix,
         },
     ));
     let mut listeners = Vec::new();

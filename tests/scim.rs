@@ -765,3 +765,168 @@ fn groups_are_the_stores_roles_with_members_by_id() {
         403
     );
 }
+
+#[test]
+fn attributes_projection_schemas_and_methods() {
+    let s = Server::start();
+    let r = scim(
+        &s,
+        "POST",
+        "/scim2/Users",
+        ADMIN,
+        Some(&json!({
+            "userName": "lena",
+            "password": "Lena-pw-1",
+            "name": { "givenName": "Lena", "familyName": "Roth" },
+            "emails": [{ "value": "lena@work.example", "type": "work" }],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { "department": "Ops" }
+        })),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    // A user never disabled or locked carries neither flag, as in seed 003's replies.
+    assert!(r.body.get("active").is_none(), "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let get = |query: &str| {
+        let r = scim(
+            &s,
+            "GET",
+            &format!("/scim2/Users/{id}?{query}"),
+            ADMIN,
+            None,
+        );
+        assert_eq!(r.status, 200, "{query}: {}", r.body);
+        r.body
+    };
+    let only = get("attributes=name.familyName,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department");
+    assert_eq!(only["name"], json!({ "familyName": "Roth" }));
+    assert_eq!(
+        only["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+        json!({ "department": "Ops" })
+    );
+    assert_eq!(
+        (only["id"].as_str(), only["userName"].as_str()),
+        (Some(id.as_str()), Some("lena"))
+    );
+    assert!(
+        only.get("emails").is_none() && only.get("meta").is_none(),
+        "{only}"
+    );
+    let without = get("excludedAttributes=emails,name.givenName,userName");
+    assert!(without.get("emails").is_none(), "{without}");
+    assert_eq!(without["name"], json!({ "familyName": "Roth" }));
+    assert_eq!(without["userName"], "lena", "userName is always returned");
+    // Lists and /.search take them too.
+    let listed = scim(
+        &s,
+        "GET",
+        &format!(
+            "/scim2/Users?filter={}&attributes=emails.value",
+            encode("userName eq \"lena\"")
+        ),
+        ADMIN,
+        None,
+    );
+    assert_eq!(
+        listed.body["Resources"][0]["emails"],
+        json!([{ "value": "lena@work.example" }])
+    );
+    let searched = scim(
+        &s,
+        "POST",
+        "/scim2/Users/.search",
+        ADMIN,
+        Some(&json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": "userName eq \"lena\"",
+            "excludedAttributes": ["meta", "name"]
+        })),
+    );
+    let found = &searched.body["Resources"][0];
+    assert!(
+        found.get("meta").is_none() && found.get("name").is_none(),
+        "{found}"
+    );
+    // Schemas are generated from the mapping table: every mapped attribute is described.
+    let schemas = scim(&s, "GET", "/scim2/Schemas", None, None);
+    assert_eq!(schemas.status, 200);
+    let user = scim(
+        &s,
+        "GET",
+        "/scim2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+        None,
+        None,
+    );
+    let attributes = user.body["attributes"].as_array().unwrap();
+    let name = attributes.iter().find(|a| a["name"] == "name").unwrap();
+    let subs: Vec<&str> = name["subAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        subs.contains(&"givenName") && subs.contains(&"familyName"),
+        "{subs:?}"
+    );
+    let password = attributes.iter().find(|a| a["name"] == "password").unwrap();
+    assert_eq!(
+        (
+            password["mutability"].as_str(),
+            password["returned"].as_str()
+        ),
+        (Some("writeOnly"), Some("never"))
+    );
+    assert_eq!(schemas.body["totalResults"], 4);
+    assert_eq!(
+        scim(&s, "GET", "/scim2/Schemas/urn:nope", None, None).status,
+        404
+    );
+    assert_eq!(
+        scim(&s, "GET", "/scim2/ResourceTypes/Group", None, None).body["endpoint"],
+        "/Groups"
+    );
+    // Wrong methods are 405, not 404.
+    assert_eq!(
+        scim(&s, "DELETE", "/scim2/ServiceProviderConfig", ADMIN, None).status,
+        405
+    );
+    assert_eq!(scim(&s, "DELETE", "/scim2/Users", ADMIN, None).status, 405);
+}
+
+#[test]
+fn group_external_id_and_last_modified() {
+    let s = Server::start();
+    let r = scim(
+        &s,
+        "POST",
+        "/scim2/Groups",
+        ADMIN,
+        Some(&json!({ "displayName": "ops", "externalId": "okta-00g1" })),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["externalId"], "okta-00g1");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let created = r.body["meta"]["created"].as_str().unwrap().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let r = scim(
+        &s,
+        "PATCH",
+        &format!("/scim2/Groups/{id}"),
+        ADMIN,
+        Some(&json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{ "op": "replace", "path": "externalId", "value": "okta-00g2" }]
+        })),
+    );
+    assert_eq!(r.body["externalId"], "okta-00g2", "{}", r.body);
+    assert!(r.body["meta"]["lastModified"].as_str().unwrap() > created.as_str());
+    // PUT replaces: without externalId, it is gone.
+    let r = scim(
+        &s,
+        "PUT",
+        &format!("/scim2/Groups/{id}"),
+        ADMIN,
+        Some(&json!({ "displayName": "ops" })),
+    );
+    assert!(r.body.get("externalId").is_none(), "{}", r.body);
+}

@@ -508,6 +508,7 @@ pub fn role(command: RoleCommand) -> anyhow::Result<()> {
                     role: role.clone(),
                     users,
                     permissions: Vec::new(),
+                    external_id: None,
                 })
                 .or_store_error()?;
             print_done(

@@ -332,6 +332,23 @@ pub struct AdminServiceConfig {
     pub wsdl: WsdlConfig,
 }
 
+/// The `[scim]` table.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScimConfig {
+    /// Write group names as WSO2 does, `PRIMARY/<role>`; `false` writes the bare role name,
+    /// which generic SCIM clients expect to read back as they wrote it. Both are accepted.
+    pub group_domain_prefix: bool,
+}
+
+impl Default for ScimConfig {
+    fn default() -> Self {
+        Self {
+            group_domain_prefix: true,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -356,6 +373,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Prometheus metrics.
     pub metrics: MetricsConfig,
+    /// SCIM 2.0.
+    pub scim: ScimConfig,
 }
 
 /// Parse an override's text as a TOML value (number, boolean...), falling back to a string.

@@ -52,6 +52,8 @@ pub struct HttpSettings {
     pub max_connections: usize,
     /// Most users one SCIM list response holds (ServiceProviderConfig's `filter.maxResults`).
     pub scim_max_results: usize,
+    /// SCIM group names with WSO2's user-store domain (`scim.group_domain_prefix`).
+    pub scim_group_domain: bool,
 }
 
 impl HttpSettings {

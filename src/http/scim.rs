@@ -13,9 +13,10 @@ use serde_json::{json, Value};
 use super::identity::{self, Refusal};
 use super::soap_call::read_body;
 use super::{audit, auth, blocking, header, AppState, ClientInfo, Outcome};
+use crate::scim::projection::Projection;
 use crate::scim::resource::{self, LIST_SCHEMA};
-use crate::scim::{discovery, filter, group, ScimError};
-use crate::service::provisioning::Account;
+use crate::scim::{discovery, filter, group, ScimError, View};
+use crate::service::provisioning::{Account, GroupUpdate};
 use crate::service::{Caller, ServiceError};
 use crate::store::UserQuery;
 
@@ -114,6 +115,13 @@ fn parse_number(raw: Option<String>, name: &str) -> Result<Option<i64>, ScimErro
 }
 
 /// Serve a request under `/scim2`.
+/// The read-only discovery endpoints (RFC 7644 §4).
+fn is_discovery(rest: &str) -> bool {
+    ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"]
+        .iter()
+        .any(|prefix| rest == *prefix || rest.starts_with(&format!("{prefix}/")))
+}
+
 pub(super) async fn handle(
     req: HttpRequest<Incoming>,
     client: ClientInfo,
@@ -124,35 +132,48 @@ pub(super) async fn handle(
     let method = req.method().clone();
     let max_results = state.settings.scim_max_results;
     match (&method, rest.as_str()) {
+        (method, _) if method != Method::GET && is_discovery(&rest) => {
+            return Outcome::plain(error_response(&ScimError::status(
+                405,
+                "discovery documents are read with GET",
+            )))
+        }
         (&Method::GET, "/ServiceProviderConfig") => {
             return Outcome::plain(json_response(
                 StatusCode::OK,
                 &discovery::service_provider_config(max_results),
             ))
         }
-        (&Method::GET, "/ResourceTypes") => {
-            let types = discovery::resource_types();
-            let count = types.as_array().map_or(0, Vec::len);
+        (&Method::GET, "/ResourceTypes" | "/Schemas") => {
+            let documents = if rest == "/Schemas" {
+                discovery::schemas()
+            } else {
+                discovery::resource_types()
+            };
             return Outcome::plain(json_response(
                 StatusCode::OK,
                 &json!({
                     "schemas": [LIST_SCHEMA],
-                    "totalResults": count,
+                    "totalResults": documents.len(),
                     "startIndex": 1,
-                    "itemsPerPage": count,
-                    "Resources": types,
+                    "itemsPerPage": documents.len(),
+                    "Resources": documents,
                 }),
             ));
         }
-        (&Method::GET, "/ResourceTypes/User" | "/ResourceTypes/Group") => {
-            let id = rest.trim_start_matches("/ResourceTypes/");
-            let types = discovery::resource_types();
-            let found = types
-                .as_array()
-                .and_then(|all| all.iter().find(|t| t["id"] == id))
-                .cloned()
-                .unwrap_or(Value::Null);
-            return Outcome::plain(json_response(StatusCode::OK, &found));
+        (&Method::GET, _)
+            if rest.starts_with("/ResourceTypes/") || rest.starts_with("/Schemas/") =>
+        {
+            let (collection, id) = rest[1..].split_once('/').unwrap_or_default();
+            let documents = if collection == "Schemas" {
+                discovery::schemas()
+            } else {
+                discovery::resource_types()
+            };
+            return Outcome::plain(match documents.into_iter().find(|d| d["id"] == id) {
+                Some(found) => json_response(StatusCode::OK, &found),
+                None => error_response(&ScimError::not_found("schema or resource type")),
+            });
         }
         _ => {}
     }
@@ -176,8 +197,15 @@ pub(super) async fn handle(
         }
     };
     let who = caller.name.clone();
-    let base = base_url(&req, client, &state);
-    let (operation, result) = route(req, method, &rest, caller, &base, client, &state).await;
+    let view = View {
+        base: base_url(&req, client, &state),
+        group_domain: state.settings.scim_group_domain,
+        projection: Projection::new(
+            query_param(&req, "attributes").as_deref(),
+            query_param(&req, "excludedAttributes").as_deref(),
+        ),
+    };
+    let (operation, result) = route(req, method, &rest, caller, &view, client, &state).await;
     let mut response = match result {
         Ok(response) => response,
         Err(error) => error_response(&error),
@@ -235,8 +263,8 @@ async fn run<T: Send + 'static>(
     }
 }
 
-fn user_response(status: StatusCode, account: &Account, base: &str) -> Response<Full<Bytes>> {
-    let mut response = json_response(status, &resource::render_user(account, base));
+fn user_response(status: StatusCode, account: &Account, view: &View) -> Response<Full<Bytes>> {
+    let mut response = json_response(status, &resource::render_user(account, view));
     if let Ok(tag) = HeaderValue::from_str(&resource::version_tag(account)) {
         response.headers_mut().insert(ETAG, tag);
     }
@@ -249,7 +277,7 @@ async fn route(
     method: Method,
     rest: &str,
     caller: Caller,
-    base: &str,
+    view: &View,
     client: ClientInfo,
     state: &Arc<AppState>,
 ) -> (&'static str, ScimResult) {
@@ -267,7 +295,7 @@ async fn route(
                 ))
             })();
             let result = match page {
-                Ok(page) => list(&service, caller, page, base, state).await,
+                Ok(page) => list(&service, caller, page, view, state).await,
                 Err(e) => Err(e),
             };
             ("scim.Users.list", result)
@@ -281,7 +309,12 @@ async fn route(
                     .and_then(Value::as_str)
                     .map(str::to_string);
                 let page = page(filter, number("startIndex"), number("count"), max_results);
-                list(&service, caller, page, base, state).await
+                let view = View {
+                    base: view.base.clone(),
+                    group_domain: view.group_domain,
+                    projection: Projection::from_search(&body),
+                };
+                list(&service, caller, page, &view, state).await
             }
             .await;
             ("scim.Users.search", result)
@@ -301,10 +334,8 @@ async fn route(
                     label,
                 );
                 let account = created?;
-                let mut response = user_response(StatusCode::CREATED, &account, base);
-                if let Ok(location) =
-                    HeaderValue::from_str(&format!("{base}/scim2/Users/{}", account.id))
-                {
+                let mut response = user_response(StatusCode::CREATED, &account, view);
+                if let Ok(location) = HeaderValue::from_str(&view.location("Users", &account.id)) {
                     response.headers_mut().insert(LOCATION, location);
                 }
                 Ok(response)
@@ -318,7 +349,7 @@ async fn route(
                 .await
                 .and_then(|found| {
                     found
-                        .map(|account| user_response(StatusCode::OK, &account, base))
+                        .map(|account| user_response(StatusCode::OK, &account, view))
                         .ok_or_else(|| ScimError::not_found("user"))
                 });
             ("scim.Users.get", result)
@@ -337,7 +368,7 @@ async fn route(
                 let label = if replaced.is_ok() { "success" } else { "error" };
                 audit::operation(client.peer, &who, "scim.replaceUser", &target, label);
                 replaced?
-                    .map(|account| user_response(StatusCode::OK, &account, base))
+                    .map(|account| user_response(StatusCode::OK, &account, view))
                     .ok_or_else(|| ScimError::not_found("user"))
             }
             .await;
@@ -370,7 +401,7 @@ async fn route(
                 .await
                 .and_then(|found| {
                     found
-                        .map(|account| user_response(StatusCode::OK, &account, base))
+                        .map(|account| user_response(StatusCode::OK, &account, view))
                         .ok_or_else(|| ScimError::not_found("user"))
                 });
             ("scim.Me.get", result)
@@ -390,7 +421,7 @@ async fn route(
                     &format!("user-id:{id}"),
                     label,
                 );
-                patched.map(|account| user_response(StatusCode::OK, &account, base))
+                patched.map(|account| user_response(StatusCode::OK, &account, view))
             }
             .await;
             ("scim.Users.patch", result)
@@ -405,7 +436,7 @@ async fn route(
                 ))
             })();
             let result = match page {
-                Ok(page) => list_groups(&service, caller, page, base, state).await,
+                Ok(page) => list_groups(&service, caller, page, view, state).await,
                 Err(e) => Err(e),
             };
             ("scim.Groups.list", result)
@@ -413,19 +444,19 @@ async fn route(
         (&Method::POST, ["Groups"]) => {
             let who = caller.name.clone();
             let result = async {
-                let (name, members) = group::parse_group(&json_body(req, state).await?)?;
-                let target = format!("role:{name}");
+                let body = group::parse_group(&json_body(req, state).await?)?;
+                let target = format!("role:{}", body.name);
                 let created = run(state, move || {
-                    service.create_group(&caller, &name, &members)
+                    service.create_group(&caller, &body.name, body.external_id, &body.members)
                 })
                 .await;
                 let label = if created.is_ok() { "success" } else { "error" };
                 audit::operation(client.peer, &who, "scim.createGroup", &target, label);
                 let group = created?;
                 let mut response =
-                    json_response(StatusCode::CREATED, &group::render_group(&group, base));
+                    json_response(StatusCode::CREATED, &group::render_group(&group, view));
                 if let Ok(location) =
-                    HeaderValue::from_str(&format!("{base}/scim2/Groups/{}", group.record.id))
+                    HeaderValue::from_str(&view.location("Groups", &group.record.id))
                 {
                     response.headers_mut().insert(LOCATION, location);
                 }
@@ -440,7 +471,7 @@ async fn route(
                 .await
                 .and_then(|found| {
                     found
-                        .map(|g| json_response(StatusCode::OK, &group::render_group(&g, base)))
+                        .map(|g| json_response(StatusCode::OK, &group::render_group(&g, view)))
                         .ok_or_else(|| ScimError::not_found("group"))
                 });
             ("scim.Groups.get", result)
@@ -458,33 +489,26 @@ async fn route(
                 let current_ids: Vec<String> =
                     current.members.iter().map(|(id, _)| id.clone()).collect();
                 let change = if is_put {
-                    let (name, members) = group::parse_group(&body)?;
-                    group::GroupChange {
-                        name: Some(name),
-                        add: members
+                    let body = group::parse_group(&body)?;
+                    GroupUpdate {
+                        name: Some(body.name),
+                        external_id: Some(body.external_id),
+                        add: body
+                            .members
                             .iter()
                             .filter(|m| !current_ids.contains(m))
                             .cloned()
                             .collect(),
                         remove: current_ids
                             .iter()
-                            .filter(|m| !members.contains(m))
+                            .filter(|m| !body.members.contains(m))
                             .cloned()
                             .collect(),
                     }
                 } else {
                     group::group_change(&current_ids, &body)?
                 };
-                let updated = run(state, move || {
-                    service.update_group(
-                        &caller,
-                        &id,
-                        change.name.as_deref(),
-                        &change.add,
-                        &change.remove,
-                    )
-                })
-                .await;
+                let updated = run(state, move || service.update_group(&caller, &id, change)).await;
                 let label = if updated.is_ok() { "success" } else { "error" };
                 audit::operation(
                     client.peer,
@@ -494,7 +518,7 @@ async fn route(
                     label,
                 );
                 updated?
-                    .map(|g| json_response(StatusCode::OK, &group::render_group(&g, base)))
+                    .map(|g| json_response(StatusCode::OK, &group::render_group(&g, view)))
                     .ok_or_else(|| ScimError::not_found("group"))
             }
             .await;
@@ -518,11 +542,18 @@ async fn route(
             });
             ("scim.Groups.delete", result)
         }
-        (_, ["Bulk"]) | (_, ["Schemas", ..]) => (
+        (_, ["Bulk"]) | (&Method::POST, [".search"]) => (
             "scim.unsupported",
             Err(ScimError::status(
                 501,
                 "not implemented yet in this version of userstore",
+            )),
+        ),
+        (_, ["Users" | "Groups"] | ["Users" | "Groups", _] | ["Me"]) => (
+            "scim.method",
+            Err(ScimError::status(
+                405,
+                format!("{method} is not allowed here"),
             )),
         ),
         _ => ("scim.unknown", Err(ScimError::not_found("resource"))),
@@ -581,7 +612,7 @@ async fn list_groups(
     service: &crate::service::Service,
     caller: Caller,
     page: Page,
-    base: &str,
+    view: &View,
     state: &Arc<AppState>,
 ) -> ScimResult {
     let name = match &page.filter {
@@ -600,7 +631,7 @@ async fn list_groups(
     .await?;
     let resources: Vec<Value> = groups
         .iter()
-        .map(|g| group::render_group(g, base))
+        .map(|g| group::render_group(g, view))
         .collect();
     Ok(json_response(
         StatusCode::OK,
@@ -619,7 +650,7 @@ async fn list(
     service: &crate::service::Service,
     caller: Caller,
     page: Page,
-    base: &str,
+    view: &View,
     state: &Arc<AppState>,
 ) -> ScimResult {
     let query = match &page.filter {
@@ -638,7 +669,7 @@ async fn list(
     .await?;
     let resources: Vec<Value> = accounts
         .iter()
-        .map(|a| resource::render_user(a, base))
+        .map(|a| resource::render_user(a, view))
         .collect();
     Ok(json_response(
         StatusCode::OK,

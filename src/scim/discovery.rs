@@ -25,26 +25,36 @@ pub fn service_provider_config(max_results: usize) -> Value {
 }
 
 /// `GET /scim2/ResourceTypes`: Users and Groups.
-pub fn resource_types() -> Value {
-    json!([{
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-        "id": "User",
-        "name": "User",
-        "endpoint": "/Users",
-        "description": "User Account",
-        "schema": USER_SCHEMA,
-        "schemaExtensions": [
-            { "schema": ENTERPRISE_SCHEMA, "required": false },
-            { "schema": WSO2_SCHEMA, "required": false }
-        ],
-        "meta": { "resourceType": "ResourceType", "location": "/scim2/ResourceTypes/User" }
-    }, {
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-        "id": "Group",
-        "name": "Group",
-        "endpoint": "/Groups",
-        "description": "Group (a role of the user store)",
-        "schema": super::group::GROUP_SCHEMA,
-        "meta": { "resourceType": "ResourceType", "location": "/scim2/ResourceTypes/Group" }
-    }])
+pub fn resource_types() -> Vec<Value> {
+    vec![
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": "User",
+            "name": "User",
+            "endpoint": "/Users",
+            "description": "User Account",
+            "schema": USER_SCHEMA,
+            "schemaExtensions": [
+                { "schema": ENTERPRISE_SCHEMA, "required": false },
+                { "schema": WSO2_SCHEMA, "required": false }
+            ],
+            "meta": { "resourceType": "ResourceType", "location": "/scim2/ResourceTypes/User" }
+        }),
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": "Group",
+            "name": "Group",
+            "endpoint": "/Groups",
+            "description": "Group (a role of the user store)",
+            "schema": super::group::GROUP_SCHEMA,
+            "meta": { "resourceType": "ResourceType", "location": "/scim2/ResourceTypes/Group" }
+        }),
+    ]
+}
+
+/// `GET /scim2/Schemas`: every schema the resource types use.
+pub fn schemas() -> Vec<Value> {
+    let mut all = super::resource::user_schemas();
+    all.push(super::group::group_schema());
+    all
 }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::error::ScimError;
 use super::filter::{CompValue, CompareOp, Filter};
-use crate::service::provisioning::GroupView;
+use crate::service::provisioning::{GroupUpdate, GroupView};
 use crate::store::{MatchOp, TextMatch};
 
 /// The core Group schema.
@@ -25,28 +25,52 @@ pub fn role_name(display_name: &str) -> &str {
     }
 }
 
+/// The Group schema: a name and members.
+pub fn group_schema() -> Value {
+    let mut name =
+        super::resource::definition("displayName", "string", false, "readWrite", "always");
+    name["required"] = json!(true);
+    name["uniqueness"] = json!("server");
+    super::resource::schema_resource(
+        GROUP_SCHEMA,
+        "Group",
+        "Group (a role of the user store)",
+        vec![
+            name,
+            super::resource::reference_list_definition("members", "readWrite", "User", &["User"]),
+        ],
+    )
+}
+
 /// The Group resource.
-pub fn render_group(group: &GroupView, base: &str) -> Value {
+pub fn render_group(group: &GroupView, view: &super::View) -> Value {
     let members: Vec<Value> = group
         .members
         .iter()
         .map(|(id, name)| {
-            json!({ "value": id, "display": name, "$ref": format!("{base}/scim2/Users/{id}"), "type": "User" })
+            json!({ "value": id, "display": name, "$ref": view.location("Users", id), "type": "User" })
         })
         .collect();
-    let created = super::resource::rfc3339(group.record.created_at_ms);
-    json!({
+    let mut resource = json!({
         "schemas": [GROUP_SCHEMA],
         "id": group.record.id,
-        "displayName": display_name(&group.record.name),
+        "externalId": group.record.external_id,
+        "displayName": view.group_name(&group.record.name),
         "members": members,
         "meta": {
             "resourceType": "Group",
-            "created": created,
-            "lastModified": created,
-            "location": format!("{base}/scim2/Groups/{}", group.record.id),
+            "created": super::resource::rfc3339(group.record.created_at_ms),
+            "lastModified": super::resource::rfc3339(group.record.modified_at_ms),
+            "location": view.location("Groups", &group.record.id),
         }
-    })
+    });
+    if group.record.external_id.is_none() {
+        if let Some(object) = resource.as_object_mut() {
+            object.remove("externalId");
+        }
+    }
+    view.projection.apply(&mut resource, &["displayName"]);
+    resource
 }
 
 /// The members' UUIDs a `members` value holds.
@@ -75,8 +99,31 @@ fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
         .collect()
 }
 
-/// A Group body (POST, PUT): its name and members' UUIDs.
-pub fn parse_group(body: &Value) -> Result<(String, Vec<String>), ScimError> {
+/// A Group body (POST, PUT).
+#[derive(Debug)]
+pub struct GroupBody {
+    /// The role's name (`displayName` without the domain).
+    pub name: String,
+    /// `externalId`.
+    pub external_id: Option<String>,
+    /// The members' UUIDs.
+    pub members: Vec<String>,
+}
+
+/// `externalId` as a string (absent or null: none).
+fn external_id(value: Option<&Value>) -> Result<Option<String>, ScimError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(id)) => Ok(Some(id.clone())),
+        Some(_) => Err(ScimError::bad_request(
+            "invalidValue",
+            "externalId is a string",
+        )),
+    }
+}
+
+/// Read a Group body (POST, PUT).
+pub fn parse_group(body: &Value) -> Result<GroupBody, ScimError> {
     let name = body
         .get("displayName")
         .and_then(Value::as_str)
@@ -87,7 +134,11 @@ pub fn parse_group(body: &Value) -> Result<(String, Vec<String>), ScimError> {
         .map(member_ids)
         .transpose()?
         .unwrap_or_default();
-    Ok((role_name(name).to_string(), members))
+    Ok(GroupBody {
+        name: role_name(name).to_string(),
+        external_id: external_id(body.get("externalId"))?,
+        members,
+    })
 }
 
 /// A group filter as a name match: `displayName` (with or without `PRIMARY/`) compared, or
@@ -125,19 +176,8 @@ pub fn compile_group_filter(filter: &Filter) -> Result<Option<TextMatch>, ScimEr
     }
 }
 
-/// What a PatchOp does to a group: a new name, members to add, members to remove.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct GroupChange {
-    /// The new displayName.
-    pub name: Option<String>,
-    /// Users to add (UUIDs).
-    pub add: Vec<String>,
-    /// Users to remove (UUIDs).
-    pub remove: Vec<String>,
-}
-
 /// The change a Group PatchOp makes, given the current members.
-pub fn group_change(current: &[String], body: &Value) -> Result<GroupChange, ScimError> {
+pub fn group_change(current: &[String], body: &Value) -> Result<GroupUpdate, ScimError> {
     let operations = body
         .get("Operations")
         .or_else(|| body.get("operations"))
@@ -146,7 +186,7 @@ pub fn group_change(current: &[String], body: &Value) -> Result<GroupChange, Sci
         .ok_or_else(|| {
             ScimError::bad_request("invalidSyntax", "Operations must be a non-empty array")
         })?;
-    let mut change = GroupChange::default();
+    let mut change = GroupUpdate::default();
     for operation in operations {
         let op = operation
             .get("op")
@@ -194,9 +234,18 @@ pub fn group_change(current: &[String], body: &Value) -> Result<GroupChange, Sci
                         .to_string(),
                 )
             }
+            ("replace" | "add", Some(p)) if p.eq_ignore_ascii_case("externalId") => {
+                change.external_id = Some(external_id(Some(&value))?)
+            }
+            ("remove", Some(p)) if p.eq_ignore_ascii_case("externalId") => {
+                change.external_id = Some(None)
+            }
             ("add" | "replace", None) => {
                 if let Some(name) = value.get("displayName").and_then(Value::as_str) {
                     change.name = Some(role_name(name).to_string());
+                }
+                if let Some(id) = value.get("externalId") {
+                    change.external_id = Some(external_id(Some(id))?);
                 }
                 if let Some(members) = value.get("members") {
                     if op == "replace" {

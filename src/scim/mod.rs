@@ -7,6 +7,34 @@ pub mod error;
 pub mod filter;
 pub mod group;
 pub mod patch;
+pub mod projection;
 pub mod resource;
 
 pub use error::ScimError;
+
+/// How resources are written for one request: the service's URL (for `meta.location`,
+/// `$ref` and `Location`) and how group names read.
+pub struct View {
+    /// The service's base URL, without `/scim2`.
+    pub base: String,
+    /// Write group names as WSO2 does, with the user-store domain (`PRIMARY/admins`).
+    pub group_domain: bool,
+    /// The attributes the request asks for or leaves out.
+    pub projection: projection::Projection,
+}
+
+impl View {
+    /// The URL of a resource: `kind` is `Users` or `Groups`.
+    pub fn location(&self, kind: &str, id: &str) -> String {
+        format!("{}/scim2/{kind}/{id}", self.base)
+    }
+
+    /// A role's name as a group's `displayName`.
+    pub fn group_name(&self, role: &str) -> String {
+        if self.group_domain {
+            group::display_name(role)
+        } else {
+            role.to_string()
+        }
+    }
+}

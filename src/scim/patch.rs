@@ -159,6 +159,23 @@ fn apply_path(
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
     let attribute = target.attribute.as_str();
+    let extension = [resource::ENTERPRISE_SCHEMA, resource::WSO2_SCHEMA]
+        .into_iter()
+        .find(|schema| attribute.eq_ignore_ascii_case(schema));
+    if let (Some(schema), None) = (extension, &target.filter) {
+        // A whole extension: its attributes as one object, or all of them removed.
+        return match (op, value) {
+            (Op::Remove, _) => {
+                resource::schema_claims(schema).for_each(|claim| draft.remove(claim));
+                Ok(())
+            }
+            (_, Some(Value::Object(inner))) => apply_object(draft, op, inner),
+            _ => Err(ScimError::bad_request(
+                "invalidValue",
+                format!("{schema} takes an object of its attributes"),
+            )),
+        };
+    }
     if ["id", "meta", "username", "schemas"]
         .iter()
         .any(|a| attribute.eq_ignore_ascii_case(a))

@@ -348,20 +348,19 @@ fn insert_path(object: &mut Map<String, Value>, path: &str, value: Value) {
     }
 }
 
-/// The User resource for `account`; `base` is the service's URL (for `meta.location`).
-pub fn render_user(account: &Account, base: &str) -> Value {
+/// The User resource for `account`.
+pub fn render_user(account: &Account, view: &super::View) -> Value {
     let mut core = Map::new();
     let mut enterprise = Map::new();
     let mut wso2 = Map::new();
     for attribute in ATTRIBUTES {
         let stored = claim_of(account, attribute.claim);
+        // Only what is stored, as WSO2 does: a user never disabled has no `active`.
+        let Some(stored) = stored else { continue };
         let value = match attribute.kind {
-            Kind::Text => match stored {
-                Some(text) => Value::String(text.to_string()),
-                None => continue,
-            },
-            Kind::Boolean => Value::Bool(is_true(stored)),
-            Kind::NegatedBoolean => Value::Bool(!is_true(stored)),
+            Kind::Text => Value::String(stored.to_string()),
+            Kind::Boolean => Value::Bool(is_true(Some(stored))),
+            Kind::NegatedBoolean => Value::Bool(!is_true(Some(stored))),
         };
         let target = match attribute.schema {
             ENTERPRISE_SCHEMA => &mut enterprise,
@@ -394,8 +393,8 @@ pub fn render_user(account: &Account, base: &str) -> Value {
         .map(|r| {
             json!({
                 "value": r.id,
-                "display": super::group::display_name(&r.name),
-                "$ref": format!("{base}/scim2/Groups/{}", r.id),
+                "display": view.group_name(&r.name),
+                "$ref": view.location("Groups", &r.id),
             })
         })
         .collect();
@@ -411,7 +410,9 @@ pub fn render_user(account: &Account, base: &str) -> Value {
         user.insert(ENTERPRISE_SCHEMA.into(), Value::Object(enterprise));
     }
     schemas.push(json!(WSO2_SCHEMA));
-    user.insert(WSO2_SCHEMA.into(), Value::Object(wso2));
+    if !wso2.is_empty() {
+        user.insert(WSO2_SCHEMA.into(), Value::Object(wso2));
+    }
     user.insert("schemas".into(), Value::Array(schemas));
     user.insert(
         "meta".into(),
@@ -420,10 +421,12 @@ pub fn render_user(account: &Account, base: &str) -> Value {
             "created": rfc3339(account.record.created_at_ms),
             "lastModified": rfc3339(account.record.modified_at_ms),
             "version": version_tag(account),
-            "location": format!("{base}/scim2/Users/{}", account.id),
+            "location": view.location("Users", &account.id),
         }),
     );
-    Value::Object(user)
+    let mut user = Value::Object(user);
+    view.projection.apply(&mut user, &["userName"]);
+    user
 }
 
 /// The entity tag of an account's current state (`meta.version`, the `ETag` header).
@@ -759,6 +762,176 @@ fn attribute_query(
     }
 }
 
+/// The claims of a schema's single-valued attributes (a whole extension removed by PATCH).
+pub fn schema_claims(schema: &str) -> impl Iterator<Item = &'static str> + '_ {
+    ATTRIBUTES
+        .iter()
+        .filter(move |a| a.schema == schema)
+        .map(|a| a.claim)
+}
+
+/// One attribute definition of a Schema resource (RFC 7643 §7).
+pub(super) fn definition(
+    name: &str,
+    kind: &str,
+    multi_valued: bool,
+    mutability: &str,
+    returned: &str,
+) -> Value {
+    json!({
+        "name": name,
+        "type": kind,
+        "multiValued": multi_valued,
+        "description": "",
+        "required": false,
+        "caseExact": false,
+        "mutability": mutability,
+        "returned": returned,
+        "uniqueness": "none",
+    })
+}
+
+/// The single-valued attributes of `schema` from the mapping table, sub-attributes gathered
+/// under their complex parent.
+fn table_definitions(schema: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for attribute in ATTRIBUTES.iter().filter(|a| a.schema == schema) {
+        // `externalId` is a common attribute of every resource, not a schema's (RFC 7643 §3.1).
+        if attribute.path == "externalId" {
+            continue;
+        }
+        let kind = if attribute.kind == Kind::Text {
+            "string"
+        } else {
+            "boolean"
+        };
+        match attribute.path.split_once('.') {
+            None => out.push(definition(
+                attribute.path,
+                kind,
+                false,
+                "readWrite",
+                "default",
+            )),
+            Some((parent, child)) => {
+                let index = match out.iter().position(|d| d["name"] == parent) {
+                    Some(index) => index,
+                    None => {
+                        let mut complex =
+                            definition(parent, "complex", false, "readWrite", "default");
+                        complex["subAttributes"] = json!([]);
+                        out.push(complex);
+                        out.len() - 1
+                    }
+                };
+                if let Some(subs) = out[index]["subAttributes"].as_array_mut() {
+                    subs.push(definition(child, kind, false, "readWrite", "default"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A multi-valued complex attribute of `value` and `type` (whose types are the table's).
+fn multi_valued_definition(attribute: &str) -> Value {
+    let kinds: Vec<&str> = MULTI_VALUED
+        .iter()
+        .filter(|(name, _, _)| *name == attribute)
+        .filter_map(|(_, kind, _)| *kind)
+        .collect();
+    let mut type_definition = definition("type", "string", false, "readWrite", "default");
+    type_definition["canonicalValues"] = json!(kinds);
+    let mut complex = definition(attribute, "complex", true, "readWrite", "default");
+    complex["subAttributes"] = json!([
+        definition("value", "string", false, "readWrite", "default"),
+        type_definition
+    ]);
+    complex
+}
+
+/// A read-only list of references to other resources (`groups`, `members`).
+/// `kinds` are the canonical values of its `type`.
+pub(super) fn reference_list_definition(
+    name: &str,
+    mutability: &str,
+    target: &str,
+    kinds: &[&str],
+) -> Value {
+    let mut reference = definition("$ref", "reference", false, "immutable", "default");
+    reference["referenceTypes"] = json!([target]);
+    let mut complex = definition(name, "complex", true, mutability, "default");
+    let mut kind = definition("type", "string", false, "immutable", "default");
+    kind["canonicalValues"] = json!(kinds);
+    complex["subAttributes"] = json!([
+        definition("value", "string", false, "immutable", "default"),
+        reference,
+        definition("display", "string", false, "readOnly", "default"),
+        kind,
+    ]);
+    complex
+}
+
+/// The User schemas (core, enterprise, WSO2's), generated from the same table requests and
+/// replies are mapped with, so discovery describes exactly what is stored.
+pub fn user_schemas() -> Vec<Value> {
+    let mut user_name = definition("userName", "string", false, "immutable", "always");
+    user_name["required"] = json!(true);
+    user_name["uniqueness"] = json!("server");
+    let mut core = vec![user_name];
+    core.extend(table_definitions(USER_SCHEMA));
+    core.push(definition(
+        "password",
+        "string",
+        false,
+        "writeOnly",
+        "never",
+    ));
+    core.push(multi_valued_definition("emails"));
+    core.push(multi_valued_definition("phoneNumbers"));
+    core.push(reference_list_definition(
+        "groups",
+        "readOnly",
+        "Group",
+        &["direct"],
+    ));
+    [
+        (USER_SCHEMA, "User", "User Account", core),
+        (
+            ENTERPRISE_SCHEMA,
+            "EnterpriseUser",
+            "Enterprise User",
+            table_definitions(ENTERPRISE_SCHEMA),
+        ),
+        (
+            WSO2_SCHEMA,
+            "WSO2User",
+            "WSO2's identity claims",
+            table_definitions(WSO2_SCHEMA),
+        ),
+    ]
+    .into_iter()
+    .map(|(id, name, description, attributes)| schema_resource(id, name, description, attributes))
+    .collect()
+}
+
+/// A Schema resource.
+pub(super) fn schema_resource(
+    id: &str,
+    name: &str,
+    description: &str,
+    attributes: Vec<Value>,
+) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": id,
+        "name": name,
+        "description": description,
+        "attributes": attributes,
+        "meta": { "resourceType": "Schema", "location": format!("/scim2/Schemas/{id}") },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -805,5 +978,43 @@ mod tests {
         );
         assert!(compile_filter(&parse("shoeSize pr").unwrap()).is_err());
         assert!(compile_filter(&parse("active eq true").unwrap()).is_ok());
+    }
+
+    /// README's SCIM table is written from this one: each row names an attribute and its claim.
+    #[test]
+    fn readme_mapping_table_matches() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("## SCIM 2.0")
+            .expect("README has a SCIM section");
+        let section = &readme[start..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+        let rows: Vec<&str> = section
+            .lines()
+            .filter(|l| l.starts_with("| ") && l.contains('`'))
+            .collect();
+        for attribute in ATTRIBUTES {
+            let leaf = attribute.path.rsplit('.').next().unwrap_or(attribute.path);
+            let claim = format!("`{}`", attribute.claim);
+            assert!(
+                rows.iter()
+                    .any(|r| r.contains(&format!("{leaf}`")) && r.contains(&claim)),
+                "README lacks a row for {} -> {}",
+                attribute.path,
+                attribute.claim
+            );
+        }
+        for (attribute, kind, claim) in MULTI_VALUED {
+            let claim = format!("`{claim}`");
+            let kind = kind.map(|k| format!("type `{k}`"));
+            assert!(
+                rows.iter().any(|r| {
+                    r.starts_with(&format!("| `{attribute}`"))
+                        && r.contains(&claim)
+                        && kind.as_ref().is_none_or(|k| r.contains(k.as_str()))
+                }),
+                "README lacks a row for {attribute} {kind:?} -> {claim}"
+            );
+        }
     }
 }

@@ -8,8 +8,8 @@ use super::ServiceError;
 use crate::store::password::generate_password;
 use crate::store::policy::claims;
 use crate::store::{
-    ClaimUri, ClaimValue, CreateUserRequest, Password, ProfileName, RoleName, RoleRecord,
-    StoreError, TextMatch, UserName, UserQuery, UserRecord,
+    ClaimUri, ClaimValue, CreateUserRequest, Password, ProfileName, RoleChange, RoleName,
+    RoleRecord, StoreError, TextMatch, UserName, UserQuery, UserRecord,
 };
 
 /// WSO2's SCIM permissions (identity-inbound-provisioning-scim2), one per kind of access.
@@ -47,6 +47,19 @@ pub struct Account {
     pub roles: Vec<String>,
     /// Its roles with their ids (the implicit everyone role not included).
     pub role_records: Vec<RoleRecord>,
+}
+
+/// What a SCIM PUT or PATCH asks of a group: each field `None` leaves it as it is.
+#[derive(Debug, Default)]
+pub struct GroupUpdate {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new external id (`Some(None)` clears it).
+    pub external_id: Option<Option<String>>,
+    /// Members to add, by UUID.
+    pub add: Vec<String>,
+    /// Members to remove, by UUID.
+    pub remove: Vec<String>,
 }
 
 /// A role as a provisioning protocol sees it (SCIM's Group), with its members.
@@ -357,6 +370,7 @@ impl Service {
         &self,
         caller: &Caller,
         name: &str,
+        external_id: Option<String>,
         member_ids: &[String],
     ) -> Result<GroupView, ServiceError> {
         self.require_permission(caller, permission::ROLE_CREATE)?;
@@ -371,6 +385,7 @@ impl Service {
             role: role.clone(),
             users: users.clone(),
             permissions: Vec::new(),
+            external_id,
         })?;
         users.iter().for_each(|u| self.credentials.forget(u.key()));
         let record = self
@@ -380,15 +395,13 @@ impl Service {
         self.group_view(record)
     }
 
-    /// Rename group `id` (when `new_name` differs) and add and remove members by UUID, all
-    /// checked before anything is written.
+    /// Rename group `id` (when the new name differs), set its external id and add and remove
+    /// members by UUID, all in one transaction.
     pub fn update_group(
         &self,
         caller: &Caller,
         id: &str,
-        new_name: Option<&str>,
-        add: &[String],
-        remove: &[String],
+        update: GroupUpdate,
     ) -> Result<Option<GroupView>, ServiceError> {
         self.require_permission(caller, permission::ROLE_UPDATE)?;
         let Some(record) = self.store.find_role_by_id(id)? else {
@@ -398,20 +411,26 @@ impl Service {
         if role.is_hybrid_domain() {
             return Ok(None);
         }
-        let (added, removed) = (self.members_by_id(add)?, self.members_by_id(remove)?);
-        if let Some(new_name) = new_name {
+        let mut change = RoleChange {
+            new_name: None,
+            external_id: update.external_id,
+            add: self.members_by_id(&update.add)?,
+            remove: self.members_by_id(&update.remove)?,
+        };
+        if let Some(new_name) = &update.name {
             let renamed = RoleName::lookup(new_name)?;
             if renamed.key() != role.key() {
-                self.store.rename_role(&role, &renamed)?;
-                role = renamed;
+                change.new_name = Some(renamed);
             }
         }
-        if !added.is_empty() || !removed.is_empty() {
-            self.store.update_users_of_role(&role, &removed, &added)?;
+        let renamed = change.new_name.clone();
+        let touched: Vec<UserName> = change.add.iter().chain(&change.remove).cloned().collect();
+        self.store.change_role(&role, change)?;
+        if let Some(renamed) = renamed {
+            role = renamed;
         }
-        added
+        touched
             .iter()
-            .chain(&removed)
             .for_each(|u| self.credentials.forget(u.key()));
         let record = self
             .store

@@ -438,6 +438,7 @@ impl Request {
                 role: lookup_role(params, "roleName")?,
                 users: lookup_users(params, "userList")?,
                 permissions: permissions(params, "permissions"),
+                external_id: None,
             }),
             Op::UpdateUserListOfRole => Request::UpdateUserListOfRole {
                 role: lookup_role(params, "roleName")?,

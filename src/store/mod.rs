@@ -104,6 +104,21 @@ pub struct CreateRoleRequest {
     pub users: Vec<UserName>,
     /// Permissions to store with it.
     pub permissions: Vec<Permission>,
+    /// An identifier the provisioning client keeps for it (SCIM's `externalId`).
+    pub external_id: Option<String>,
+}
+
+/// Changes to one role, written in one transaction.
+#[derive(Debug, Default)]
+pub struct RoleChange {
+    /// A new name.
+    pub new_name: Option<RoleName>,
+    /// A new external id (`Some(None)` clears it).
+    pub external_id: Option<Option<String>>,
+    /// Users to add; each must exist.
+    pub add: Vec<UserName>,
+    /// Users to remove.
+    pub remove: Vec<UserName>,
 }
 
 /// A user-name pattern for listing, as WSO2's JDBC store reads it: `*` matches any run of
@@ -168,6 +183,10 @@ pub struct RoleRecord {
     pub id: String,
     /// When it was created (ms since the epoch).
     pub created_at_ms: i64,
+    /// When its name, external id or members last changed (ms since the epoch).
+    pub modified_at_ms: i64,
+    /// The provisioning client's identifier for it.
+    pub external_id: Option<String>,
 }
 
 /// How a text is compared in a [`UserQuery`].
@@ -334,7 +353,17 @@ pub trait RoleBackend {
     /// True when the role exists.
     fn role_exists(&self, role: &RoleName) -> StoreResult<bool>;
     /// Rename a role, keeping members and permissions.
-    fn rename_role(&self, role: &RoleName, new_name: &RoleName) -> StoreResult<()>;
+    fn rename_role(&self, role: &RoleName, new_name: &RoleName) -> StoreResult<()> {
+        self.change_role(
+            role,
+            RoleChange {
+                new_name: Some(new_name.clone()),
+                ..RoleChange::default()
+            },
+        )
+    }
+    /// Rename, re-identify and change the members of a role, all or nothing.
+    fn change_role(&self, role: &RoleName, change: RoleChange) -> StoreResult<()>;
     /// All role names, sorted.
     fn role_names(&self) -> StoreResult<Vec<String>>;
     /// The roles of a user, `Internal/everyone` included, sorted.
@@ -354,7 +383,16 @@ pub trait RoleBackend {
         role: &RoleName,
         deleted: &[UserName],
         added: &[UserName],
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        self.change_role(
+            role,
+            RoleChange {
+                add: added.to_vec(),
+                remove: deleted.to_vec(),
+                ..RoleChange::default()
+            },
+        )
+    }
     /// True when the user is a member of the role (everyone included).
     fn is_user_in_role(&self, user: &UserName, role: &RoleName) -> StoreResult<bool>;
     /// A role's id and creation time.

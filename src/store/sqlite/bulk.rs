@@ -175,7 +175,7 @@ impl SqliteStore {
                         let role_id = match role_ids.get(role.key()) {
                             Some(id) => *id,
                             None => {
-                                let id = match insert_role(tx, role) {
+                                let id = match insert_role(tx, role, None) {
                                     Ok(id) => id,
                                     Err(StoreError::RoleExists(_)) => super::role_id(tx, role)?,
                                     Err(e) => return Err(e),

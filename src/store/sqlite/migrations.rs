@@ -76,6 +76,12 @@ const MIGRATIONS: &[&str] = &[
            '-' || lower(hex(randomblob(6)));
     CREATE UNIQUE INDEX roles_by_uuid ON roles(uuid);
     "#,
+    // 5: a role's external id (SCIM's Group externalId) and when it last changed.
+    r#"
+    ALTER TABLE roles ADD COLUMN external_id TEXT;
+    ALTER TABLE roles ADD COLUMN modified_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE roles SET modified_at = created_at;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -20,8 +20,8 @@ use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
 use super::{
     sort_like_java, AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri,
     ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler, Permission, ProfileName,
-    Protected, RoleBackend, RoleName, RoleRecord, StoreError, StoreResult, TextMatch, UserBackend,
-    UserFilter, UserName, UserQuery, UserRecord, UserStore,
+    Protected, RoleBackend, RoleChange, RoleName, RoleRecord, StoreError, StoreResult, TextMatch,
+    UserBackend, UserFilter, UserName, UserQuery, UserRecord, UserStore,
 };
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
@@ -162,7 +162,11 @@ fn role_id(tx: &Connection, role: &RoleName) -> StoreResult<i64> {
         .ok_or_else(|| StoreError::RoleNotFound(role.to_string()))
 }
 
-fn insert_role(tx: &Transaction<'_>, role: &RoleName) -> StoreResult<i64> {
+fn insert_role(
+    tx: &Transaction<'_>,
+    role: &RoleName,
+    external_id: Option<&str>,
+) -> StoreResult<i64> {
     let exists = tx
         .prepare_cached("SELECT 1 FROM roles WHERE name_key = ?1")?
         .exists([role.key()])?;
@@ -170,9 +174,16 @@ fn insert_role(tx: &Transaction<'_>, role: &RoleName) -> StoreResult<i64> {
         return Err(StoreError::RoleExists(role.to_string()));
     }
     tx.prepare_cached(
-        "INSERT INTO roles (name, name_key, created_at, uuid) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO roles (name, name_key, created_at, modified_at, uuid, external_id)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
     )?
-    .execute(params![role.as_str(), role.key(), now_ms(), new_user_id()])?;
+    .execute(params![
+        role.as_str(),
+        role.key(),
+        now_ms(),
+        new_user_id(),
+        external_id
+    ])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -374,8 +385,13 @@ fn role_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RoleRecord> {
         name: r.get(0)?,
         id: r.get(1)?,
         created_at_ms: r.get(2)?,
+        modified_at_ms: r.get(3)?,
+        external_id: r.get(4)?,
     })
 }
+
+/// The columns [`role_record`] reads, for a `roles r` in the query.
+const ROLE_COLUMNS: &str = "r.name, r.uuid, r.created_at, r.modified_at, r.external_id";
 
 fn query_names(
     conn: &Connection,
@@ -423,7 +439,7 @@ impl SqliteStore {
         };
         store.write(|tx| {
             for role in [&store.admin_role, &RoleName::everyone()] {
-                match insert_role(tx, role) {
+                match insert_role(tx, role, None) {
                     Ok(_) | Err(StoreError::RoleExists(_)) => {}
                     Err(e) => return Err(e),
                 }
@@ -874,7 +890,7 @@ impl RoleBackend for SqliteStore {
         self.credential_policy.check_rolename(&request.role)?;
         RoleName::new_role(request.role.as_str())?;
         self.write(|tx| {
-            let id = insert_role(tx, &request.role)?;
+            let id = insert_role(tx, &request.role, request.external_id.as_deref())?;
             for user in &request.users {
                 add_membership(tx, user_id(tx, user)?, id)?;
             }
@@ -904,27 +920,55 @@ impl RoleBackend for SqliteStore {
         })
     }
 
-    fn rename_role(&self, role: &RoleName, new_name: &RoleName) -> StoreResult<()> {
-        for name in [role, new_name] {
-            self.protect_builtin_role(
-                name,
-                Protected::UpdateAdminRole,
-                Protected::UpdateEveryoneRole,
-            )?;
+    fn change_role(&self, role: &RoleName, change: RoleChange) -> StoreResult<()> {
+        if role.key() == RoleName::everyone().key()
+            && (!change.add.is_empty() || !change.remove.is_empty())
+        {
+            return Err(StoreError::Protected(Protected::UpdateEveryoneRole));
         }
-        self.credential_policy.check_rolename(new_name)?;
-        RoleName::new_role(new_name.as_str())?;
+        if let Some(new_name) = &change.new_name {
+            for name in [role, new_name] {
+                self.protect_builtin_role(
+                    name,
+                    Protected::UpdateAdminRole,
+                    Protected::UpdateEveryoneRole,
+                )?;
+            }
+            self.credential_policy.check_rolename(new_name)?;
+            RoleName::new_role(new_name.as_str())?;
+        }
+        for user in &change.remove {
+            self.protect_admin_membership(user, role)?;
+        }
         self.write(|tx| {
             let id = role_id(tx, role)?;
-            let clash: Option<i64> = tx
-                .prepare_cached("SELECT id FROM roles WHERE name_key = ?1")?
-                .query_row([new_name.key()], |r| r.get(0))
-                .optional()?;
-            if clash.is_some_and(|other| other != id) {
-                return Err(StoreError::RoleExists(new_name.to_string()));
+            if let Some(new_name) = &change.new_name {
+                let clash: Option<i64> = tx
+                    .prepare_cached("SELECT id FROM roles WHERE name_key = ?1")?
+                    .query_row([new_name.key()], |r| r.get(0))
+                    .optional()?;
+                if clash.is_some_and(|other| other != id) {
+                    return Err(StoreError::RoleExists(new_name.to_string()));
+                }
+                tx.prepare_cached("UPDATE roles SET name = ?1, name_key = ?2 WHERE id = ?3")?
+                    .execute(params![new_name.as_str(), new_name.key(), id])?;
             }
-            tx.prepare_cached("UPDATE roles SET name = ?1, name_key = ?2 WHERE id = ?3")?
-                .execute(params![new_name.as_str(), new_name.key(), id])?;
+            if let Some(external_id) = &change.external_id {
+                tx.prepare_cached("UPDATE roles SET external_id = ?1 WHERE id = ?2")?
+                    .execute(params![external_id, id])?;
+            }
+            for user in &change.remove {
+                let uid = user_id(tx, user)?;
+                remove_membership(tx, uid, id)?;
+                touch_user(tx, uid)?;
+            }
+            for user in &change.add {
+                let uid = user_id(tx, user)?;
+                add_membership(tx, uid, id)?;
+                touch_user(tx, uid)?;
+            }
+            tx.prepare_cached("UPDATE roles SET modified_at = ?1 WHERE id = ?2")?
+                .execute(params![now_ms(), id])?;
             Ok(())
         })
     }
@@ -1000,34 +1044,6 @@ impl RoleBackend for SqliteStore {
         })
     }
 
-    fn update_users_of_role(
-        &self,
-        role: &RoleName,
-        deleted: &[UserName],
-        added: &[UserName],
-    ) -> StoreResult<()> {
-        if role.key() == RoleName::everyone().key() {
-            return Err(StoreError::Protected(Protected::UpdateEveryoneRole));
-        }
-        for user in deleted {
-            self.protect_admin_membership(user, role)?;
-        }
-        self.write(|tx| {
-            let rid = role_id(tx, role)?;
-            for user in deleted {
-                let uid = user_id(tx, user)?;
-                remove_membership(tx, uid, rid)?;
-                touch_user(tx, uid)?;
-            }
-            for user in added {
-                let uid = user_id(tx, user)?;
-                add_membership(tx, uid, rid)?;
-                touch_user(tx, uid)?;
-            }
-            Ok(())
-        })
-    }
-
     fn is_user_in_role(&self, user: &UserName, role: &RoleName) -> StoreResult<bool> {
         self.read(|conn| {
             let uid = user_id(conn, user)?;
@@ -1046,7 +1062,9 @@ impl RoleBackend for SqliteStore {
     fn role_record(&self, role: &RoleName) -> StoreResult<Option<RoleRecord>> {
         self.read(|conn| {
             Ok(conn
-                .prepare_cached("SELECT name, uuid, created_at FROM roles WHERE name_key = ?1")?
+                .prepare_cached(&format!(
+                    "SELECT {ROLE_COLUMNS} FROM roles r WHERE r.name_key = ?1"
+                ))?
                 .query_row([role.key()], role_record)
                 .optional()?)
         })
@@ -1055,7 +1073,9 @@ impl RoleBackend for SqliteStore {
     fn find_role_by_id(&self, id: &str) -> StoreResult<Option<RoleRecord>> {
         self.read(|conn| {
             Ok(conn
-                .prepare_cached("SELECT name, uuid, created_at FROM roles WHERE uuid = ?1")?
+                .prepare_cached(&format!(
+                    "SELECT {ROLE_COLUMNS} FROM roles r WHERE r.uuid = ?1"
+                ))?
                 .query_row([id], role_record)
                 .optional()?)
         })
@@ -1083,7 +1103,7 @@ impl RoleBackend for SqliteStore {
             page.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
             page.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT r.name, r.uuid, r.created_at FROM roles r WHERE {condition}
+                "SELECT {ROLE_COLUMNS} FROM roles r WHERE {condition}
                  ORDER BY r.name_key LIMIT ? OFFSET ?"
             ))?;
             let rows = stmt
@@ -1096,10 +1116,10 @@ impl RoleBackend for SqliteStore {
     fn roles_of_user_records(&self, user: &UserName) -> StoreResult<Vec<RoleRecord>> {
         self.read(|conn| {
             let id = user_id(conn, user)?;
-            let mut stmt = conn.prepare_cached(
-                "SELECT r.name, r.uuid, r.created_at FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                 WHERE ur.user_id = ?1 ORDER BY r.name_key",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {ROLE_COLUMNS} FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                 WHERE ur.user_id = ?1 ORDER BY r.name_key"
+            ))?;
             let rows = stmt
                 .query_map([id], role_record)?
                 .collect::<Result<Vec<_>, _>>()?;
