@@ -7,7 +7,8 @@ Usage: python3 bench/report.py RESULTS.json
 import json
 import sys
 
-READS = ["isExistingUser", "getUserClaimValue", "getRoleListOfUser", "getUserClaimValues", "listUsers"]
+SCIM_READS = ["scimGetUser", "scimFilterUser"]
+READS = ["isExistingUser", "getUserClaimValue", "getRoleListOfUser", "getUserClaimValues", "listUsers"] + SCIM_READS
 
 
 def main():
@@ -51,6 +52,15 @@ def main():
             a, b = get(op, small, top_c), get(op, large, top_c)
             if a and b:
                 ratios[f"{op} N={large} vs N={small} c={top_c}"] = b["rps"] / a["rps"]
+    for n in sizes:
+        r = get("scimPatchUser", n, top_c)
+        if r:
+            print(f"SCIM PATCH of one attribute N={n} c={top_c}: {r['rps']:.0f}/s (target >= 2000/s)")
+    for op in SCIM_READS:
+        for c in sorted({r["c"] for r in rows}):
+            ours, reference = get(op, 1000, c), get(f"reference:{op}", 1000, c)
+            if ours and reference:
+                ratios[f"{op} userstore/scim2-server N=1000 c={c}"] = ours["rps"] / reference["rps"]
     for name, value in ratios.items():
         print(f"ratio {name}: {value:.2f}")
     data["ratios"] = ratios

@@ -4,6 +4,7 @@
 #   bench/run.sh            full run: N = 1k, 100k, 1M users; concurrency 1, 16, 64; 8 s phases
 #   bench/run.sh --quick    smoke run: N = 1k; concurrency 1, 16; 2 s phases
 #   Partial runs: SIZES="1000000" CONCURRENCIES="64" OPS="health isExistingUser" SECONDS_PER_PHASE=5
+#   REFERENCE=1 (or 0) runs (or skips) the reference SCIM server phases (default: full runs only)
 #
 # Besides one phase per operation there is "reads_beside_authenticate": isExistingUser measured
 # while authenticate runs at the same concurrency on other connections (hashing must not starve
@@ -23,7 +24,10 @@ if [ "$quick" = 1 ]; then
 else
   sizes=(1000 100000 1000000); concurrencies=(1 16 64); seconds=8
 fi
-ops=(health isExistingUser getUserClaimValue getRoleListOfUser getUserClaimValues listUsers authenticate addUser setUserClaimValue mixed reads_beside_authenticate)
+ops=(health isExistingUser getUserClaimValue getRoleListOfUser getUserClaimValues listUsers authenticate addUser setUserClaimValue mixed reads_beside_authenticate scimGetUser scimFilterUser scimPatchUser)
+# The reference SCIM server (scim2-server, PyPI) at N = 1k: full runs only, or REFERENCE=1.
+reference=$(( 1 - quick ))
+[ -n "${REFERENCE:-}" ] && reference=$REFERENCE
 [ -n "${SIZES:-}" ] && read -r -a sizes <<< "$SIZES"
 [ -n "${CONCURRENCIES:-}" ] && read -r -a concurrencies <<< "$CONCURRENCIES"
 [ -n "${OPS:-}" ] && read -r -a ops <<< "$OPS"
@@ -87,6 +91,26 @@ for n in "${sizes[@]}"; do
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   echo "{\"users\": $n, \"import_s\": $import_s, \"peak_rss_mb\": $(awk "BEGIN { printf \"%.1f\", $rss_kb / 1024 }")}" >> "$seeding"
 done
+
+if [ "$reference" = 1 ]; then
+  python3 -m venv "$work/reference-venv"
+  "$work/reference-venv/bin/pip" install -q --disable-pip-version-check -r bench/requirements.txt
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$work/reference-venv/bin/scim2-server" --hostname 127.0.0.1 --port "$port" > "$work/reference.out" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ServiceProviderConfig" > /dev/null && break; sleep 0.1; done
+  python3 bench/scim_reference_seed.py "http://127.0.0.1:$port" 1000 > "$work/reference-ids.txt"
+  for op in scimGetUser scimFilterUser; do
+    for c in "${concurrencies[@]}"; do
+      threads=$(( c < 2 ? 1 : 2 ))
+      line=$(OP=$op USERS=1000 AUTH="" PREFIX="" IDS="$work/reference-ids.txt" wrk -t"$threads" -c"$c" \
+               -d"${seconds}s" --timeout 10s -s bench/soap.lua "http://127.0.0.1:$port" | tail -n1)
+      echo "{\"op\": \"reference:$op\", \"n\": 1000, \"c\": $c, ${line#\{}" >> "$phases"
+      echo "  reference:$op N=1000 c=$c: $line" >&2
+    done
+  done
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+fi
 
 out="bench/results/$stamp.json"
 python3 - "$phases" "$seeding" "$out" "$machine" "$hash_limit" <<'PY'

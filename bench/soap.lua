@@ -1,7 +1,8 @@
 -- wrk driver for userstore: SOAP 1.1 requests for one operation (or a mix) against users
 -- user0000000 .. user{N-1} seeded by bench/run.sh. Configured through the environment:
 --   OP     isExistingUser | getUserClaimValue | getRoleListOfUser | getUserClaimValues |
---          listUsers | authenticate | addUser | setUserClaimValue | mixed | health
+--          listUsers | authenticate | addUser | setUserClaimValue | mixed | health |
+--          scimGetUser | scimFilterUser | scimPatchUser (SCIM 2.0 over the same users)
 --   USERS  number of seeded users;  AUTH  the Basic token;  RUN  a unique id for new names.
 -- done() prints one JSON line with the run's numbers.
 
@@ -33,24 +34,66 @@ local function soap(operation, inner)
   }, body)
 end
 
+-- Format once around a placeholder of the value's exact width, then splice per request.
+local function spliced(format, mark, value)
+  local head, tail
+  return function()
+    if head == nil then
+      local request = format(mark)
+      local at = request:find(mark, 1, true)
+      head, tail = request:sub(1, at - 1), request:sub(at + #mark)
+    end
+    return head .. value() .. tail
+  end
+end
+
 -- A request that differs only in a random user name: formatted once, then two concatenations
 -- per request, so the load generator spends as little per SOAP request as per GET /health.
 -- `width` keeps only the first characters of the name (a listUsers prefix filter).
 local function per_user(operation, inner, width)
   width = width or #placeholder
-  local mark = placeholder:sub(1, width)
-  local head, tail
-  return function()
-    if head == nil then
-      local request = soap(operation, (inner:gsub("USER", mark)))
-      local at = request:find(mark, 1, true)
-      head, tail = request:sub(1, at - 1), request:sub(at + width)
-    end
-    return head .. user():sub(1, width) .. tail
-  end
+  return spliced(function(mark)
+    return soap(operation, (inner:gsub("USER", mark)))
+  end, placeholder:sub(1, width), function()
+    return user():sub(1, width)
+  end)
 end
 
+-- SCIM: the same users by the ids bench/seed.py gives them (or, with IDS, the ids listed one
+-- per line in that file: the reference server's), under PREFIX ("/scim2"; "" for scim2-server).
+local prefix = os.getenv("PREFIX") or "/scim2"
+local ids = nil
+local function scim_id()
+  local i = math.random(0, users - 1)
+  if ids then
+    return ids[i + 1]
+  end
+  return string.format("00000000-0000-4000-8000-%012d", i)
+end
+local function scim_headers()
+  local headers = { ["Accept"] = "application/scim+json" }
+  if auth and auth ~= "" then
+    headers["Authorization"] = "Basic " .. auth
+  end
+  return headers
+end
+local id_placeholder = string.rep("#", 36)
+
 local builders = {}
+builders.scimGetUser = spliced(function(id)
+  return wrk.format("GET", prefix .. "/Users/" .. id, scim_headers())
+end, id_placeholder, scim_id)
+builders.scimFilterUser = spliced(function(name)
+  return wrk.format("GET", prefix .. "/Users?filter=userName%20eq%20%22" .. name .. "%22", scim_headers())
+end, placeholder, user)
+builders.scimPatchUser = function()
+  counter = counter + 1
+  local headers = scim_headers()
+  headers["Content-Type"] = "application/scim+json"
+  return wrk.format("PATCH", prefix .. "/Users/" .. scim_id(), headers,
+    '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":' ..
+    '[{"op":"replace","path":"title","value":"t' .. run .. "_" .. thread_id .. "_" .. counter .. '"}]}')
+end
 builders.isExistingUser = per_user("isExistingUser", "<ser:userName>USER</ser:userName>")
 builders.getUserClaimValue = per_user("getUserClaimValue",
   "<ser:userName>USER</ser:userName><ser:claim>http://wso2.org/claims/country</ser:claim>")
@@ -97,6 +140,14 @@ end
 
 function init(args)
   math.randomseed(os.time() + thread_id * 7919)
+  local ids_file = os.getenv("IDS")
+  if ids_file and ids_file ~= "" then
+    ids = {}
+    for line in io.lines(ids_file) do
+      table.insert(ids, line)
+    end
+    users = #ids
+  end
   if builders[op] == nil then
     error("unknown OP " .. tostring(op))
   end
@@ -110,7 +161,9 @@ function done(summary, latency, requests)
   local e = summary.errors
   local errors = e.connect + e.read + e.write + e.status + e.timeout
   io.write(string.format(
-    '{"requests": %d, "duration_s": %.3f, "rps": %.1f, "p50_ms": %.3f, "p99_ms": %.3f, "errors": %d, "status_errors": %d}\n',
+    '{"requests": %d, "duration_s": %.3f, "rps": %.1f, "p50_ms": %.3f, "p99_ms": %.3f, "errors": %d, "status_errors": %d, ' ..
+    '"connect_errors": %d, "read_errors": %d, "write_errors": %d, "timeouts": %d}\n',
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, errors, e.status))
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, errors, e.status,
+    e.connect, e.read, e.write, e.timeout))
 end

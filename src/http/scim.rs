@@ -570,7 +570,9 @@ async fn patch(
     if_match: Option<String>,
     state: &Arc<AppState>,
 ) -> Result<Account, ScimError> {
-    const ATTEMPTS: usize = 3;
+    // Without If-Match a lost race is retried: each attempt loses only to a write of the same
+    // account that landed between its read and its write.
+    const ATTEMPTS: usize = 8;
     for attempt in 1..=ATTEMPTS {
         let (reading, reader, target) = (service.clone(), caller.clone(), id.to_string());
         let account = run(state, move || reading.account(&reader, &target))
@@ -597,7 +599,12 @@ async fn patch(
         })
         .await
         {
-            Err(e) if e.status == 412 && if_match.is_none() && attempt < ATTEMPTS => continue,
+            Err(e) if e.status == 412 && if_match.is_none() => {
+                if attempt < ATTEMPTS {
+                    continue;
+                }
+                break;
+            }
             result => return result,
         }
     }

@@ -9,7 +9,7 @@ use crate::store::password::generate_password;
 use crate::store::policy::claims;
 use crate::store::{
     ClaimUri, ClaimValue, CreateUserRequest, Password, ProfileName, RoleChange, RoleName,
-    RoleRecord, StoreError, TextMatch, UserName, UserQuery, UserRecord,
+    RoleRecord, StoreError, TextMatch, UserLookup, UserName, UserQuery, UserRecord,
 };
 
 /// WSO2's SCIM permissions (identity-inbound-provisioning-scim2), one per kind of access.
@@ -43,8 +43,6 @@ pub struct Account {
     pub id: String,
     /// Its claims in the default profile (bookkeeping counters left out).
     pub claims: Vec<ClaimValue>,
-    /// Its roles, `Internal/everyone` included.
-    pub roles: Vec<String>,
     /// Its roles with their ids (the implicit everyone role not included).
     pub role_records: Vec<RoleRecord>,
 }
@@ -138,42 +136,42 @@ impl Service {
         })
     }
 
-    fn account_of(&self, record: UserRecord) -> Result<Account, ServiceError> {
-        let user = UserName::lookup(&record.name)?;
-        let mut claims = self.store.claim_values(&user, &ProfileName::default())?;
+    /// The account `user` designates, read in one snapshot.
+    fn load(&self, user: UserLookup<'_>) -> Result<Option<Account>, ServiceError> {
+        let Some(view) = self.store.user_view(user)? else {
+            return Ok(None);
+        };
+        let mut claims = view.claims;
         claims.retain(|c| !claims::is_bookkeeping(c.uri.as_str()));
         let id = claims
             .iter()
             .find(|c| c.uri.as_str() == claims::USER_ID)
             .map(|c| c.value.clone())
             .unwrap_or_default();
-        let roles = self.store.roles_of_user(&user)?;
-        let role_records = self.store.roles_of_user_records(&user)?;
-        Ok(Account {
-            record,
+        Ok(Some(Account {
+            record: view.record,
             id,
             claims,
-            roles,
-            role_records,
-        })
+            role_records: view.roles,
+        }))
+    }
+
+    /// The account of `user`, which was just written and so must exist.
+    fn reload(&self, user: &UserName) -> Result<Account, ServiceError> {
+        self.load(UserLookup::Name(user))?
+            .ok_or_else(|| StoreError::UserNotFound(user.to_string()).into())
     }
 
     /// The account with UUID `id`, if any. Needs the view permission.
     pub fn account(&self, caller: &Caller, id: &str) -> Result<Option<Account>, ServiceError> {
         self.require_permission(caller, permission::VIEW)?;
-        self.store
-            .find_user_by_id(id)?
-            .map(|record| self.account_of(record))
-            .transpose()
+        self.load(UserLookup::Id(id))
     }
 
     /// The caller's own account (SCIM's `/Me`): any authenticated user may read it.
     pub fn own_account(&self, caller: &Caller) -> Result<Option<Account>, ServiceError> {
         let user = UserName::lookup(&caller.name)?;
-        self.store
-            .find_user(&user)?
-            .map(|record| self.account_of(record))
-            .transpose()
+        self.load(UserLookup::Name(&user))
     }
 
     /// Create an account from `write`; it gets a new UUID. Blocking: hashes the password.
@@ -195,11 +193,7 @@ impl Service {
             profile: ProfileName::default(),
             require_password_change: false,
         })?;
-        let record = self
-            .store
-            .find_user(&user)?
-            .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
-        self.account_of(record)
+        self.reload(&user)
     }
 
     /// Replace account `id`'s managed claims (and password, when given) with `write`'s. The
@@ -238,11 +232,7 @@ impl Service {
         self.store
             .update_claims(&user, &write.claims, &dropped, &profile, None)?;
         self.credentials.forget(user.key());
-        let record = self
-            .store
-            .find_user(&user)?
-            .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
-        self.account_of(record).map(Some)
+        self.reload(&user).map(Some)
     }
 
     /// Apply a change computed from `base` (the account as the caller saw it): set and remove
@@ -277,11 +267,7 @@ impl Service {
             self.store.update_credential_by_admin(&user, password)?;
         }
         self.credentials.forget(user.key());
-        let record = self
-            .store
-            .find_user(&user)?
-            .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
-        self.account_of(record)
+        self.reload(&user)
     }
 
     /// Delete account `id`; `false` when there is none. Not the caller itself, not the
@@ -468,8 +454,8 @@ impl Service {
         let mut accounts = Vec::with_capacity(names.len());
         for name in names {
             let user = UserName::lookup(&name)?;
-            if let Some(record) = self.store.find_user(&user)? {
-                accounts.push(self.account_of(record)?);
+            if let Some(account) = self.load(UserLookup::Name(&user))? {
+                accounts.push(account);
             }
         }
         Ok((total, accounts))

@@ -174,6 +174,26 @@ pub struct UserRecord {
     pub version: i64,
 }
 
+/// How an account is looked up: by name or by its UUID.
+#[derive(Debug, Clone, Copy)]
+pub enum UserLookup<'a> {
+    /// By user name.
+    Name(&'a UserName),
+    /// By the UUID in `http://wso2.org/claims/userid`.
+    Id(&'a str),
+}
+
+/// An account with its default-profile claims and its roles (not `Internal/everyone`).
+#[derive(Debug, Clone)]
+pub struct UserView {
+    /// The stored account.
+    pub record: UserRecord,
+    /// Its claims in the default profile, by URI.
+    pub claims: Vec<ClaimValue>,
+    /// Its roles with their ids.
+    pub roles: Vec<RoleRecord>,
+}
+
 /// A role as provisioning protocols see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleRecord {
@@ -327,6 +347,9 @@ pub trait UserBackend {
     fn find_user(&self, user: &UserName) -> StoreResult<Option<UserRecord>>;
     /// The account whose UUID (`http://wso2.org/claims/userid`) is `id`.
     fn find_user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>>;
+    /// An account with its default-profile claims and its roles, read from one snapshot (what
+    /// a provisioning protocol renders).
+    fn user_view(&self, user: UserLookup<'_>) -> StoreResult<Option<UserView>>;
     /// How many accounts satisfy `query`, and the names of `limit` of them from `offset` on,
     /// in name order.
     fn query_users(

@@ -21,7 +21,7 @@ use super::{
     sort_like_java, AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri,
     ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler, Permission, ProfileName,
     Protected, RoleBackend, RoleChange, RoleName, RoleRecord, StoreError, StoreResult, TextMatch,
-    UserBackend, UserFilter, UserName, UserQuery, UserRecord, UserStore,
+    UserBackend, UserFilter, UserLookup, UserName, UserQuery, UserRecord, UserStore, UserView,
 };
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
@@ -804,6 +804,64 @@ impl UserBackend for SqliteStore {
                 )?
                 .query_row(params![claims::USER_ID, DEFAULT_PROFILE, id], user_record)
                 .optional()?)
+        })
+    }
+
+    fn user_view(&self, user: UserLookup<'_>) -> StoreResult<Option<UserView>> {
+        self.read(|conn| {
+            // One read transaction: one snapshot, one lock instead of one per statement.
+            let tx = conn.unchecked_transaction()?;
+            let record = match user {
+                UserLookup::Name(name) => tx
+                    .prepare_cached(
+                        "SELECT id, name, password_changed_at, created_at, modified_at, version
+                         FROM users WHERE name_key = ?1",
+                    )?
+                    .query_row([name.key()], user_record)
+                    .optional()?,
+                UserLookup::Id(id) => tx
+                    .prepare_cached(
+                        "SELECT u.id, u.name, u.password_changed_at, u.created_at, u.modified_at,
+                                u.version
+                         FROM user_claims c JOIN users u ON u.id = c.user_id
+                         WHERE c.claim_uri = ?1 AND c.profile = ?2 AND c.value = ?3",
+                    )?
+                    .query_row(params![claims::USER_ID, DEFAULT_PROFILE, id], user_record)
+                    .optional()?,
+            };
+            let Some(record) = record else {
+                return Ok(None);
+            };
+            let claims = tx
+                .prepare_cached(
+                    "SELECT claim_uri, value FROM user_claims
+                     WHERE user_id = ?1 AND profile = ?2 ORDER BY claim_uri",
+                )?
+                .query_map(params![record.id, DEFAULT_PROFILE], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|(uri, value)| {
+                    Ok(ClaimValue {
+                        uri: ClaimUri::parse(&uri)?,
+                        value,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let roles = tx
+                .prepare_cached(&format!(
+                    "SELECT {ROLE_COLUMNS} FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                     WHERE ur.user_id = ?1 ORDER BY r.name_key"
+                ))?
+                .query_map([record.id], role_record)?
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.finish()?;
+            Ok(Some(UserView {
+                record,
+                claims,
+                roles,
+            }))
         })
     }
 
