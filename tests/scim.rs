@@ -930,3 +930,73 @@ fn group_external_id_and_last_modified() {
     );
     assert!(r.body.get("externalId").is_none(), "{}", r.body);
 }
+
+#[test]
+fn sort_by_and_sort_order_are_applied_by_the_store() {
+    let s = Server::start();
+    for (name, family) in [
+        ("ann", Some("Young")),
+        ("bob", None),
+        ("cyd", Some("adams")),
+        ("dan", Some("Moss")),
+    ] {
+        let mut body = json!({ "userName": name, "password": "Sort-pw-1" });
+        if let Some(family) = family {
+            body["name"] = json!({ "familyName": family });
+        }
+        assert_eq!(
+            scim(&s, "POST", "/scim2/Users", ADMIN, Some(&body)).status,
+            201
+        );
+    }
+    let sorted = |query: &str| {
+        let r = scim(
+            &s,
+            "GET",
+            &format!(
+                "/scim2/Users?filter={}&{query}",
+                encode("userName ne \"admin\"")
+            ),
+            ADMIN,
+            None,
+        );
+        assert_eq!(r.status, 200, "{query}: {}", r.body);
+        names(&r.body)
+    };
+    // Case-insensitive, accounts without the value last in both directions.
+    assert_eq!(
+        sorted("sortBy=name.familyName"),
+        ["cyd", "dan", "ann", "bob"]
+    );
+    assert_eq!(
+        sorted("sortBy=name.familyName&sortOrder=descending"),
+        ["ann", "dan", "cyd", "bob"]
+    );
+    assert_eq!(
+        sorted("sortBy=userName&sortOrder=descending"),
+        ["dan", "cyd", "bob", "ann"]
+    );
+    // Pages follow the order.
+    assert_eq!(
+        sorted("sortBy=name.familyName&startIndex=2&count=2"),
+        ["dan", "ann"]
+    );
+    let search = scim(
+        &s,
+        "POST",
+        "/scim2/Users/.search",
+        ADMIN,
+        Some(
+            &json!({ "filter": "userName ne \"admin\"", "sortBy": "name.familyName", "sortOrder": "descending" }),
+        ),
+    );
+    assert_eq!(names(&search.body), ["ann", "dan", "cyd", "bob"]);
+    for bad in ["sortBy=name", "sortBy=shoeSize", "sortOrder=sideways"] {
+        let r = scim(&s, "GET", &format!("/scim2/Users?{bad}"), ADMIN, None);
+        assert_eq!(
+            (r.status, r.body["scimType"].as_str()),
+            (400, Some("invalidValue")),
+            "{bad}"
+        );
+    }
+}

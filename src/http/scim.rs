@@ -90,19 +90,38 @@ fn query_param(req: &HttpRequest<Incoming>, name: &str) -> Option<String> {
     })
 }
 
-/// The page a list request asks for: a filter and 1-based `startIndex`, `count`.
+/// The page a list request asks for: a filter, 1-based `startIndex`, `count`, and the
+/// `sortBy` / `sortOrder` texts.
 struct Page {
     filter: Option<String>,
     start_index: usize,
     count: usize,
+    sort_by: Option<String>,
+    sort_order: Option<String>,
 }
 
-fn page(filter: Option<String>, start: Option<i64>, count: Option<i64>, max: usize) -> Page {
-    Page {
-        filter: filter.filter(|f| !f.trim().is_empty()),
-        start_index: start.filter(|s| *s >= 1).unwrap_or(1) as usize,
-        count: count.map_or(max, |c| c.clamp(0, max as i64) as usize),
-    }
+/// The page named by a request's parameters: the query string's, or a `.search` body's.
+fn page(
+    text: impl Fn(&str) -> Option<String>,
+    number: impl Fn(&str) -> Result<Option<i64>, ScimError>,
+    max: usize,
+) -> Result<Page, ScimError> {
+    Ok(Page {
+        filter: text("filter").filter(|f| !f.trim().is_empty()),
+        start_index: number("startIndex")?.filter(|s| *s >= 1).unwrap_or(1) as usize,
+        count: number("count")?.map_or(max, |c| c.clamp(0, max as i64) as usize),
+        sort_by: text("sortBy"),
+        sort_order: text("sortOrder"),
+    })
+}
+
+/// The page a GET list asks for in its query string.
+fn query_page(req: &HttpRequest<Incoming>, max: usize) -> Result<Page, ScimError> {
+    page(
+        |name| query_param(req, name),
+        |name| parse_number(query_param(req, name), name),
+        max,
+    )
 }
 
 fn parse_number(raw: Option<String>, name: &str) -> Result<Option<i64>, ScimError> {
@@ -286,15 +305,7 @@ async fn route(
     let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     match (&method, segments.as_slice()) {
         (&Method::GET, ["Users"]) => {
-            let page = (|| {
-                Ok::<_, ScimError>(page(
-                    query_param(&req, "filter"),
-                    parse_number(query_param(&req, "startIndex"), "startIndex")?,
-                    parse_number(query_param(&req, "count"), "count")?,
-                    max_results,
-                ))
-            })();
-            let result = match page {
+            let result = match query_page(&req, max_results) {
                 Ok(page) => list(&service, caller, page, view, state).await,
                 Err(e) => Err(e),
             };
@@ -303,12 +314,11 @@ async fn route(
         (&Method::POST, ["Users", ".search"]) => {
             let result = async {
                 let body = json_body(req, state).await?;
-                let number = |key: &str| body.get(key).and_then(Value::as_i64);
-                let filter = body
-                    .get("filter")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                let page = page(filter, number("startIndex"), number("count"), max_results);
+                let page = page(
+                    |key| body.get(key).and_then(Value::as_str).map(str::to_string),
+                    |key| Ok(body.get(key).and_then(Value::as_i64)),
+                    max_results,
+                )?;
                 let view = View {
                     base: view.base.clone(),
                     group_domain: view.group_domain,
@@ -427,15 +437,7 @@ async fn route(
             ("scim.Users.patch", result)
         }
         (&Method::GET, ["Groups"]) => {
-            let page = (|| {
-                Ok::<_, ScimError>(page(
-                    query_param(&req, "filter"),
-                    parse_number(query_param(&req, "startIndex"), "startIndex")?,
-                    parse_number(query_param(&req, "count"), "count")?,
-                    max_results,
-                ))
-            })();
-            let result = match page {
+            let result = match query_page(&req, max_results) {
                 Ok(page) => list_groups(&service, caller, page, view, state).await,
                 Err(e) => Err(e),
             };
@@ -668,10 +670,11 @@ async fn list(
         }
         None => UserQuery::All,
     };
+    let order = resource::sort_order(page.sort_by.as_deref(), page.sort_order.as_deref())?;
     let service = service.clone();
     let (offset, count) = (page.start_index - 1, page.count);
     let (total, accounts) = run(state, move || {
-        service.find_accounts(&caller, &query, offset, count)
+        service.find_accounts(&caller, &query, &order, offset, count)
     })
     .await?;
     let resources: Vec<Value> = accounts

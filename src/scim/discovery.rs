@@ -12,7 +12,7 @@ pub fn service_provider_config(max_results: usize) -> Value {
         "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
         "filter": { "supported": true, "maxResults": max_results },
         "changePassword": { "supported": true },
-        "sort": { "supported": false },
+        "sort": { "supported": true },
         "etag": { "supported": true },
         "authenticationSchemes": [{
             "type": "httpbasic",

@@ -8,7 +8,9 @@ use super::error::ScimError;
 use super::filter::{AttrPath, CompValue, CompareOp, Filter};
 use crate::service::provisioning::{Account, AccountWrite};
 use crate::store::policy::claims;
-use crate::store::{ClaimUri, ClaimValue, MatchOp, Password, TextMatch, UserQuery};
+use crate::store::{
+    ClaimUri, ClaimValue, MatchOp, Password, SortKey, TextMatch, UserOrder, UserQuery,
+};
 
 /// The core User schema.
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -193,6 +195,52 @@ pub fn slot(path: &str) -> Option<Slot> {
         is_complex_parent: true,
         children,
     })
+}
+
+/// The order `sortBy` / `sortOrder` ask for (RFC 7644 §3.4.2.3): by `userName`, `id`,
+/// `meta.created`, `meta.lastModified`, any single-valued mapped attribute, or the untyped
+/// value of `emails` / `phoneNumbers`; ascending unless `sortOrder` is `descending`.
+pub fn sort_order(sort_by: Option<&str>, sort_order: Option<&str>) -> Result<UserOrder, ScimError> {
+    let descending = match sort_order.map(str::trim) {
+        None | Some("") => false,
+        Some(o) if o.eq_ignore_ascii_case("ascending") => false,
+        Some(o) if o.eq_ignore_ascii_case("descending") => true,
+        Some(other) => {
+            return Err(invalid(format!(
+                "sortOrder is ascending or descending, not {other:?}"
+            )))
+        }
+    };
+    let Some(path) = sort_by.map(str::trim).filter(|p| !p.is_empty()) else {
+        return Ok(UserOrder {
+            key: SortKey::Name,
+            descending,
+        });
+    };
+    let path = path
+        .strip_prefix(USER_SCHEMA)
+        .and_then(|p| p.strip_prefix(':'))
+        .unwrap_or(path);
+    let claim = |uri: &str| -> Result<SortKey, ScimError> {
+        Ok(SortKey::Claim(
+            ClaimUri::parse(uri).map_err(|e| invalid(e.to_string()))?,
+        ))
+    };
+    let key = match path.to_ascii_lowercase().as_str() {
+        "username" => SortKey::Name,
+        "meta.created" => SortKey::Created,
+        "meta.lastmodified" => SortKey::Modified,
+        "id" => claim(claims::USER_ID)?,
+        lower => {
+            let attribute = lower.strip_suffix(".value").unwrap_or(lower);
+            match (multi_valued_slots(attribute), slot(path)) {
+                (Some(_), _) => claim(multi_valued_claim(attribute, None))?,
+                (None, Some(found)) if !found.is_complex_parent => claim(found.claim)?,
+                _ => return Err(invalid(format!("cannot sort by '{path}'"))),
+            }
+        }
+    };
+    Ok(UserOrder { key, descending })
 }
 
 /// A JSON value as the claim text of `slot` (`None` for null: remove it).

@@ -9,7 +9,7 @@ use crate::store::password::generate_password;
 use crate::store::policy::claims;
 use crate::store::{
     ClaimUri, ClaimValue, CreateUserRequest, Password, ProfileName, RoleChange, RoleName,
-    RoleRecord, StoreError, TextMatch, UserLookup, UserName, UserQuery, UserRecord,
+    RoleRecord, StoreError, TextMatch, UserLookup, UserName, UserOrder, UserQuery, UserRecord,
 };
 
 /// WSO2's SCIM permissions (identity-inbound-provisioning-scim2), one per kind of access.
@@ -446,11 +446,12 @@ impl Service {
         &self,
         caller: &Caller,
         query: &UserQuery,
+        order: &UserOrder,
         offset: usize,
         count: usize,
     ) -> Result<(usize, Vec<Account>), ServiceError> {
         self.require_permission(caller, permission::LIST)?;
-        let (total, names) = self.store.query_users(query, offset, count)?;
+        let (total, names) = self.store.query_users(query, order, offset, count)?;
         let mut accounts = Vec::with_capacity(names.len());
         for name in names {
             let user = UserName::lookup(&name)?;

@@ -243,6 +243,29 @@ pub struct TextMatch {
     pub case_exact: bool,
 }
 
+/// What accounts are sorted by (SCIM's `sortBy`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// The user name.
+    #[default]
+    Name,
+    /// When the account was created.
+    Created,
+    /// When the account last changed.
+    Modified,
+    /// A claim's value in the default profile, compared case-insensitively.
+    Claim(ClaimUri),
+}
+
+/// An order of accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserOrder {
+    /// What is compared.
+    pub key: SortKey,
+    /// Descending instead of ascending.
+    pub descending: bool,
+}
+
 /// A condition on accounts that the store evaluates itself (with its indexes): what SCIM
 /// filters compile to, so no protocol layer loads every user to filter them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -351,10 +374,11 @@ pub trait UserBackend {
     /// a provisioning protocol renders).
     fn user_view(&self, user: UserLookup<'_>) -> StoreResult<Option<UserView>>;
     /// How many accounts satisfy `query`, and the names of `limit` of them from `offset` on,
-    /// in name order.
+    /// in `order` (ties, and accounts without the sort value last, in name order).
     fn query_users(
         &self,
         query: &UserQuery,
+        order: &UserOrder,
         offset: usize,
         limit: usize,
     ) -> StoreResult<(usize, Vec<String>)>;
@@ -430,8 +454,6 @@ pub trait RoleBackend {
         offset: usize,
         limit: usize,
     ) -> StoreResult<(usize, Vec<RoleRecord>)>;
-    /// The user's roles with their ids (the implicit everyone role not included).
-    fn roles_of_user_records(&self, user: &UserName) -> StoreResult<Vec<RoleRecord>>;
     /// The resource paths the user's roles (everyone included) grant with `action`.
     fn permissions_of_user(&self, user: &UserName, action: &str) -> StoreResult<Vec<String>>;
     /// The permissions a role holds, sorted.

@@ -21,7 +21,8 @@ use super::{
     sort_like_java, AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri,
     ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler, Permission, ProfileName,
     Protected, RoleBackend, RoleChange, RoleName, RoleRecord, StoreError, StoreResult, TextMatch,
-    UserBackend, UserFilter, UserLookup, UserName, UserQuery, UserRecord, UserStore, UserView,
+    UserBackend, UserFilter, UserLookup, UserName, UserOrder, UserQuery, UserRecord, UserStore,
+    UserView,
 };
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
@@ -388,6 +389,61 @@ fn role_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RoleRecord> {
         modified_at_ms: r.get(3)?,
         external_id: r.get(4)?,
     })
+}
+
+/// The account named `name`.
+fn record_by_name(conn: &Connection, name: &UserName) -> StoreResult<Option<UserRecord>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, name, password_changed_at, created_at, modified_at, version
+             FROM users WHERE name_key = ?1",
+        )?
+        .query_row([name.key()], user_record)
+        .optional()?)
+}
+
+/// The account whose UUID claim is `id`.
+fn record_by_id(conn: &Connection, id: &str) -> StoreResult<Option<UserRecord>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT u.id, u.name, u.password_changed_at, u.created_at, u.modified_at, u.version
+             FROM user_claims c JOIN users u ON u.id = c.user_id
+             WHERE c.claim_uri = ?1 AND c.profile = ?2 AND c.value = ?3",
+        )?
+        .query_row(params![claims::USER_ID, DEFAULT_PROFILE, id], user_record)
+        .optional()?)
+}
+
+/// Account `uid`'s claims in `profile`, by URI.
+fn claims_of(conn: &Connection, uid: i64, profile: &str) -> StoreResult<Vec<ClaimValue>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT claim_uri, value FROM user_claims
+             WHERE user_id = ?1 AND profile = ?2 ORDER BY claim_uri",
+        )?
+        .query_map(params![uid, profile], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(uri, value)| {
+            Ok(ClaimValue {
+                uri: ClaimUri::parse(&uri)?,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// Account `uid`'s roles with their ids, in name order.
+fn role_records_of(conn: &Connection, uid: i64) -> StoreResult<Vec<RoleRecord>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {ROLE_COLUMNS} FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             WHERE ur.user_id = ?1 ORDER BY r.name_key"
+        ))?
+        .query_map([uid], role_record)?
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The columns [`role_record`] reads, for a `roles r` in the query.
@@ -782,29 +838,11 @@ impl UserBackend for SqliteStore {
     }
 
     fn find_user(&self, user: &UserName) -> StoreResult<Option<UserRecord>> {
-        self.read(|conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT id, name, password_changed_at, created_at, modified_at, version
-                     FROM users WHERE name_key = ?1",
-                )?
-                .query_row([user.key()], user_record)
-                .optional()?)
-        })
+        self.read(|conn| record_by_name(conn, user))
     }
 
     fn find_user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
-        self.read(|conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT u.id, u.name, u.password_changed_at, u.created_at, u.modified_at,
-                            u.version
-                     FROM user_claims c JOIN users u ON u.id = c.user_id
-                     WHERE c.claim_uri = ?1 AND c.profile = ?2 AND c.value = ?3",
-                )?
-                .query_row(params![claims::USER_ID, DEFAULT_PROFILE, id], user_record)
-                .optional()?)
-        })
+        self.read(|conn| record_by_id(conn, id))
     }
 
     fn user_view(&self, user: UserLookup<'_>) -> StoreResult<Option<UserView>> {
@@ -812,50 +850,14 @@ impl UserBackend for SqliteStore {
             // One read transaction: one snapshot, one lock instead of one per statement.
             let tx = conn.unchecked_transaction()?;
             let record = match user {
-                UserLookup::Name(name) => tx
-                    .prepare_cached(
-                        "SELECT id, name, password_changed_at, created_at, modified_at, version
-                         FROM users WHERE name_key = ?1",
-                    )?
-                    .query_row([name.key()], user_record)
-                    .optional()?,
-                UserLookup::Id(id) => tx
-                    .prepare_cached(
-                        "SELECT u.id, u.name, u.password_changed_at, u.created_at, u.modified_at,
-                                u.version
-                         FROM user_claims c JOIN users u ON u.id = c.user_id
-                         WHERE c.claim_uri = ?1 AND c.profile = ?2 AND c.value = ?3",
-                    )?
-                    .query_row(params![claims::USER_ID, DEFAULT_PROFILE, id], user_record)
-                    .optional()?,
+                UserLookup::Name(name) => record_by_name(&tx, name)?,
+                UserLookup::Id(id) => record_by_id(&tx, id)?,
             };
             let Some(record) = record else {
                 return Ok(None);
             };
-            let claims = tx
-                .prepare_cached(
-                    "SELECT claim_uri, value FROM user_claims
-                     WHERE user_id = ?1 AND profile = ?2 ORDER BY claim_uri",
-                )?
-                .query_map(params![record.id, DEFAULT_PROFILE], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .map(|(uri, value)| {
-                    Ok(ClaimValue {
-                        uri: ClaimUri::parse(&uri)?,
-                        value,
-                    })
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            let roles = tx
-                .prepare_cached(&format!(
-                    "SELECT {ROLE_COLUMNS} FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                     WHERE ur.user_id = ?1 ORDER BY r.name_key"
-                ))?
-                .query_map([record.id], role_record)?
-                .collect::<Result<Vec<_>, _>>()?;
+            let claims = claims_of(&tx, record.id, DEFAULT_PROFILE)?;
+            let roles = role_records_of(&tx, record.id)?;
             tx.finish()?;
             Ok(Some(UserView {
                 record,
@@ -868,25 +870,30 @@ impl UserBackend for SqliteStore {
     fn query_users(
         &self,
         query: &UserQuery,
+        order: &UserOrder,
         offset: usize,
         limit: usize,
     ) -> StoreResult<(usize, Vec<String>)> {
         let mut sql = String::new();
         let mut values: Vec<rusqlite::types::Value> = Vec::new();
         query::compile(query, &mut sql, &mut values);
+        let mut page = values.clone();
+        let order_by = query::order_by(order, &mut page);
+        page.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+        page.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
         self.read(|conn| {
-            let total: i64 = conn
+            // The count and the page from one snapshot.
+            let tx = conn.unchecked_transaction()?;
+            let total: i64 = tx
                 .prepare_cached(&format!("SELECT COUNT(*) FROM users u WHERE {sql}"))?
                 .query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0))?;
-            let mut page = values.clone();
-            page.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
-            page.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT u.name FROM users u WHERE {sql} ORDER BY u.name_key LIMIT ? OFFSET ?"
-            ))?;
-            let names = stmt
+            let names = tx
+                .prepare_cached(&format!(
+                    "SELECT u.name FROM users u WHERE {sql} ORDER BY {order_by} LIMIT ? OFFSET ?"
+                ))?
                 .query_map(rusqlite::params_from_iter(page.iter()), |r| r.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
+            tx.finish()?;
             Ok((usize::try_from(total).unwrap_or(0), names))
         })
     }
@@ -1171,20 +1178,6 @@ impl RoleBackend for SqliteStore {
         })
     }
 
-    fn roles_of_user_records(&self, user: &UserName) -> StoreResult<Vec<RoleRecord>> {
-        self.read(|conn| {
-            let id = user_id(conn, user)?;
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {ROLE_COLUMNS} FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                 WHERE ur.user_id = ?1 ORDER BY r.name_key"
-            ))?;
-            let rows = stmt
-                .query_map([id], role_record)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-    }
-
     fn permissions_of_user(&self, user: &UserName, action: &str) -> StoreResult<Vec<String>> {
         self.read(|conn| {
             let uid = user_id(conn, user)?;
@@ -1275,23 +1268,7 @@ impl ClaimBackend for SqliteStore {
     fn claim_values(&self, user: &UserName, profile: &ProfileName) -> StoreResult<Vec<ClaimValue>> {
         self.read(|conn| {
             let uid = user_id(conn, user)?;
-            let mut stmt = conn.prepare_cached(
-                "SELECT claim_uri, value FROM user_claims
-                 WHERE user_id = ?1 AND profile = ?2 ORDER BY claim_uri",
-            )?;
-            let rows = stmt
-                .query_map(params![uid, profile.as_str()], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            rows.into_iter()
-                .map(|(uri, value)| {
-                    Ok(ClaimValue {
-                        uri: ClaimUri::parse(&uri)?,
-                        value,
-                    })
-                })
-                .collect()
+            claims_of(conn, uid, profile.as_str())
         })
     }
 

@@ -5,7 +5,7 @@
 use rusqlite::types::Value;
 
 use crate::store::names::DEFAULT_PROFILE;
-use crate::store::{MatchOp, TextMatch, UserQuery};
+use crate::store::{MatchOp, SortKey, TextMatch, UserOrder, UserQuery};
 
 /// `LIKE` pattern for `value` with `%`, `_` and `\` taken literally.
 fn like_literal(value: &str) -> String {
@@ -178,5 +178,26 @@ pub(super) fn role_name_condition(m: &TextMatch, values: &mut Vec<Value>) -> Str
         format!("NOT ({condition})")
     } else {
         condition
+    }
+}
+
+/// The ORDER BY of a user query over `users u`: the key, accounts without a value last in
+/// either direction (RFC 7644 §3.4.2.3), then the name so that pages are stable.
+pub(super) fn order_by(order: &UserOrder, values: &mut Vec<Value>) -> String {
+    let direction = if order.descending { "DESC" } else { "ASC" };
+    match &order.key {
+        SortKey::Name => format!("u.name_key {direction}"),
+        SortKey::Created => format!("u.created_at {direction}, u.name_key"),
+        SortKey::Modified => format!("u.modified_at {direction}, u.name_key"),
+        SortKey::Claim(uri) => {
+            let value = format!(
+                "(SELECT c.value FROM user_claims c WHERE c.user_id = u.id AND c.claim_uri = ? \
+                 AND c.profile = '{DEFAULT_PROFILE}')"
+            );
+            // The value appears twice (the NULL test, the comparison): bound twice.
+            values.push(Value::Text(uri.as_str().to_string()));
+            values.push(Value::Text(uri.as_str().to_string()));
+            format!("{value} IS NULL, {value} COLLATE NOCASE {direction}, u.name_key")
+        }
     }
 }
