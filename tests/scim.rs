@@ -510,19 +510,16 @@ fn patch(s: &Server, id: &str, operations: Value) -> Reply {
 #[test]
 fn patch_adds_replaces_and_removes_all_or_nothing() {
     let s = Server::start();
-    let r = scim(
+    let hugo = create_user(
         &s,
-        "POST",
-        "/scim2/Users",
-        ADMIN,
-        Some(&json!({
+        json!({
             "userName": "hugo",
             "password": "Hugo-pw-1",
             "name": { "givenName": "Hugo", "familyName": "Boss" },
             "emails": [{ "value": "hugo@home.example", "type": "home" }]
-        })),
+        }),
     );
-    let id = r.body["id"].as_str().unwrap().to_string();
+    let id = hugo["id"].as_str().unwrap().to_string();
     // Paths, a path-less object, value filters with a sub-attribute, and remove.
     let r = patch(
         &s,
@@ -616,16 +613,18 @@ fn soap_roles_of(s: &Server, user: &str) -> Vec<String> {
     .collect()
 }
 
-fn new_user(s: &Server, name: &str) -> String {
-    let r = scim(
-        s,
-        "POST",
-        "/scim2/Users",
-        ADMIN,
-        Some(&json!({ "userName": name, "password": "Group-pw-1" })),
-    );
+/// POST a User as the admin; it must be created. Its representation.
+fn create_user(s: &Server, body: Value) -> Value {
+    let r = scim(s, "POST", "/scim2/Users", ADMIN, Some(&body));
     assert_eq!(r.status, 201, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_string()
+    r.body
+}
+
+fn new_user(s: &Server, name: &str) -> String {
+    create_user(s, json!({ "userName": name, "password": "Group-pw-1" }))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -769,23 +768,19 @@ fn groups_are_the_stores_roles_with_members_by_id() {
 #[test]
 fn attributes_projection_schemas_and_methods() {
     let s = Server::start();
-    let r = scim(
+    let lena = create_user(
         &s,
-        "POST",
-        "/scim2/Users",
-        ADMIN,
-        Some(&json!({
+        json!({
             "userName": "lena",
             "password": "Lena-pw-1",
             "name": { "givenName": "Lena", "familyName": "Roth" },
             "emails": [{ "value": "lena@work.example", "type": "work" }],
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { "department": "Ops" }
-        })),
+        }),
     );
-    assert_eq!(r.status, 201, "{}", r.body);
     // A user never disabled or locked carries neither flag, as in seed 003's replies.
-    assert!(r.body.get("active").is_none(), "{}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_string();
+    assert!(lena.get("active").is_none(), "{lena}");
+    let id = lena["id"].as_str().unwrap().to_string();
     let get = |query: &str| {
         let r = scim(
             &s,
@@ -944,10 +939,7 @@ fn sort_by_and_sort_order_are_applied_by_the_store() {
         if let Some(family) = family {
             body["name"] = json!({ "familyName": family });
         }
-        assert_eq!(
-            scim(&s, "POST", "/scim2/Users", ADMIN, Some(&body)).status,
-            201
-        );
+        create_user(&s, body);
     }
     let sorted = |query: &str| {
         let r = scim(

@@ -242,6 +242,33 @@ pub(super) async fn handle(
 
 type ScimResult = Result<Response<Full<Bytes>>, ScimError>;
 
+/// An audit line's outcome.
+fn outcome<T, E>(result: &Result<T, E>) -> &'static str {
+    if result.is_ok() {
+        "success"
+    } else {
+        "error"
+    }
+}
+
+/// A created resource's reply with its `Location`.
+fn with_location(mut response: Response<Full<Bytes>>, location: &str) -> Response<Full<Bytes>> {
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
+}
+
+/// A DELETE's reply: 204 when `found`, else 404 naming `what`.
+fn no_content(found: bool, what: &str) -> ScimResult {
+    if !found {
+        return Err(ScimError::not_found(what));
+    }
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}
+
 /// The JSON body of a request, within the size limit, in a SCIM (or plain JSON) media type.
 async fn json_body(req: HttpRequest<Incoming>, state: &AppState) -> Result<Value, ScimError> {
     let media = header(&req, CONTENT_TYPE).map(|c| {
@@ -335,7 +362,7 @@ async fn route(
                 let write = resource::parse_user(&json_body(req, state).await?)?;
                 let name = write.name.clone();
                 let created = run(state, move || service.create_account(&caller, write)).await;
-                let label = if created.is_ok() { "success" } else { "error" };
+                let label = outcome(&created);
                 audit::operation(
                     client.peer,
                     &who,
@@ -344,11 +371,11 @@ async fn route(
                     label,
                 );
                 let account = created?;
-                let mut response = user_response(StatusCode::CREATED, &account, view);
-                if let Ok(location) = HeaderValue::from_str(&view.location("Users", &account.id)) {
-                    response.headers_mut().insert(LOCATION, location);
-                }
-                Ok(response)
+                let response = user_response(StatusCode::CREATED, &account, view);
+                Ok(with_location(
+                    response,
+                    &view.location("Users", &account.id),
+                ))
             }
             .await;
             ("scim.Users.create", result)
@@ -375,7 +402,7 @@ async fn route(
                     service.replace_account(&caller, &id, write, if_match.as_deref())
                 })
                 .await;
-                let label = if replaced.is_ok() { "success" } else { "error" };
+                let label = outcome(&replaced);
                 audit::operation(client.peer, &who, "scim.replaceUser", &target, label);
                 replaced?
                     .map(|account| user_response(StatusCode::OK, &account, view))
@@ -393,17 +420,9 @@ async fn route(
                 service.delete_account(&caller, &id, if_match.as_deref())
             })
             .await;
-            let label = if deleted.is_ok() { "success" } else { "error" };
+            let label = outcome(&deleted);
             audit::operation(client.peer, &who, "scim.deleteUser", &target, label);
-            let result = deleted.and_then(|found| {
-                if found {
-                    let mut response = Response::new(Full::new(Bytes::new()));
-                    *response.status_mut() = StatusCode::NO_CONTENT;
-                    Ok(response)
-                } else {
-                    Err(ScimError::not_found("user"))
-                }
-            });
+            let result = deleted.and_then(|found| no_content(found, "user"));
             ("scim.Users.delete", result)
         }
         (&Method::GET, ["Me"]) => {
@@ -423,7 +442,7 @@ async fn route(
             let result = async {
                 let body = json_body(req, state).await?;
                 let patched = patch(&service, caller, &id, &body, if_match, state).await;
-                let label = if patched.is_ok() { "success" } else { "error" };
+                let label = outcome(&patched);
                 audit::operation(
                     client.peer,
                     &who,
@@ -452,17 +471,15 @@ async fn route(
                     service.create_group(&caller, &body.name, body.external_id, &body.members)
                 })
                 .await;
-                let label = if created.is_ok() { "success" } else { "error" };
+                let label = outcome(&created);
                 audit::operation(client.peer, &who, "scim.createGroup", &target, label);
                 let group = created?;
-                let mut response =
+                let response =
                     json_response(StatusCode::CREATED, &group::render_group(&group, view));
-                if let Ok(location) =
-                    HeaderValue::from_str(&view.location("Groups", &group.record.id))
-                {
-                    response.headers_mut().insert(LOCATION, location);
-                }
-                Ok(response)
+                Ok(with_location(
+                    response,
+                    &view.location("Groups", &group.record.id),
+                ))
             }
             .await;
             ("scim.Groups.create", result)
@@ -511,7 +528,7 @@ async fn route(
                     group::group_change(&current_ids, &body)?
                 };
                 let updated = run(state, move || service.update_group(&caller, &id, change)).await;
-                let label = if updated.is_ok() { "success" } else { "error" };
+                let label = outcome(&updated);
                 audit::operation(
                     client.peer,
                     &who,
@@ -531,17 +548,9 @@ async fn route(
             let who = caller.name.clone();
             let target = format!("role-id:{id}");
             let deleted = run(state, move || service.delete_group(&caller, &id)).await;
-            let label = if deleted.is_ok() { "success" } else { "error" };
+            let label = outcome(&deleted);
             audit::operation(client.peer, &who, "scim.deleteGroup", &target, label);
-            let result = deleted.and_then(|found| {
-                if found {
-                    let mut response = Response::new(Full::new(Bytes::new()));
-                    *response.status_mut() = StatusCode::NO_CONTENT;
-                    Ok(response)
-                } else {
-                    Err(ScimError::not_found("group"))
-                }
-            });
+            let result = deleted.and_then(|found| no_content(found, "group"));
             ("scim.Groups.delete", result)
         }
         (_, ["Bulk"]) | (&Method::POST, [".search"]) => (
