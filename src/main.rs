@@ -371,6 +371,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             max_connections: config.server.max_connections,
             scim_max_results: config.realm.max_user_list_length,
             scim_group_domain: config.scim.group_domain_prefix,
+            scim_bulk_max_operations: config.scim.bulk_max_operations,
         },
     ));
     let mut listeners = Vec::new();

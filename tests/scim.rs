@@ -412,7 +412,7 @@ fn errors_permissions_me_and_discovery() {
         200
     );
     // Not yet implemented: said so, with 501.
-    assert_eq!(scim(&s, "POST", "/scim2/Bulk", ADMIN, None).status, 501);
+    assert_eq!(scim(&s, "POST", "/scim2/.search", ADMIN, None).status, 501);
     // Wrong media type, broken JSON.
     let r = s.raw(&request_bytes(
         "POST",
@@ -991,4 +991,78 @@ fn sort_by_and_sort_order_are_applied_by_the_store() {
             "{bad}"
         );
     }
+}
+
+#[test]
+fn bulk_runs_each_operation_with_bulk_id_references() {
+    let s = Server::start();
+    let bulk = |body: Value| scim(&s, "POST", "/scim2/Bulk", ADMIN, Some(&body));
+    let r = bulk(json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [
+            { "method": "POST", "path": "/Users", "bulkId": "u1",
+              "data": { "userName": "bulk1", "password": "Bulk-pw-1" } },
+            { "method": "POST", "path": "/Groups", "bulkId": "g1",
+              "data": { "displayName": "bulkers", "members": [{ "value": "bulkId:u1" }] } },
+            { "method": "PATCH", "path": "/Users/bulkId:u1",
+              "data": { "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{ "op": "replace", "path": "title", "value": "Bulk" }] } },
+            { "method": "POST", "path": "/Users", "bulkId": "dup",
+              "data": { "userName": "bulk1", "password": "Bulk-pw-1" } },
+            { "method": "DELETE", "path": "/Groups/bulkId:nope" }
+        ]
+    }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:BulkResponse"])
+    );
+    let statuses: Vec<&str> = r.body["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["201", "201", "200", "409", "400"], "{}", r.body);
+    let ops = &r.body["Operations"];
+    assert!(ops[0]["location"]
+        .as_str()
+        .unwrap()
+        .contains("/scim2/Users/"));
+    assert_eq!(ops[3]["response"]["scimType"], "uniqueness");
+    // What the operations did is there, over SOAP too.
+    assert!(soap_roles_of(&s, "bulk1").contains(&"bulkers".to_string()));
+    assert_eq!(soap_claim(&s, "bulk1", "title").as_deref(), Some("Bulk"));
+    // failOnErrors stops after that many failures.
+    let r = bulk(json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "failOnErrors": 1,
+        "Operations": [
+            { "method": "DELETE", "path": "/Users/no-such-id" },
+            { "method": "POST", "path": "/Users", "bulkId": "x",
+              "data": { "userName": "never", "password": "Bulk-pw-1" } }
+        ]
+    }));
+    assert_eq!(
+        r.body["Operations"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["Operations"][0]["status"], "404");
+    let never = list(&s, "userName eq \"never\"");
+    assert_eq!(never["totalResults"], 0);
+    // Limits and shape.
+    let too_many: Vec<Value> = (0..1001)
+        .map(|i| json!({ "method": "DELETE", "path": format!("/Users/{i}") }))
+        .collect();
+    let r = bulk(json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": too_many
+    }));
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(bulk(json!({ "Operations": [] })).status, 400);
+    let config = scim(&s, "GET", "/scim2/ServiceProviderConfig", None, None);
+    assert_eq!(config.body["bulk"]["supported"], true);
+    assert_eq!(config.body["bulk"]["maxOperations"], 1000);
 }

@@ -339,12 +339,16 @@ pub struct ScimConfig {
     /// Write group names as WSO2 does, `PRIMARY/<role>`; `false` writes the bare role name,
     /// which generic SCIM clients expect to read back as they wrote it. Both are accepted.
     pub group_domain_prefix: bool,
+    /// Most operations in one Bulk request (WSO2's default: 1000); its payload is bounded by
+    /// `limits.max_body_bytes` like any request's.
+    pub bulk_max_operations: usize,
 }
 
 impl Default for ScimConfig {
     fn default() -> Self {
         Self {
             group_domain_prefix: true,
+            bulk_max_operations: 1000,
         }
     }
 }
@@ -548,6 +552,9 @@ impl Config {
                     format!("'{url}' is not a base URL like https://ids.example.com:9443"),
                 );
             }
+        }
+        if !(1..=100_000).contains(&self.scim.bulk_max_operations) {
+            invalid("scim.bulk_max_operations", "must be 1 to 100000".into());
         }
         let l = &self.limits;
         if l.max_body_bytes < 1024 {

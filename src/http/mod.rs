@@ -54,6 +54,8 @@ pub struct HttpSettings {
     pub scim_max_results: usize,
     /// SCIM group names with WSO2's user-store domain (`scim.group_domain_prefix`).
     pub scim_group_domain: bool,
+    /// Most operations in one SCIM Bulk request (`scim.bulk_max_operations`).
+    pub scim_bulk_max_operations: usize,
 }
 
 impl HttpSettings {

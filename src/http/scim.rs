@@ -15,7 +15,7 @@ use super::soap_call::read_body;
 use super::{audit, auth, blocking, header, AppState, ClientInfo, Outcome};
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, LIST_SCHEMA};
-use crate::scim::{discovery, filter, group, ScimError, View};
+use crate::scim::{bulk, discovery, filter, group, ScimError, View};
 use crate::service::provisioning::{Account, GroupUpdate};
 use crate::service::{Caller, ServiceError};
 use crate::store::UserQuery;
@@ -160,7 +160,11 @@ pub(super) async fn handle(
         (&Method::GET, "/ServiceProviderConfig") => {
             return Outcome::plain(json_response(
                 StatusCode::OK,
-                &discovery::service_provider_config(max_results),
+                &discovery::service_provider_config(
+                    max_results,
+                    state.settings.scim_bulk_max_operations,
+                    state.settings.max_body_bytes,
+                ),
             ))
         }
         (&Method::GET, "/ResourceTypes" | "/Schemas") => {
@@ -224,7 +228,16 @@ pub(super) async fn handle(
             query_param(&req, "excludedAttributes").as_deref(),
         ),
     };
-    let (operation, result) = route(req, method, &rest, caller, &view, client, &state).await;
+    let (operation, result) = route(
+        Input::Http(req),
+        method,
+        &rest,
+        caller,
+        &view,
+        client,
+        &state,
+    )
+    .await;
     let mut response = match result {
         Ok(response) => response,
         Err(error) => error_response(&error),
@@ -241,6 +254,71 @@ pub(super) async fn handle(
 }
 
 type ScimResult = Result<Response<Full<Bytes>>, ScimError>;
+
+/// What a route reads its request from: the HTTP request, or one operation of a Bulk request.
+enum Input {
+    Http(HttpRequest<Incoming>),
+    Given {
+        body: Option<Value>,
+        version: Option<String>,
+    },
+}
+
+impl Input {
+    fn is_http(&self) -> bool {
+        matches!(self, Input::Http(_))
+    }
+
+    /// The JSON body.
+    async fn json(self, state: &AppState) -> Result<Value, ScimError> {
+        match self {
+            Input::Http(req) => json_body(req, state).await,
+            Input::Given {
+                body: Some(body), ..
+            } => Ok(body),
+            Input::Given { body: None, .. } => Err(ScimError::bad_request(
+                "invalidSyntax",
+                "this operation needs data",
+            )),
+        }
+    }
+
+    /// The `If-Match` precondition (a Bulk operation's `version`).
+    fn if_match(&self) -> Option<String> {
+        match self {
+            Input::Http(req) => header(req, IF_MATCH).map(str::to_string),
+            Input::Given { version, .. } => version.clone(),
+        }
+    }
+
+    /// The page a list asks for (a Bulk operation lists nothing: the defaults).
+    fn page(&self, max: usize) -> Result<Page, ScimError> {
+        match self {
+            Input::Http(req) => query_page(req, max),
+            Input::Given { .. } => page(|_| None, |_| Ok(None), max),
+        }
+    }
+}
+
+/// A route's reply as a Bulk operation's outcome: status, Location, body.
+async fn bulk_outcome(response: Response<Full<Bytes>>) -> bulk::Outcome {
+    use http_body_util::BodyExt;
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_string);
+    let bytes = match response.into_body().collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    bulk::Outcome {
+        status,
+        location,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
 
 /// An audit line's outcome.
 fn outcome<T, E>(result: &Result<T, E>) -> &'static str {
@@ -319,7 +397,7 @@ fn user_response(status: StatusCode, account: &Account, view: &View) -> Response
 
 #[allow(clippy::too_many_arguments)]
 async fn route(
-    req: HttpRequest<Incoming>,
+    req: Input,
     method: Method,
     rest: &str,
     caller: Caller,
@@ -332,7 +410,7 @@ async fn route(
     let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     match (&method, segments.as_slice()) {
         (&Method::GET, ["Users"]) => {
-            let result = match query_page(&req, max_results) {
+            let result = match req.page(max_results) {
                 Ok(page) => list(&service, caller, page, view, state).await,
                 Err(e) => Err(e),
             };
@@ -340,7 +418,7 @@ async fn route(
         }
         (&Method::POST, ["Users", ".search"]) => {
             let result = async {
-                let body = json_body(req, state).await?;
+                let body = req.json(state).await?;
                 let page = page(
                     |key| body.get(key).and_then(Value::as_str).map(str::to_string),
                     |key| Ok(body.get(key).and_then(Value::as_i64)),
@@ -359,7 +437,7 @@ async fn route(
         (&Method::POST, ["Users"]) => {
             let who = caller.name.clone();
             let result = async {
-                let write = resource::parse_user(&json_body(req, state).await?)?;
+                let write = resource::parse_user(&req.json(state).await?)?;
                 let name = write.name.clone();
                 let created = run(state, move || service.create_account(&caller, write)).await;
                 let label = outcome(&created);
@@ -394,9 +472,9 @@ async fn route(
         (&Method::PUT, ["Users", id]) => {
             let id = id.to_string();
             let who = caller.name.clone();
-            let if_match = header(&req, IF_MATCH).map(str::to_string);
+            let if_match = req.if_match();
             let result = async {
-                let write = resource::parse_user(&json_body(req, state).await?)?;
+                let write = resource::parse_user(&req.json(state).await?)?;
                 let target = format!("user:{}", write.name);
                 let replaced = run(state, move || {
                     service.replace_account(&caller, &id, write, if_match.as_deref())
@@ -415,7 +493,7 @@ async fn route(
             let id = id.to_string();
             let who = caller.name.clone();
             let target = format!("user:{id}");
-            let if_match = header(&req, IF_MATCH).map(str::to_string);
+            let if_match = req.if_match();
             let deleted = run(state, move || {
                 service.delete_account(&caller, &id, if_match.as_deref())
             })
@@ -438,9 +516,9 @@ async fn route(
         (&Method::PATCH, ["Users", id]) => {
             let id = id.to_string();
             let who = caller.name.clone();
-            let if_match = header(&req, IF_MATCH).map(str::to_string);
+            let if_match = req.if_match();
             let result = async {
-                let body = json_body(req, state).await?;
+                let body = req.json(state).await?;
                 let patched = patch(&service, caller, &id, &body, if_match, state).await;
                 let label = outcome(&patched);
                 audit::operation(
@@ -456,7 +534,7 @@ async fn route(
             ("scim.Users.patch", result)
         }
         (&Method::GET, ["Groups"]) => {
-            let result = match query_page(&req, max_results) {
+            let result = match req.page(max_results) {
                 Ok(page) => list_groups(&service, caller, page, view, state).await,
                 Err(e) => Err(e),
             };
@@ -465,7 +543,7 @@ async fn route(
         (&Method::POST, ["Groups"]) => {
             let who = caller.name.clone();
             let result = async {
-                let body = group::parse_group(&json_body(req, state).await?)?;
+                let body = group::parse_group(&req.json(state).await?)?;
                 let target = format!("role:{}", body.name);
                 let created = run(state, move || {
                     service.create_group(&caller, &body.name, body.external_id, &body.members)
@@ -500,7 +578,7 @@ async fn route(
             let who = caller.name.clone();
             let is_put = method == Method::PUT;
             let result = async {
-                let body = json_body(req, state).await?;
+                let body = req.json(state).await?;
                 let (reading, reader, target) = (service.clone(), caller.clone(), id.clone());
                 let current = run(state, move || reading.group(&reader, &target))
                     .await?
@@ -553,7 +631,31 @@ async fn route(
             let result = deleted.and_then(|found| no_content(found, "group"));
             ("scim.Groups.delete", result)
         }
-        (_, ["Bulk"]) | (&Method::POST, [".search"]) => (
+        (&Method::POST, ["Bulk"]) if req.is_http() => {
+            let result = async {
+                let body = req.json(state).await?;
+                let reply = bulk::run(&body, state.settings.scim_bulk_max_operations, |op| {
+                    let (caller, view) = (caller.clone(), view);
+                    async move {
+                        let input = Input::Given {
+                            body: op.data,
+                            version: op.version,
+                        };
+                        let method = Method::from_bytes(op.method.as_str().as_bytes())
+                            .unwrap_or(Method::POST);
+                        let (_, result) =
+                            Box::pin(route(input, method, &op.path, caller, view, client, state))
+                                .await;
+                        bulk_outcome(result.unwrap_or_else(|e| error_response(&e))).await
+                    }
+                })
+                .await?;
+                Ok(json_response(StatusCode::OK, &reply))
+            }
+            .await;
+            ("scim.Bulk", result)
+        }
+        (&Method::POST, [".search"]) => (
             "scim.unsupported",
             Err(ScimError::status(
                 501,

@@ -5,11 +5,19 @@ use serde_json::{json, Value};
 use super::resource::{ENTERPRISE_SCHEMA, USER_SCHEMA, WSO2_SCHEMA};
 
 /// `GET /scim2/ServiceProviderConfig`.
-pub fn service_provider_config(max_results: usize) -> Value {
+pub fn service_provider_config(
+    max_results: usize,
+    bulk_max_operations: usize,
+    max_payload_bytes: usize,
+) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "patch": { "supported": true },
-        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
+        "bulk": {
+            "supported": true,
+            "maxOperations": bulk_max_operations,
+            "maxPayloadSize": max_payload_bytes
+        },
         "filter": { "supported": true, "maxResults": max_results },
         "changePassword": { "supported": true },
         "sort": { "supported": true },

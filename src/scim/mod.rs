@@ -2,6 +2,7 @@
 //! store's claims (one mapping table), errors and discovery. It turns SCIM requests into
 //! service calls and store queries and never sees SQL.
 
+pub mod bulk;
 pub mod discovery;
 pub mod error;
 pub mod filter;
