@@ -466,12 +466,11 @@ async fn route(
         }
         (&Method::GET, ["Users", id]) => {
             let id = id.to_string();
-            let result = cheap_read(|| service.account(&caller, &id))
-                .and_then(|found| {
-                    found
-                        .map(|account| user_response(StatusCode::OK, &account, view))
-                        .ok_or_else(|| ScimError::not_found("user"))
-                });
+            let result = cheap_read(|| service.account(&caller, &id)).and_then(|found| {
+                found
+                    .map(|account| user_response(StatusCode::OK, &account, view))
+                    .ok_or_else(|| ScimError::not_found("user"))
+            });
             ("scim.Users.get", result)
         }
         (&Method::PUT, ["Users", id]) => {
@@ -509,12 +508,11 @@ async fn route(
             ("scim.Users.delete", result)
         }
         (&Method::GET, ["Me"]) => {
-            let result = cheap_read(|| service.own_account(&caller))
-                .and_then(|found| {
-                    found
-                        .map(|account| user_response(StatusCode::OK, &account, view))
-                        .ok_or_else(|| ScimError::not_found("user"))
-                });
+            let result = cheap_read(|| service.own_account(&caller)).and_then(|found| {
+                found
+                    .map(|account| user_response(StatusCode::OK, &account, view))
+                    .ok_or_else(|| ScimError::not_found("user"))
+            });
             ("scim.Me.get", result)
         }
         (&Method::PATCH, ["Users", id]) => {
@@ -568,12 +566,11 @@ async fn route(
         }
         (&Method::GET, ["Groups", id]) => {
             let id = id.to_string();
-            let result = cheap_read(|| service.group(&caller, &id))
-                .and_then(|found| {
-                    found
-                        .map(|g| json_response(StatusCode::OK, &group::render_group(&g, view)))
-                        .ok_or_else(|| ScimError::not_found("group"))
-                });
+            let result = cheap_read(|| service.group(&caller, &id)).and_then(|found| {
+                found
+                    .map(|g| json_response(StatusCode::OK, &group::render_group(&g, view)))
+                    .ok_or_else(|| ScimError::not_found("group"))
+            });
             ("scim.Groups.get", result)
         }
         (&Method::PUT | &Method::PATCH, ["Groups", id]) => {

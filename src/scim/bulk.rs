@@ -175,16 +175,7 @@ where
     F: FnMut(Operation) -> Fut,
     Fut: Future<Output = Outcome>,
 {
-    let schemas_ok = body
-        .get("schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(BULK_REQUEST)));
-    if !schemas_ok {
-        return Err(ScimError::bad_request(
-            "invalidSyntax",
-            format!("schemas must contain {BULK_REQUEST}"),
-        ));
-    }
+    super::require_schema(body, BULK_REQUEST)?;
     let operations = body
         .get("Operations")
         .and_then(Value::as_array)

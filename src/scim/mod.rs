@@ -13,6 +13,22 @@ pub mod resource;
 
 pub use error::ScimError;
 
+/// Refuse a message (PatchOp, BulkRequest) whose `schemas` do not name `schema`.
+pub fn require_schema(body: &serde_json::Value, schema: &str) -> Result<(), ScimError> {
+    let named = body
+        .get("schemas")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(schema)));
+    if named {
+        Ok(())
+    } else {
+        Err(ScimError::bad_request(
+            "invalidSyntax",
+            format!("schemas must contain {schema}"),
+        ))
+    }
+}
+
 /// How resources are written for one request: the service's URL (for `meta.location`,
 /// `$ref` and `Location`) and how group names read.
 pub struct View {

@@ -331,19 +331,10 @@ fn apply_multi_valued(
 
 /// The change a PatchOp body makes to `account`.
 pub fn change_for(account: &Account, body: &Value) -> Result<AccountChange, ScimError> {
+    super::require_schema(body, PATCH_SCHEMA)?;
     let body = body
         .as_object()
         .ok_or_else(|| ScimError::bad_request("invalidSyntax", "the body must be a JSON object"))?;
-    let schemas_ok = body
-        .get("schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(PATCH_SCHEMA)));
-    if !schemas_ok {
-        return Err(ScimError::bad_request(
-            "invalidSyntax",
-            format!("schemas must contain {PATCH_SCHEMA}"),
-        ));
-    }
     let operations = body
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("Operations"))
