@@ -414,28 +414,21 @@ fn errors_permissions_me_and_discovery() {
     // Not yet implemented: said so, with 501.
     assert_eq!(scim(&s, "POST", "/scim2/.search", ADMIN, None).status, 501);
     // Wrong media type, broken JSON.
-    let r = s.raw(&request_bytes(
-        "POST",
-        &s.addr,
-        "/scim2/Users",
-        &[
-            ("Content-Type".into(), "text/plain".into()),
-            basic("admin", ADMIN_PASSWORD),
-        ],
-        b"{}",
-    ));
-    assert_eq!(r.status, 415);
-    let r = s.raw(&request_bytes(
-        "POST",
-        &s.addr,
-        "/scim2/Users",
-        &[
-            ("Content-Type".into(), "application/json".into()),
-            basic("admin", ADMIN_PASSWORD),
-        ],
-        b"{not json",
-    ));
-    assert_eq!(r.status, 400);
+    let post_raw = |content_type: &str, body: &[u8]| {
+        s.raw(&request_bytes(
+            "POST",
+            &s.addr,
+            "/scim2/Users",
+            &[
+                ("Content-Type".into(), content_type.into()),
+                basic("admin", ADMIN_PASSWORD),
+            ],
+            body,
+        ))
+        .status
+    };
+    assert_eq!(post_raw("text/plain", b"{}"), 415);
+    assert_eq!(post_raw("application/json", b"{not json"), 400);
     // Discovery needs no credentials and says what is implemented.
     let config = scim(&s, "GET", "/scim2/ServiceProviderConfig", None, None);
     assert_eq!(config.status, 200);
