@@ -16,7 +16,7 @@ use super::{audit, auth, blocking, header, AppState, ClientInfo, Outcome};
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, LIST_SCHEMA};
 use crate::scim::{bulk, discovery, filter, group, ScimError, View};
-use crate::service::provisioning::{Account, GroupUpdate};
+use crate::service::provisioning::{Account, GroupUpdate, GroupView};
 use crate::service::{Caller, ServiceError};
 use crate::store::UserQuery;
 
@@ -100,6 +100,19 @@ struct Page {
     sort_order: Option<String>,
 }
 
+impl Page {
+    /// The filter, parsed (a syntax error is SCIM's `invalidFilter`).
+    fn parsed_filter(&self) -> Result<Option<filter::Filter>, ScimError> {
+        self.filter
+            .as_deref()
+            .map(|text| {
+                filter::parse(text)
+                    .map_err(|e| ScimError::bad_request("invalidFilter", e.to_string()))
+            })
+            .transpose()
+    }
+}
+
 /// The page named by a request's parameters: the query string's, or a `.search` body's.
 fn page(
     text: impl Fn(&str) -> Option<String>,
@@ -138,7 +151,10 @@ fn parse_number(raw: Option<String>, name: &str) -> Result<Option<i64>, ScimErro
 fn is_discovery(rest: &str) -> bool {
     ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"]
         .iter()
-        .any(|prefix| rest == *prefix || rest.starts_with(&format!("{prefix}/")))
+        .any(|prefix| {
+            rest.strip_prefix(prefix)
+                .is_some_and(|tail| tail.is_empty() || tail.starts_with('/'))
+        })
 }
 
 pub(super) async fn handle(
@@ -173,16 +189,7 @@ pub(super) async fn handle(
             } else {
                 discovery::resource_types()
             };
-            return Outcome::plain(json_response(
-                StatusCode::OK,
-                &json!({
-                    "schemas": [LIST_SCHEMA],
-                    "totalResults": documents.len(),
-                    "startIndex": 1,
-                    "itemsPerPage": documents.len(),
-                    "Resources": documents,
-                }),
-            ));
+            return Outcome::plain(list_response(documents.len(), 1, documents));
         }
         (&Method::GET, _)
             if rest.starts_with("/ResourceTypes/") || rest.starts_with("/Schemas/") =>
@@ -337,6 +344,20 @@ fn with_location(mut response: Response<Full<Bytes>>, location: &str) -> Respons
     response
 }
 
+/// A user read or written, or 404.
+fn found_user(found: Option<Account>, view: &View) -> ScimResult {
+    found
+        .map(|account| user_response(StatusCode::OK, &account, view))
+        .ok_or_else(|| ScimError::not_found("user"))
+}
+
+/// A group read or written, or 404.
+fn found_group(found: Option<GroupView>, view: &View) -> ScimResult {
+    found
+        .map(|g| json_response(StatusCode::OK, &group::render_group(&g, view)))
+        .ok_or_else(|| ScimError::not_found("group"))
+}
+
 /// A DELETE's reply: 204 when `found`, else 404 naming `what`.
 fn no_content(found: bool, what: &str) -> ScimResult {
     if !found {
@@ -387,7 +408,7 @@ async fn run<T: Send + 'static>(
     }
 }
 
-/// A read by id: a few indexed lookups in one read transaction, answered on the executor as
+/// A read of one account: a few indexed lookups in one read transaction, answered on the executor as
 /// SOAP's cheap reads are (the hop to the blocking pool would cost more than the work).
 fn cheap_read<T>(work: impl FnOnce() -> Result<T, ServiceError>) -> Result<T, ScimError> {
     work().map_err(|e| ScimError::from(&e))
@@ -466,11 +487,8 @@ async fn route(
         }
         (&Method::GET, ["Users", id]) => {
             let id = id.to_string();
-            let result = cheap_read(|| service.account(&caller, &id)).and_then(|found| {
-                found
-                    .map(|account| user_response(StatusCode::OK, &account, view))
-                    .ok_or_else(|| ScimError::not_found("user"))
-            });
+            let result = cheap_read(|| service.account(&caller, &id))
+                .and_then(|found| found_user(found, view));
             ("scim.Users.get", result)
         }
         (&Method::PUT, ["Users", id]) => {
@@ -486,9 +504,7 @@ async fn route(
                 .await;
                 let label = outcome(&replaced);
                 audit::operation(client.peer, &who, "scim.replaceUser", &target, label);
-                replaced?
-                    .map(|account| user_response(StatusCode::OK, &account, view))
-                    .ok_or_else(|| ScimError::not_found("user"))
+                found_user(replaced?, view)
             }
             .await;
             ("scim.Users.replace", result)
@@ -508,11 +524,8 @@ async fn route(
             ("scim.Users.delete", result)
         }
         (&Method::GET, ["Me"]) => {
-            let result = cheap_read(|| service.own_account(&caller)).and_then(|found| {
-                found
-                    .map(|account| user_response(StatusCode::OK, &account, view))
-                    .ok_or_else(|| ScimError::not_found("user"))
-            });
+            let result = cheap_read(|| service.own_account(&caller))
+                .and_then(|found| found_user(found, view));
             ("scim.Me.get", result)
         }
         (&Method::PATCH, ["Users", id]) => {
@@ -566,11 +579,10 @@ async fn route(
         }
         (&Method::GET, ["Groups", id]) => {
             let id = id.to_string();
-            let result = cheap_read(|| service.group(&caller, &id)).and_then(|found| {
-                found
-                    .map(|g| json_response(StatusCode::OK, &group::render_group(&g, view)))
-                    .ok_or_else(|| ScimError::not_found("group"))
-            });
+            // Not a cheap read: a group may hold any number of members.
+            let result = run(state, move || service.group(&caller, &id))
+                .await
+                .and_then(|found| found_group(found, view));
             ("scim.Groups.get", result)
         }
         (&Method::PUT | &Method::PATCH, ["Groups", id]) => {
@@ -614,9 +626,7 @@ async fn route(
                     &format!("role:{}", current.record.name),
                     label,
                 );
-                updated?
-                    .map(|g| json_response(StatusCode::OK, &group::render_group(&g, view)))
-                    .ok_or_else(|| ScimError::not_found("group"))
+                found_group(updated?, view)
             }
             .await;
             ("scim.Groups.update", result)
@@ -735,12 +745,8 @@ async fn list_groups(
     view: &View,
     state: &Arc<AppState>,
 ) -> ScimResult {
-    let name = match &page.filter {
-        Some(text) => {
-            let parsed = filter::parse(text)
-                .map_err(|e| ScimError::bad_request("invalidFilter", e.to_string()))?;
-            group::compile_group_filter(&parsed)?
-        }
+    let name = match page.parsed_filter()? {
+        Some(parsed) => group::compile_group_filter(&parsed)?,
         None => None,
     };
     let service = service.clone();
@@ -749,20 +755,11 @@ async fn list_groups(
         service.find_groups(&caller, name.as_ref(), offset, count)
     })
     .await?;
-    let resources: Vec<Value> = groups
+    let resources = groups
         .iter()
         .map(|g| group::render_group(g, view))
         .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({
-            "schemas": [LIST_SCHEMA],
-            "totalResults": total,
-            "startIndex": page.start_index,
-            "itemsPerPage": resources.len(),
-            "Resources": resources,
-        }),
-    ))
+    Ok(list_response(total, page.start_index, resources))
 }
 
 /// A page of users matching the filter, as a ListResponse.
@@ -773,12 +770,8 @@ async fn list(
     view: &View,
     state: &Arc<AppState>,
 ) -> ScimResult {
-    let query = match &page.filter {
-        Some(text) => {
-            let parsed = filter::parse(text)
-                .map_err(|e| ScimError::bad_request("invalidFilter", e.to_string()))?;
-            resource::compile_filter(&parsed)?
-        }
+    let query = match page.parsed_filter()? {
+        Some(parsed) => resource::compile_filter(&parsed)?,
         None => UserQuery::All,
     };
     let order = resource::sort_order(page.sort_by.as_deref(), page.sort_order.as_deref())?;
@@ -788,18 +781,23 @@ async fn list(
         service.find_accounts(&caller, &query, &order, offset, count)
     })
     .await?;
-    let resources: Vec<Value> = accounts
+    let resources = accounts
         .iter()
         .map(|a| resource::render_user(a, view))
         .collect();
-    Ok(json_response(
+    Ok(list_response(total, page.start_index, resources))
+}
+
+/// A ListResponse holding `resources`, the page from `start_index` of `total`.
+fn list_response(total: usize, start_index: usize, resources: Vec<Value>) -> Response<Full<Bytes>> {
+    json_response(
         StatusCode::OK,
         &json!({
             "schemas": [LIST_SCHEMA],
             "totalResults": total,
-            "startIndex": page.start_index,
+            "startIndex": start_index,
             "itemsPerPage": resources.len(),
             "Resources": resources,
         }),
-    ))
+    )
 }

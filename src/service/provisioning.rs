@@ -294,19 +294,7 @@ impl Service {
 
     fn group_view(&self, record: RoleRecord) -> Result<GroupView, ServiceError> {
         let role = RoleName::lookup(&record.name)?;
-        let mut members = Vec::new();
-        for name in self.store.users_of_role(&role)? {
-            let user = UserName::lookup(&name)?;
-            let id = self
-                .store
-                .claim_value(
-                    &user,
-                    &ClaimUri::parse(claims::USER_ID)?,
-                    &ProfileName::default(),
-                )?
-                .unwrap_or_default();
-            members.push((id, name));
-        }
+        let members = self.store.members_with_ids(&role)?;
         Ok(GroupView { record, members })
     }
 

@@ -417,6 +417,9 @@ pub trait RoleBackend {
     fn roles_of_user(&self, user: &UserName) -> StoreResult<Vec<String>>;
     /// The members of a role, sorted.
     fn users_of_role(&self, role: &RoleName) -> StoreResult<Vec<String>>;
+    /// The direct members of a role (not the implicit everyone) as (UUID, name), in name
+    /// order, in one query: what a SCIM Group lists.
+    fn members_with_ids(&self, role: &RoleName) -> StoreResult<Vec<(String, String)>>;
     /// Remove a user from `deleted` roles and add it to `added` ones, all or nothing.
     fn update_roles_of_user(
         &self,

@@ -435,19 +435,26 @@ fn claims_of(conn: &Connection, uid: i64, profile: &str) -> StoreResult<Vec<Clai
         .collect()
 }
 
+/// The columns [`role_record`] reads, for a `roles r` in the query; a macro so that the
+/// fixed queries are literals, not formatted on every call.
+macro_rules! role_columns {
+    () => {
+        "r.name, r.uuid, r.created_at, r.modified_at, r.external_id"
+    };
+}
+
 /// Account `uid`'s roles with their ids, in name order.
 fn role_records_of(conn: &Connection, uid: i64) -> StoreResult<Vec<RoleRecord>> {
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {ROLE_COLUMNS} FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+        .prepare_cached(concat!(
+            "SELECT ",
+            role_columns!(),
+            " FROM user_roles ur JOIN roles r ON r.id = ur.role_id
              WHERE ur.user_id = ?1 ORDER BY r.name_key"
         ))?
         .query_map([uid], role_record)?
         .collect::<Result<Vec<_>, _>>()?)
 }
-
-/// The columns [`role_record`] reads, for a `roles r` in the query.
-const ROLE_COLUMNS: &str = "r.name, r.uuid, r.created_at, r.modified_at, r.external_id";
 
 fn query_names(
     conn: &Connection,
@@ -1080,6 +1087,25 @@ impl RoleBackend for SqliteStore {
         })
     }
 
+    fn members_with_ids(&self, role: &RoleName) -> StoreResult<Vec<(String, String)>> {
+        self.read(|conn| {
+            let id = role_id(conn, role)?;
+            let rows = conn
+                .prepare_cached(
+                    "SELECT COALESCE(c.value, ''), u.name FROM user_roles ur
+                     JOIN users u ON u.id = ur.user_id
+                     LEFT JOIN user_claims c
+                       ON c.user_id = u.id AND c.claim_uri = ?2 AND c.profile = ?3
+                     WHERE ur.role_id = ?1 ORDER BY u.name_key",
+                )?
+                .query_map(params![id, claims::USER_ID, DEFAULT_PROFILE], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
     fn update_roles_of_user(
         &self,
         user: &UserName,
@@ -1127,8 +1153,10 @@ impl RoleBackend for SqliteStore {
     fn role_record(&self, role: &RoleName) -> StoreResult<Option<RoleRecord>> {
         self.read(|conn| {
             Ok(conn
-                .prepare_cached(&format!(
-                    "SELECT {ROLE_COLUMNS} FROM roles r WHERE r.name_key = ?1"
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    role_columns!(),
+                    " FROM roles r WHERE r.name_key = ?1"
                 ))?
                 .query_row([role.key()], role_record)
                 .optional()?)
@@ -1138,8 +1166,10 @@ impl RoleBackend for SqliteStore {
     fn find_role_by_id(&self, id: &str) -> StoreResult<Option<RoleRecord>> {
         self.read(|conn| {
             Ok(conn
-                .prepare_cached(&format!(
-                    "SELECT {ROLE_COLUMNS} FROM roles r WHERE r.uuid = ?1"
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    role_columns!(),
+                    " FROM roles r WHERE r.uuid = ?1"
                 ))?
                 .query_row([id], role_record)
                 .optional()?)
@@ -1168,8 +1198,9 @@ impl RoleBackend for SqliteStore {
             page.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
             page.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {ROLE_COLUMNS} FROM roles r WHERE {condition}
-                 ORDER BY r.name_key LIMIT ? OFFSET ?"
+                "SELECT {} FROM roles r WHERE {condition}
+                 ORDER BY r.name_key LIMIT ? OFFSET ?",
+                role_columns!()
             ))?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(page.iter()), role_record)?
