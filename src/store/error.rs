@@ -121,6 +121,9 @@ pub enum StoreError {
     /// The database failed; details go to the log, not to the client.
     #[error("internal user store error")]
     Database(#[from] rusqlite::Error),
+    /// The operating system refused a resource the store needs (a thread, a file).
+    #[error("internal user store error")]
+    System(#[from] std::io::Error),
     /// Hashing failed (bad parameters or an internal fault).
     #[error("internal user store error: password hashing failed")]
     Hashing,

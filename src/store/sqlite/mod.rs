@@ -5,8 +5,9 @@
 mod bulk;
 mod migrations;
 mod query;
+mod readers;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -27,9 +28,9 @@ use super::{
 
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
 pub use migrations::SCHEMA_VERSION;
+use readers::ReaderPool;
+pub use readers::WATCH_INTERVAL;
 
-/// How many idle read connections are kept open.
-const MAX_IDLE_READERS: usize = 8;
 /// Page cache of the writer connection, in KiB (large transactions must not spill pages).
 const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// How long a connection waits for a lock held by another process before failing.
@@ -86,9 +87,8 @@ pub enum AdminBootstrap {
 
 /// The SQLite implementation of [`UserStore`].
 pub struct SqliteStore {
-    path: PathBuf,
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    readers: ReaderPool,
     hasher: PasswordHasher,
     admin_user: UserName,
     admin_role: RoleName,
@@ -490,9 +490,8 @@ impl SqliteStore {
         writer.pragma_update(None, "temp_store", "MEMORY")?;
         migrations::migrate(&mut writer)?;
         let store = Self {
-            path: path.to_path_buf(),
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
+            readers: ReaderPool::new(path)?,
             hasher,
             admin_user: options.admin_user,
             admin_role: options.admin_role,
@@ -558,28 +557,19 @@ impl SqliteStore {
             .record(waiting.elapsed());
         let value = f(&tx)?;
         tx.commit()?;
+        self.readers.committed();
         Ok(value)
     }
 
-    /// Run `f` on a pooled read-only connection.
+    /// Run `f` on a pooled read-only connection, in a snapshot that includes every write this
+    /// process has committed (and other processes' within [`WATCH_INTERVAL`]).
     fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let waiting = Instant::now();
-        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        metrics::histogram!(super::metrics::POOL_WAIT, "connection" => "reader")
-            .record(waiting.elapsed());
-        let conn = match pooled {
-            Some(conn) => conn,
-            None => open_connection(
-                &self.path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?,
-        };
-        let result = f(&conn);
-        let mut idle = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(conn);
-        }
-        result
+        self.readers.read(|conn| {
+            metrics::histogram!(super::metrics::POOL_WAIT, "connection" => "reader")
+                .record(waiting.elapsed());
+            f(conn)
+        })
     }
 
     /// WSO2's refusal when `role` is the admin or the everyone role: `admin` and `everyone`
@@ -854,18 +844,16 @@ impl UserBackend for SqliteStore {
 
     fn user_view(&self, user: UserLookup<'_>) -> StoreResult<Option<UserView>> {
         self.read(|conn| {
-            // One read transaction: one snapshot, one lock instead of one per statement.
-            let tx = conn.unchecked_transaction()?;
+            // One snapshot for the three reads: a reader's statements share its transaction.
             let record = match user {
-                UserLookup::Name(name) => record_by_name(&tx, name)?,
-                UserLookup::Id(id) => record_by_id(&tx, id)?,
+                UserLookup::Name(name) => record_by_name(conn, name)?,
+                UserLookup::Id(id) => record_by_id(conn, id)?,
             };
             let Some(record) = record else {
                 return Ok(None);
             };
-            let claims = claims_of(&tx, record.id, DEFAULT_PROFILE)?;
-            let roles = role_records_of(&tx, record.id)?;
-            tx.finish()?;
+            let claims = claims_of(conn, record.id, DEFAULT_PROFILE)?;
+            let roles = role_records_of(conn, record.id)?;
             Ok(Some(UserView {
                 record,
                 claims,
@@ -889,18 +877,16 @@ impl UserBackend for SqliteStore {
         page.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
         page.push(i64::try_from(offset).unwrap_or(i64::MAX).into());
         self.read(|conn| {
-            // The count and the page from one snapshot.
-            let tx = conn.unchecked_transaction()?;
-            let total: i64 = tx
+            // The count and the page from the reader's one snapshot.
+            let total: i64 = conn
                 .prepare_cached(&format!("SELECT COUNT(*) FROM users u WHERE {sql}"))?
                 .query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0))?;
-            let names = tx
+            let names = conn
                 .prepare_cached(&format!(
                     "SELECT u.name FROM users u WHERE {sql} ORDER BY {order_by} LIMIT ? OFFSET ?"
                 ))?
                 .query_map(rusqlite::params_from_iter(page.iter()), |r| r.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
-            tx.finish()?;
             Ok((usize::try_from(total).unwrap_or(0), names))
         })
     }

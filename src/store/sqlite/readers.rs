@@ -1,0 +1,153 @@
+//! Read connections that keep their snapshot open between requests.
+//!
+//! Starting and ending a WAL read transaction costs more than the indexed lookups most reads
+//! are (a process-wide mutex, an `fcntl` lock on the `-shm` file, parsing BEGIN/COMMIT), so a
+//! pooled reader keeps its read transaction open and starts a new one only when the database
+//! has changed since. "Changed" is a counter, the store generation: this process's writer
+//! advances it after each commit (so a reply that follows a write always sees it), and a
+//! watcher thread advances it when `PRAGMA data_version` shows a commit by any other
+//! connection, such as the admin CLI in another process. Such outside writes are therefore
+//! seen within [`WATCH_INTERVAL`]. The watcher also ends the snapshots of idle readers that
+//! have fallen behind, so that an idle connection never pins old WAL frames and checkpoints
+//! keep the WAL short.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::open_connection;
+use crate::store::StoreResult;
+
+/// How often the watcher looks for commits made by other processes: the bound on how stale a
+/// read can be after a write through the admin CLI.
+pub const WATCH_INTERVAL: Duration = Duration::from_millis(20);
+/// How many idle read connections are kept open.
+const MAX_IDLE_READERS: usize = 8;
+
+/// A read connection and the generation its open read transaction was started at.
+struct Reader {
+    conn: Connection,
+    snapshot: Option<u64>,
+}
+
+impl Reader {
+    /// End the open read transaction, if any.
+    fn end_snapshot(&mut self) {
+        if !self.conn.is_autocommit() {
+            // Ending a read transaction does not fail; if it did, the BEGIN that follows fails
+            // and the connection is dropped instead of going back to the pool.
+            let _ = self
+                .conn
+                .prepare_cached("COMMIT")
+                .and_then(|mut s| s.execute([]));
+        }
+        self.snapshot = None;
+    }
+
+    /// Make the open snapshot at least as new as `generation`.
+    fn refresh(&mut self, generation: u64) -> rusqlite::Result<()> {
+        if self.snapshot == Some(generation) && !self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.end_snapshot();
+        // DEFERRED: the snapshot is taken by the first read, which follows this load of the
+        // generation, so it includes every commit the generation counts.
+        self.conn.prepare_cached("BEGIN")?.execute([])?;
+        self.snapshot = Some(generation);
+        Ok(())
+    }
+}
+
+struct Shared {
+    path: PathBuf,
+    generation: AtomicU64,
+    idle: Mutex<Vec<Reader>>,
+}
+
+/// The pool of read connections over one database file.
+pub struct ReaderPool {
+    shared: Arc<Shared>,
+}
+
+impl ReaderPool {
+    /// A pool over the database at `path`, with its watcher thread (which ends when the pool
+    /// is dropped).
+    pub fn new(path: &Path) -> StoreResult<Self> {
+        let shared = Arc::new(Shared {
+            path: path.to_path_buf(),
+            generation: AtomicU64::new(0),
+            idle: Mutex::new(Vec::new()),
+        });
+        let watcher = open_connection(path, read_only())?;
+        let weak = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("sqlite-watch".to_string())
+            .spawn(move || watch(watcher, weak))?;
+        Ok(Self { shared })
+    }
+
+    /// Note a commit made by this process, before its caller replies.
+    pub fn committed(&self) {
+        self.shared.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Run `f` in a snapshot that includes every commit counted so far.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let pooled = self
+            .shared
+            .idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let mut reader = match pooled {
+            Some(reader) => reader,
+            None => Reader {
+                conn: open_connection(&self.shared.path, read_only())?,
+                snapshot: None,
+            },
+        };
+        reader.refresh(self.shared.generation.load(Ordering::SeqCst))?;
+        let result = f(&reader.conn);
+        let mut idle = self.shared.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(reader);
+        }
+        result
+    }
+}
+
+fn read_only() -> OpenFlags {
+    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+}
+
+/// Advance the generation on outside commits and end idle readers' stale snapshots, until the
+/// pool is gone.
+fn watch(conn: Connection, shared: Weak<Shared>) {
+    let data_version = |conn: &Connection| -> Option<i64> {
+        conn.prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .ok()
+    };
+    let mut seen = data_version(&conn);
+    loop {
+        std::thread::sleep(WATCH_INTERVAL);
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let now = data_version(&conn);
+        if now != seen {
+            seen = now;
+            shared.generation.fetch_add(1, Ordering::SeqCst);
+        }
+        let current = shared.generation.load(Ordering::SeqCst);
+        let mut idle = shared.idle.lock().unwrap_or_else(|p| p.into_inner());
+        for reader in idle.iter_mut() {
+            if reader.snapshot.is_some_and(|s| s != current) {
+                reader.end_snapshot();
+            }
+        }
+    }
+}
