@@ -408,8 +408,8 @@ async fn run<T: Send + 'static>(
     }
 }
 
-/// A read of one account: a few indexed lookups in one read transaction, answered on the executor as
-/// SOAP's cheap reads are (the hop to the blocking pool would cost more than the work).
+/// A read of at most one account: a few indexed lookups in one snapshot, answered on the executor
+/// as SOAP's cheap reads are (the hop to the blocking pool would cost more than the work).
 fn cheap_read<T>(work: impl FnOnce() -> Result<T, ServiceError>) -> Result<T, ScimError> {
     work().map_err(|e| ScimError::from(&e))
 }
@@ -775,12 +775,16 @@ async fn list(
         None => UserQuery::All,
     };
     let order = resource::sort_order(page.sort_by.as_deref(), page.sort_order.as_deref())?;
-    let service = service.clone();
     let (offset, count) = (page.start_index - 1, page.count);
-    let (total, accounts) = run(state, move || {
-        service.find_accounts(&caller, &query, &order, offset, count)
-    })
-    .await?;
+    let (total, accounts) = if query.selects_at_most_one() {
+        cheap_read(|| service.find_accounts(&caller, &query, &order, offset, count))?
+    } else {
+        let service = service.clone();
+        run(state, move || {
+            service.find_accounts(&caller, &query, &order, offset, count)
+        })
+        .await?
+    };
     let resources = accounts
         .iter()
         .map(|a| resource::render_user(a, view))

@@ -297,6 +297,19 @@ pub enum UserQuery {
     Not(Box<UserQuery>),
 }
 
+impl UserQuery {
+    /// Whether at most one account can match (a user-name equality: names are unique), so that
+    /// answering costs no more than a lookup by name.
+    pub fn selects_at_most_one(&self) -> bool {
+        match self {
+            UserQuery::Nothing => true,
+            UserQuery::Name(matches) => matches.op == MatchOp::Eq,
+            UserQuery::And(a, b) => a.selects_at_most_one() || b.selects_at_most_one(),
+            _ => false,
+        }
+    }
+}
+
 /// The result of a login attempt; only `Success` lets the caller in. The reason is for the audit
 /// log, never for the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
