@@ -1059,3 +1059,105 @@ fn bulk_runs_each_operation_with_bulk_id_references() {
     assert_eq!(config.body["bulk"]["supported"], true);
     assert_eq!(config.body["bulk"]["maxOperations"], 1000);
 }
+
+/// `/Me` lets any authenticated user change his own profile and password (PUT and PATCH, with
+/// `If-Match`), but not his account's state: a lock or disable needs usermgt/update.
+#[test]
+fn me_changes_the_callers_own_profile_and_password_but_not_its_state() {
+    let s = Server::start();
+    let id = new_user(&s, "gina");
+    let gina = Some(("gina", "Group-pw-1"));
+    let patch_op = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "replace", "path": "name.givenName", "value": "Gina" }]
+    });
+    let patched = scim(&s, "PATCH", "/scim2/Me", gina, Some(&patch_op));
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["name"]["givenName"], "Gina");
+    assert_eq!(soap_claim(&s, "gina", "givenname").as_deref(), Some("Gina"));
+    // The same user may not PATCH himself through /Users (that needs usermgt/update).
+    assert_eq!(
+        scim(
+            &s,
+            "PATCH",
+            &format!("/scim2/Users/{id}"),
+            gina,
+            Some(&patch_op)
+        )
+        .status,
+        403
+    );
+    // Disabling himself is account state: refused, nothing written.
+    let disable = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "replace", "path": "active", "value": false }]
+    });
+    assert_eq!(
+        scim(&s, "PATCH", "/scim2/Me", gina, Some(&disable)).status,
+        403
+    );
+    assert_ne!(
+        soap_claim(&s, "gina", "identity/accountDisabled").as_deref(),
+        Some("true")
+    );
+    // PUT replaces the profile and sets a new password, which SOAP logins then need.
+    let version = scim(&s, "GET", "/scim2/Me", gina, None)
+        .response
+        .header("etag")
+        .unwrap()
+        .to_string();
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "gina",
+        "password": "Gina-new-pw-2",
+        "name": { "familyName": "Marsh" }
+    });
+    let replaced = scim(&s, "PUT", "/scim2/Me", gina, Some(&body));
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    assert_eq!(replaced.body["name"], json!({ "familyName": "Marsh" }));
+    assert_ne!(
+        replaced.body["active"], false,
+        "a PUT without active changes no state"
+    );
+    let gina = Some(("gina", "Gina-new-pw-2"));
+    assert_eq!(scim(&s, "GET", "/scim2/Me", gina, None).status, 200);
+    let old = scim(&s, "GET", "/scim2/Me", Some(("gina", "Group-pw-1")), None);
+    assert_eq!(old.status, 401);
+    // A stale version is refused.
+    let mut headers = vec![
+        (
+            "Content-Type".to_string(),
+            "application/scim+json".to_string(),
+        ),
+        ("If-Match".to_string(), version),
+        basic("gina", "Gina-new-pw-2"),
+    ];
+    headers.push(("Accept".into(), "application/scim+json".into()));
+    let refused = s.raw(&request_bytes(
+        "PATCH",
+        &s.addr,
+        "/scim2/Me",
+        &headers,
+        patch_op.to_string().as_bytes(),
+    ));
+    assert_eq!(refused.status, 412, "{}", refused.body);
+    // The admin, who holds usermgt/update, may change his own state like anyone's.
+    let enable = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "replace", "path": "active", "value": true }]
+    });
+    let admin_me = scim(&s, "PATCH", "/scim2/Me", ADMIN, Some(&enable));
+    assert_eq!(
+        (admin_me.status, admin_me.body["userName"].clone()),
+        (200, json!("admin"))
+    );
+    let password = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "replace", "path": "password", "value": "x" }]
+    });
+    assert_eq!(
+        scim(&s, "PATCH", "/scim2/Me", gina, Some(&password)).status,
+        400,
+        "the password policy applies to /Me too"
+    );
+}

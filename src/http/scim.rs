@@ -307,6 +307,13 @@ impl Input {
     }
 }
 
+/// The account a PATCH addresses: by id, or the caller's own (`/Me`).
+#[derive(PartialEq)]
+enum Target {
+    Id(String),
+    Me,
+}
+
 /// A route's reply as a Bulk operation's outcome: status, Location, body.
 async fn bulk_outcome(response: Response<Full<Bytes>>) -> bulk::Outcome {
     use http_body_util::BodyExt;
@@ -528,13 +535,62 @@ async fn route(
                 .and_then(|found| found_user(found, view));
             ("scim.Me.get", result)
         }
+        (&Method::PUT, ["Me"]) => {
+            let who = caller.name.clone();
+            let if_match = req.if_match();
+            let result = async {
+                let write = resource::parse_user(&req.json(state).await?)?;
+                let replaced = run(state, move || {
+                    service.replace_own_account(&caller, write, if_match.as_deref())
+                })
+                .await;
+                let label = outcome(&replaced);
+                audit::operation(
+                    client.peer,
+                    &who,
+                    "scim.replaceMe",
+                    &format!("user:{who}"),
+                    label,
+                );
+                found_user(replaced?, view)
+            }
+            .await;
+            ("scim.Me.replace", result)
+        }
+        (&Method::PATCH, ["Me"]) => {
+            let who = caller.name.clone();
+            let if_match = req.if_match();
+            let result = async {
+                let body = req.json(state).await?;
+                let patched = patch(&service, caller, Target::Me, &body, if_match, state).await;
+                let label = outcome(&patched);
+                audit::operation(
+                    client.peer,
+                    &who,
+                    "scim.patchMe",
+                    &format!("user:{who}"),
+                    label,
+                );
+                patched.map(|account| user_response(StatusCode::OK, &account, view))
+            }
+            .await;
+            ("scim.Me.patch", result)
+        }
         (&Method::PATCH, ["Users", id]) => {
             let id = id.to_string();
             let who = caller.name.clone();
             let if_match = req.if_match();
             let result = async {
                 let body = req.json(state).await?;
-                let patched = patch(&service, caller, &id, &body, if_match, state).await;
+                let patched = patch(
+                    &service,
+                    caller,
+                    Target::Id(id.clone()),
+                    &body,
+                    if_match,
+                    state,
+                )
+                .await;
                 let label = outcome(&patched);
                 audit::operation(
                     client.peer,
@@ -688,7 +744,7 @@ async fn route(
 async fn patch(
     service: &crate::service::Service,
     caller: Caller,
-    id: &str,
+    target: Target,
     body: &Value,
     if_match: Option<String>,
     state: &Arc<AppState>,
@@ -697,10 +753,11 @@ async fn patch(
     // account that landed between its read and its write.
     const ATTEMPTS: usize = 8;
     for attempt in 1..=ATTEMPTS {
-        let (reading, reader, target) = (service.clone(), caller.clone(), id.to_string());
-        let account = run(state, move || reading.account(&reader, &target))
-            .await?
-            .ok_or_else(|| ScimError::not_found("user"))?;
+        let account = cheap_read(|| match &target {
+            Target::Id(id) => service.account(&caller, id),
+            Target::Me => service.own_account(&caller),
+        })?
+        .ok_or_else(|| ScimError::not_found("user"))?;
         if let Some(tag) = &if_match {
             let current = resource::version_tag(&account);
             let matches = tag.split(',').map(str::trim).any(|t| {
@@ -716,9 +773,13 @@ async fn patch(
             }
         }
         let change = crate::scim::patch::change_for(&account, body)?;
-        let (writing, writer) = (service.clone(), caller.clone());
+        let (writing, writer, own) = (service.clone(), caller.clone(), target == Target::Me);
         match run(state, move || {
-            writing.patch_account(&writer, &account, change)
+            if own {
+                writing.patch_own_account(&writer, &account, change)
+            } else {
+                writing.patch_account(&writer, &account, change)
+            }
         })
         .await
         {

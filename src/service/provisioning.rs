@@ -88,6 +88,12 @@ pub fn entity_tag(record: &UserRecord) -> String {
     format!("W/\"{}\"", record.version)
 }
 
+/// Whether `uri` is account state rather than profile: the lock, disabling and login
+/// counters (`http://wso2.org/claims/identity/…`), which only administrators change.
+fn is_account_state(uri: &str) -> bool {
+    uri.starts_with("http://wso2.org/claims/identity/")
+}
+
 /// An `If-Match` precondition: `*`, or one of the listed tags (weak or strong) naming the
 /// account's current version.
 fn check_precondition(record: &UserRecord, if_match: Option<&str>) -> Result<(), ServiceError> {
@@ -209,6 +215,32 @@ impl Service {
         let Some(record) = self.store.find_user_by_id(id)? else {
             return Ok(None);
         };
+        self.replace_record(record, write, if_match).map(Some)
+    }
+
+    /// [`Service::replace_account`] for the caller's own account (SCIM's `/Me`), which needs no
+    /// permission but for account state (see [`Service::check_own_write`]); left out of the
+    /// request, account state is kept.
+    pub fn replace_own_account(
+        &self,
+        caller: &Caller,
+        mut write: AccountWrite,
+        if_match: Option<&str>,
+    ) -> Result<Option<Account>, ServiceError> {
+        self.check_own_write(caller, write.claims.iter().map(|c| c.uri.as_str()))?;
+        write.managed_claims.retain(|uri| !is_account_state(uri));
+        let Some(record) = self.store.find_user(&UserName::lookup(&caller.name)?)? else {
+            return Ok(None);
+        };
+        self.replace_record(record, write, if_match).map(Some)
+    }
+
+    fn replace_record(
+        &self,
+        record: UserRecord,
+        write: AccountWrite,
+        if_match: Option<&str>,
+    ) -> Result<Account, ServiceError> {
         check_precondition(&record, if_match)?;
         let user = UserName::lookup(&record.name)?;
         if UserName::lookup(&write.name)?.key() != user.key() {
@@ -232,7 +264,20 @@ impl Service {
         self.store
             .update_claims(&user, &write.claims, &dropped, &profile, None)?;
         self.credentials.forget(user.key());
-        self.reload(&user).map(Some)
+        self.reload(&user)
+    }
+
+    /// A user may change his own profile and password without any permission, but not his
+    /// account's state (locks, disabling, login counters) unless he could change anyone's.
+    fn check_own_write<'a>(
+        &self,
+        caller: &Caller,
+        mut touched: impl Iterator<Item = &'a str>,
+    ) -> Result<(), ServiceError> {
+        if touched.any(is_account_state) {
+            self.require_permission(caller, permission::UPDATE)?;
+        }
+        Ok(())
     }
 
     /// Apply a change computed from `base` (the account as the caller saw it): set and remove
@@ -245,6 +290,32 @@ impl Service {
         change: AccountChange,
     ) -> Result<Account, ServiceError> {
         self.require_permission(caller, permission::UPDATE)?;
+        self.apply_change(base, change)
+    }
+
+    /// [`Service::patch_account`] for the caller's own account (SCIM's `/Me`): no permission
+    /// needed but for account state (see [`Service::check_own_write`]).
+    pub fn patch_own_account(
+        &self,
+        caller: &Caller,
+        base: &Account,
+        change: AccountChange,
+    ) -> Result<Account, ServiceError> {
+        let own = UserName::lookup(&caller.name)?;
+        if UserName::lookup(&base.record.name)?.key() != own.key() {
+            return Err(ServiceError::BadRequest(
+                "this is not the caller's account".to_string(),
+            ));
+        }
+        let touched = change.set.iter().map(|c| c.uri.as_str());
+        self.check_own_write(
+            caller,
+            touched.chain(change.remove.iter().map(String::as_str)),
+        )?;
+        self.apply_change(base, change)
+    }
+
+    fn apply_change(&self, base: &Account, change: AccountChange) -> Result<Account, ServiceError> {
         let user = UserName::lookup(&base.record.name)?;
         // Refuse a bad password before anything is written, so the change is all or nothing.
         if let Some(password) = &change.password {
