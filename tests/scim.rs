@@ -1161,3 +1161,70 @@ fn me_changes_the_callers_own_profile_and_password_but_not_its_state() {
         "the password policy applies to /Me too"
     );
 }
+
+/// A Group's ETag (`meta.version`) changes with its members whichever protocol changes them, and
+/// `If-Match` guards PUT, PATCH and DELETE as for Users.
+#[test]
+fn group_etags_follow_members_from_both_protocols() {
+    let s = Server::start();
+    let hal = new_user(&s, "hal");
+    new_user(&s, "ida");
+    let created = scim(
+        &s,
+        "POST",
+        "/scim2/Groups",
+        ADMIN,
+        Some(&json!({ "displayName": "audit", "members": [{ "value": hal }] })),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let path = format!("/scim2/Groups/{id}");
+    let etag = |r: &Reply| r.response.header("etag").unwrap().to_string();
+    let first = etag(&created);
+    assert_eq!(created.body["meta"]["version"], json!(first));
+    let read = scim(&s, "GET", &path, ADMIN, None);
+    assert_eq!(etag(&read), first, "a read changes nothing");
+    // A member added over SOAP (the user's side) is a new version.
+    s.call(
+        Soap::V11,
+        "updateRoleListOfUser",
+        "<ser:userName>ida</ser:userName><ser:newRoles>audit</ser:newRoles>",
+    )
+    .assert_accepted();
+    let second = etag(&scim(&s, "GET", &path, ADMIN, None));
+    assert_ne!(second, first);
+    let send = |method: &str, tag: &str, body: Option<&Value>| {
+        let mut headers = vec![
+            ("Accept".to_string(), "application/scim+json".to_string()),
+            ("If-Match".to_string(), tag.to_string()),
+            basic("admin", ADMIN_PASSWORD),
+        ];
+        if body.is_some() {
+            headers.push(("Content-Type".into(), "application/scim+json".into()));
+        }
+        let bytes = body.map(Value::to_string).unwrap_or_default();
+        s.raw(&request_bytes(
+            method,
+            &s.addr,
+            &path,
+            &headers,
+            bytes.as_bytes(),
+        ))
+    };
+    let rename = json!({ "displayName": "audit2", "members": [{ "value": hal }] });
+    let stale = send("PUT", &first, Some(&rename));
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    assert!(soap_roles_of(&s, "ida").contains(&"audit".to_string()));
+    let put = send("PUT", &second, Some(&rename));
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert!(!soap_roles_of(&s, "ida").contains(&"audit2".to_string()));
+    let third = put.header("etag").unwrap().to_string();
+    let drop_hal = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "remove", "path": format!("members[value eq \"{hal}\"]") }]
+    });
+    assert_eq!(send("PATCH", &second, Some(&drop_hal)).status, 412);
+    assert_eq!(send("DELETE", &second, None).status, 412);
+    assert_eq!(send("DELETE", &third, None).status, 204);
+    assert_eq!(scim(&s, "GET", &path, ADMIN, None).status, 404);
+}

@@ -16,7 +16,7 @@ use super::{audit, auth, blocking, header, AppState, ClientInfo, Outcome};
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, LIST_SCHEMA};
 use crate::scim::{bulk, discovery, filter, group, ScimError, View};
-use crate::service::provisioning::{Account, GroupUpdate, GroupView};
+use crate::service::provisioning::{self, Account, GroupUpdate, GroupView};
 use crate::service::{Caller, ServiceError};
 use crate::store::UserQuery;
 
@@ -361,8 +361,24 @@ fn found_user(found: Option<Account>, view: &View) -> ScimResult {
 /// A group read or written, or 404.
 fn found_group(found: Option<GroupView>, view: &View) -> ScimResult {
     found
-        .map(|g| json_response(StatusCode::OK, &group::render_group(&g, view)))
+        .map(|g| group_response(StatusCode::OK, &g, view))
         .ok_or_else(|| ScimError::not_found("group"))
+}
+
+/// A group's representation with its `ETag`.
+fn group_response(status: StatusCode, group: &GroupView, view: &View) -> Response<Full<Bytes>> {
+    with_etag(
+        json_response(status, &group::render_group(group, view)),
+        group.record.version,
+    )
+}
+
+/// A resource's reply with the entity tag of `version`.
+fn with_etag(mut response: Response<Full<Bytes>>, version: i64) -> Response<Full<Bytes>> {
+    if let Ok(tag) = HeaderValue::from_str(&provisioning::entity_tag(version)) {
+        response.headers_mut().insert(ETAG, tag);
+    }
+    response
 }
 
 /// A DELETE's reply: 204 when `found`, else 404 naming `what`.
@@ -422,11 +438,10 @@ fn cheap_read<T>(work: impl FnOnce() -> Result<T, ServiceError>) -> Result<T, Sc
 }
 
 fn user_response(status: StatusCode, account: &Account, view: &View) -> Response<Full<Bytes>> {
-    let mut response = json_response(status, &resource::render_user(account, view));
-    if let Ok(tag) = HeaderValue::from_str(&resource::version_tag(account)) {
-        response.headers_mut().insert(ETAG, tag);
-    }
-    response
+    with_etag(
+        json_response(status, &resource::render_user(account, view)),
+        account.record.version,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -623,8 +638,7 @@ async fn route(
                 let label = outcome(&created);
                 audit::operation(client.peer, &who, "scim.createGroup", &target, label);
                 let group = created?;
-                let response =
-                    json_response(StatusCode::CREATED, &group::render_group(&group, view));
+                let response = group_response(StatusCode::CREATED, &group, view);
                 Ok(with_location(
                     response,
                     &view.location("Groups", &group.record.id),
@@ -645,41 +659,17 @@ async fn route(
             let id = id.to_string();
             let who = caller.name.clone();
             let is_put = method == Method::PUT;
+            let if_match = req.if_match();
             let result = async {
                 let body = req.json(state).await?;
-                let (reading, reader, target) = (service.clone(), caller.clone(), id.clone());
-                let current = run(state, move || reading.group(&reader, &target))
-                    .await?
-                    .ok_or_else(|| ScimError::not_found("group"))?;
-                let current_ids: Vec<String> =
-                    current.members.iter().map(|(id, _)| id.clone()).collect();
-                let change = if is_put {
-                    let body = group::parse_group(&body)?;
-                    GroupUpdate {
-                        name: Some(body.name),
-                        external_id: Some(body.external_id),
-                        add: body
-                            .members
-                            .iter()
-                            .filter(|m| !current_ids.contains(m))
-                            .cloned()
-                            .collect(),
-                        remove: current_ids
-                            .iter()
-                            .filter(|m| !body.members.contains(m))
-                            .cloned()
-                            .collect(),
-                    }
-                } else {
-                    group::group_change(&current_ids, &body)?
-                };
-                let updated = run(state, move || service.update_group(&caller, &id, change)).await;
+                let updated =
+                    update_group(&service, &caller, &id, &body, is_put, if_match, state).await;
                 let label = outcome(&updated);
                 audit::operation(
                     client.peer,
                     &who,
                     "scim.updateGroup",
-                    &format!("role:{}", current.record.name),
+                    &format!("role-id:{id}"),
                     label,
                 );
                 found_group(updated?, view)
@@ -691,7 +681,11 @@ async fn route(
             let id = id.to_string();
             let who = caller.name.clone();
             let target = format!("role-id:{id}");
-            let deleted = run(state, move || service.delete_group(&caller, &id)).await;
+            let if_match = req.if_match();
+            let deleted = run(state, move || {
+                service.delete_group(&caller, &id, if_match.as_deref())
+            })
+            .await;
             let label = outcome(&deleted);
             audit::operation(client.peer, &who, "scim.deleteGroup", &target, label);
             let result = deleted.and_then(|found| no_content(found, "group"));
@@ -741,6 +735,74 @@ async fn route(
 
 /// Apply a PatchOp to account `id`: computed against the account as read, applied only if it
 /// is still at that version (retried a few times when another write came between).
+/// 412 when `if_match` is given and does not name `version`.
+fn precondition(version: i64, if_match: Option<&str>) -> Result<(), ScimError> {
+    provisioning::check_precondition(version, if_match).map_err(|e| ScimError::from(&e))
+}
+
+/// Without If-Match a lost race is retried this many times: each attempt loses only to a write
+/// of the same resource that landed between its read and its write.
+const WRITE_ATTEMPTS: usize = 8;
+
+/// A lost race retried [`WRITE_ATTEMPTS`] times, still lost.
+fn kept_changing() -> ScimError {
+    ScimError::status(409, "the resource kept changing; try again")
+}
+
+/// Apply a Group PUT or PATCH computed from the group as read, only if it is still at that
+/// version; a lost race is recomputed and retried when the client set no If-Match.
+async fn update_group(
+    service: &crate::service::Service,
+    caller: &Caller,
+    id: &str,
+    body: &Value,
+    is_put: bool,
+    if_match: Option<String>,
+    state: &Arc<AppState>,
+) -> Result<Option<GroupView>, ScimError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let (reading, reader, target) = (service.clone(), caller.clone(), id.to_string());
+        // Not a cheap read: a group may hold any number of members.
+        let Some(current) = run(state, move || reading.group(&reader, &target)).await? else {
+            return Ok(None);
+        };
+        precondition(current.record.version, if_match.as_deref())?;
+        let current_ids: Vec<String> = current.members.iter().map(|(id, _)| id.clone()).collect();
+        let mut change = if is_put {
+            let body = group::parse_group(body)?;
+            GroupUpdate {
+                name: Some(body.name),
+                external_id: Some(body.external_id),
+                add: body
+                    .members
+                    .iter()
+                    .filter(|m| !current_ids.contains(m))
+                    .cloned()
+                    .collect(),
+                remove: current_ids
+                    .iter()
+                    .filter(|m| !body.members.contains(m))
+                    .cloned()
+                    .collect(),
+                base_version: None,
+            }
+        } else {
+            group::group_change(&current_ids, body)?
+        };
+        change.base_version = Some(current.record.version);
+        let (writing, writer, target) = (service.clone(), caller.clone(), id.to_string());
+        match run(state, move || {
+            writing.update_group(&writer, &target, change)
+        })
+        .await
+        {
+            Err(e) if e.status == 412 && if_match.is_none() => continue,
+            result => return result,
+        }
+    }
+    Err(kept_changing())
+}
+
 async fn patch(
     service: &crate::service::Service,
     caller: Caller,
@@ -749,29 +811,13 @@ async fn patch(
     if_match: Option<String>,
     state: &Arc<AppState>,
 ) -> Result<Account, ScimError> {
-    // Without If-Match a lost race is retried: each attempt loses only to a write of the same
-    // account that landed between its read and its write.
-    const ATTEMPTS: usize = 8;
-    for attempt in 1..=ATTEMPTS {
+    for _ in 0..WRITE_ATTEMPTS {
         let account = cheap_read(|| match &target {
             Target::Id(id) => service.account(&caller, id),
             Target::Me => service.own_account(&caller),
         })?
         .ok_or_else(|| ScimError::not_found("user"))?;
-        if let Some(tag) = &if_match {
-            let current = resource::version_tag(&account);
-            let matches = tag.split(',').map(str::trim).any(|t| {
-                t == "*"
-                    || t.trim_start_matches("W/").trim_matches('"')
-                        == account.record.version.to_string()
-            });
-            if !matches {
-                return Err(ScimError::status(
-                    412,
-                    format!("the resource changed: its version is now {current}"),
-                ));
-            }
-        }
+        precondition(account.record.version, if_match.as_deref())?;
         let change = crate::scim::patch::change_for(&account, body)?;
         let (writing, writer, own) = (service.clone(), caller.clone(), target == Target::Me);
         match run(state, move || {
@@ -783,19 +829,11 @@ async fn patch(
         })
         .await
         {
-            Err(e) if e.status == 412 && if_match.is_none() => {
-                if attempt < ATTEMPTS {
-                    continue;
-                }
-                break;
-            }
+            Err(e) if e.status == 412 && if_match.is_none() => continue,
             result => return result,
         }
     }
-    Err(ScimError::status(
-        409,
-        "the resource kept changing; try again",
-    ))
+    Err(kept_changing())
 }
 
 /// A page of groups matching the filter, as a ListResponse.

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::error::ScimError;
 use super::filter::{CompValue, CompareOp, Filter};
-use crate::service::provisioning::{GroupUpdate, GroupView};
+use crate::service::provisioning::{entity_tag, GroupUpdate, GroupView};
 use crate::store::{MatchOp, TextMatch};
 
 /// The core Group schema.
@@ -62,6 +62,7 @@ pub fn render_group(group: &GroupView, view: &super::View) -> Value {
             "created": super::resource::rfc3339(group.record.created_at_ms),
             "lastModified": super::resource::rfc3339(group.record.modified_at_ms),
             "location": view.location("Groups", &group.record.id),
+            "version": entity_tag(group.record.version),
         }
     });
     if group.record.external_id.is_none() {

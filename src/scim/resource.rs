@@ -479,7 +479,7 @@ pub fn render_user(account: &Account, view: &super::View) -> Value {
 
 /// The entity tag of an account's current state (`meta.version`, the `ETag` header).
 pub fn version_tag(account: &Account) -> String {
-    crate::service::provisioning::entity_tag(&account.record)
+    crate::service::provisioning::entity_tag(account.record.version)
 }
 
 /// Look an attribute up case-insensitively, also under its schema's URN.

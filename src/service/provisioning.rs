@@ -58,6 +58,9 @@ pub struct GroupUpdate {
     pub add: Vec<String>,
     /// Members to remove, by UUID.
     pub remove: Vec<String>,
+    /// The version the change was computed from: applied only if the group is still at it
+    /// (else [`StoreError::VersionChanged`]; the caller may recompute and retry).
+    pub base_version: Option<i64>,
 }
 
 /// A role as a provisioning protocol sees it (SCIM's Group), with its members.
@@ -83,34 +86,34 @@ pub struct AccountWrite {
     pub managed_claims: Vec<String>,
 }
 
-/// The entity tag of an account's state: its version, weak (`W/"7"`).
-pub fn entity_tag(record: &UserRecord) -> String {
-    format!("W/\"{}\"", record.version)
-}
-
 /// Whether `uri` is account state rather than profile: the lock, disabling and login
 /// counters (`http://wso2.org/claims/identity/…`), which only administrators change.
 fn is_account_state(uri: &str) -> bool {
     uri.starts_with("http://wso2.org/claims/identity/")
 }
 
-/// An `If-Match` precondition: `*`, or one of the listed tags (weak or strong) naming the
-/// account's current version.
-fn check_precondition(record: &UserRecord, if_match: Option<&str>) -> Result<(), ServiceError> {
-    let Some(if_match) = if_match else {
-        return Ok(());
-    };
-    let current = record.version.to_string();
-    let holds = if_match
+/// The entity tag of a resource at `version`: weak (`W/"7"`).
+pub fn entity_tag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// Whether an `If-Match` precondition holds for a resource at `version`: `*`, or one of the
+/// listed tags (weak or strong) names that version.
+fn precondition_holds(version: i64, if_match: &str) -> bool {
+    let current = version.to_string();
+    if_match
         .split(',')
         .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current);
-    if holds {
-        Ok(())
-    } else {
-        Err(ServiceError::PreconditionFailed {
-            current: entity_tag(record),
-        })
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current)
+}
+
+/// An absent `If-Match`, or one that holds at `version`; else the precondition failure.
+pub fn check_precondition(version: i64, if_match: Option<&str>) -> Result<(), ServiceError> {
+    match if_match {
+        Some(tag) if !precondition_holds(version, tag) => Err(ServiceError::PreconditionFailed {
+            current: entity_tag(version),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -241,7 +244,7 @@ impl Service {
         write: AccountWrite,
         if_match: Option<&str>,
     ) -> Result<Account, ServiceError> {
-        check_precondition(&record, if_match)?;
+        check_precondition(record.version, if_match)?;
         let user = UserName::lookup(&record.name)?;
         if UserName::lookup(&write.name)?.key() != user.key() {
             return Err(ServiceError::BadRequest(
@@ -353,7 +356,7 @@ impl Service {
         let Some(record) = self.store.find_user_by_id(id)? else {
             return Ok(false);
         };
-        check_precondition(&record, if_match)?;
+        check_precondition(record.version, if_match)?;
         let user = UserName::lookup(&record.name)?;
         if UserName::lookup(&caller.name).is_ok_and(|c| c.key() == user.key()) {
             return Err(StoreError::Protected(crate::store::Protected::DeleteLoggedInUser).into());
@@ -461,6 +464,7 @@ impl Service {
             external_id: update.external_id,
             add: self.members_by_id(&update.add)?,
             remove: self.members_by_id(&update.remove)?,
+            expected_version: update.base_version,
         };
         if let Some(new_name) = &update.name {
             let renamed = RoleName::lookup(new_name)?;
@@ -485,11 +489,17 @@ impl Service {
     }
 
     /// Delete group `id`; `false` when there is none.
-    pub fn delete_group(&self, caller: &Caller, id: &str) -> Result<bool, ServiceError> {
+    pub fn delete_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<bool, ServiceError> {
         self.require_permission(caller, permission::ROLE_DELETE)?;
         let Some(record) = self.store.find_role_by_id(id)? else {
             return Ok(false);
         };
+        check_precondition(record.version, if_match)?;
         let role = RoleName::lookup(&record.name)?;
         if role.is_hybrid_domain() {
             return Ok(false);

@@ -119,6 +119,8 @@ pub struct RoleChange {
     pub add: Vec<UserName>,
     /// Users to remove.
     pub remove: Vec<UserName>,
+    /// Change only a role still at this version (else [`StoreError::VersionChanged`]).
+    pub expected_version: Option<i64>,
 }
 
 /// A user-name pattern for listing, as WSO2's JDBC store reads it: `*` matches any run of
@@ -207,6 +209,8 @@ pub struct RoleRecord {
     pub modified_at_ms: i64,
     /// The provisioning client's identifier for it.
     pub external_id: Option<String>,
+    /// Counts its changes (name, external id, members): SCIM's `meta.version`.
+    pub version: i64,
 }
 
 /// How a text is compared in a [`UserQuery`].

@@ -388,6 +388,7 @@ fn role_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RoleRecord> {
         created_at_ms: r.get(2)?,
         modified_at_ms: r.get(3)?,
         external_id: r.get(4)?,
+        version: r.get(5)?,
     })
 }
 
@@ -439,7 +440,7 @@ fn claims_of(conn: &Connection, uid: i64, profile: &str) -> StoreResult<Vec<Clai
 /// fixed queries are literals, not formatted on every call.
 macro_rules! role_columns {
     () => {
-        "r.name, r.uuid, r.created_at, r.modified_at, r.external_id"
+        "r.name, r.uuid, r.created_at, r.modified_at, r.external_id, r.version"
     };
 }
 
@@ -1000,6 +1001,14 @@ impl RoleBackend for SqliteStore {
         }
         self.write(|tx| {
             let id = role_id(tx, role)?;
+            if let Some(expected) = change.expected_version {
+                let current: i64 = tx
+                    .prepare_cached("SELECT version FROM roles WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))?;
+                if current != expected {
+                    return Err(StoreError::VersionChanged(current));
+                }
+            }
             if let Some(new_name) = &change.new_name {
                 let clash: Option<i64> = tx
                     .prepare_cached("SELECT id FROM roles WHERE name_key = ?1")?
@@ -1025,8 +1034,10 @@ impl RoleBackend for SqliteStore {
                 add_membership(tx, uid, id)?;
                 touch_user(tx, uid)?;
             }
-            tx.prepare_cached("UPDATE roles SET modified_at = ?1 WHERE id = ?2")?
-                .execute(params![now_ms(), id])?;
+            tx.prepare_cached(
+                "UPDATE roles SET modified_at = ?1, version = version + 1 WHERE id = ?2",
+            )?
+            .execute(params![now_ms(), id])?;
             Ok(())
         })
     }
