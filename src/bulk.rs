@@ -16,9 +16,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::store::sqlite::{
-    ExportedUser, ImportCredential, ImportedUser, RejectedRow, SqliteStore,
-};
+use crate::store::sql::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
+use crate::store::StoreAdmin;
 use crate::store::{ClaimUri, ClaimValue, Password, ProfileName, RoleName, StoreError, UserName};
 
 /// File formats.
@@ -187,7 +186,7 @@ struct Batch {
 /// Import `path` into `store` in transactions of `batch_size` users. `progress` receives the
 /// bytes read so far after each batch.
 pub fn import_file(
-    store: &SqliteStore,
+    store: &dyn StoreAdmin,
     path: &Path,
     format: Format,
     batch_size: usize,
@@ -262,7 +261,7 @@ pub fn import_file(
 
 /// Write every user of `store` to `out`; returns how many.
 pub fn export(
-    store: &SqliteStore,
+    store: &dyn StoreAdmin,
     out: &mut dyn Write,
     format: Format,
 ) -> Result<usize, BulkError> {
@@ -275,10 +274,12 @@ pub fn export(
         }
     };
     let count = match format {
-        Format::JsonLines => store.export_users(|user| keep(write_json_line(&mut *out, user)))?,
+        Format::JsonLines => {
+            store.export_users(&mut |user| keep(write_json_line(&mut *out, user)))?
+        }
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(&mut *out);
-            let count = store.export_users(|user| {
+            let count = store.export_users(&mut |user| {
                 keep(writer.serialize(csv_row(user)).map_err(BulkError::from))
             })?;
             writer.flush()?;

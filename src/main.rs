@@ -22,8 +22,9 @@ use userstore::http::{self, audit, tls, AppState, HttpSettings, Listener, WsdlPu
 use userstore::service::catalogue::WsdlVersion;
 use userstore::service::{Service, ServiceSettings};
 use userstore::soap::DecodeLimits;
-use userstore::store::sqlite::{AdminBootstrap, SqliteStore};
-use userstore::store::{Password, RoleBackend, RoleName};
+use userstore::store::sql::AdminBootstrap;
+use userstore::store::StoreAdmin;
+use userstore::store::{Password, RoleName};
 
 /// Request buffers are allocated on one executor thread and freed on another; glibc's malloc
 /// then contends on its arena locks, mimalloc frees across threads without them.
@@ -157,7 +158,7 @@ fn import(
         .expect("static template"),
     );
     let format = bulk::Format::for_path(file);
-    let summary = bulk::import_file(&store, file, format, batch.max(1), |bytes| {
+    let summary = bulk::import_file(&*store, file, format, batch.max(1), |bytes| {
         bar.set_position(bytes)
     })
     .with_context(|| format!("import of {} stopped", file.display()))?;
@@ -212,7 +213,7 @@ fn export(file: Option<&Path>, store_args: &StoreArgs) -> anyhow::Result<()> {
             Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
         ),
     };
-    let count = bulk::export(&store, &mut out, format)?;
+    let count = bulk::export(&*store, &mut out, format)?;
     if let Some(path) = file.filter(|p| *p != Path::new("-")) {
         eprintln!("exported {count} users to {}", path.display());
     }
@@ -310,7 +311,7 @@ async fn shutdown_signal() {
 
 /// On a database without users, create the admin user (serve only: an import into an empty
 /// database must be able to restore its own admin).
-fn bootstrap_admin(store: &SqliteStore, config: &Config) -> anyhow::Result<()> {
+fn bootstrap_admin(store: &dyn StoreAdmin, config: &Config) -> anyhow::Result<()> {
     let provided = std::env::var(ADMIN_PASSWORD_ENV).ok().map(Password::new);
     let bootstrap = store
         .ensure_admin_user(provided)
@@ -340,9 +341,9 @@ async fn bind(address: std::net::SocketAddr, key: &str) -> anyhow::Result<TcpLis
 async fn serve(config: Config) -> anyhow::Result<()> {
     let store = tokio::task::spawn_blocking({
         let config = config.clone();
-        move || -> anyhow::Result<SqliteStore> {
+        move || -> anyhow::Result<Box<dyn StoreAdmin>> {
             let store = open_store(&config)?;
-            bootstrap_admin(&store, &config)?;
+            bootstrap_admin(&*store, &config)?;
             Ok(store)
         }
     })
@@ -355,7 +356,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         session_idle_timeout: Duration::from_secs(config.server.session_timeout_secs),
     };
     let state = Arc::new(AppState::new(
-        Service::new(Arc::new(store), settings),
+        Service::new(Arc::<dyn StoreAdmin>::from(store), settings),
         HttpSettings {
             max_body_bytes: config.limits.max_body_bytes,
             decode_limits: DecodeLimits {

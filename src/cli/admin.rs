@@ -10,11 +10,9 @@ use serde_json::json;
 
 use userstore::service::access::EXECUTE_ACTION;
 use userstore::store::policy::claims;
-use userstore::store::sqlite::SqliteStore;
 use userstore::store::{
-    AccountLock, ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest,
-    LoginHandler, Password, Permission, ProfileName, RoleBackend, RoleName, StoreError,
-    UserBackend, UserFilter, UserName,
+    AccountLock, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, Password, Permission,
+    ProfileName, RoleName, StoreAdmin, StoreError, UserFilter, UserName,
 };
 
 use super::StoreArgs;
@@ -215,7 +213,7 @@ fn claim_uri(raw: &str) -> anyhow::Result<ClaimUri> {
     ClaimUri::parse(&full).or_store_error()
 }
 
-fn existing_user(store: &SqliteStore, raw: &str) -> anyhow::Result<UserName> {
+fn existing_user(store: &dyn StoreAdmin, raw: &str) -> anyhow::Result<UserName> {
     let user = UserName::lookup(raw).or_store_error()?;
     if store.find_user(&user).or_store_error()?.is_none() {
         return Err(store_error(StoreError::UserNotFound(user.to_string())));
@@ -350,7 +348,7 @@ pub fn user(command: UserCommand) -> anyhow::Result<()> {
             common,
         } => {
             let store = common.store.open_existing()?;
-            let user = existing_user(&store, &name)?;
+            let user = existing_user(&*store, &name)?;
             let password = read_password(user.as_str(), password_stdin)?;
             store
                 .update_credential_by_admin(&user, &password)
@@ -365,7 +363,7 @@ pub fn user(command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Unlock { name, common } => set_locked(&name, false, &common)?,
         UserCommand::Delete { name, common } => {
             let store = common.store.open_existing()?;
-            let user = existing_user(&store, &name)?;
+            let user = existing_user(&*store, &name)?;
             store.delete_user(&user).or_store_error()?;
             print_done(
                 format!("deleted user {user}"),
@@ -386,7 +384,7 @@ pub fn user(command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Show { name, common } => {
             let store = common.store.open_existing()?;
-            show_user(&store, &name, common.json)?;
+            show_user(&*store, &name, common.json)?;
         }
     }
     Ok(())
@@ -396,7 +394,7 @@ pub fn user(command: UserCommand) -> anyhow::Result<()> {
 /// setUserClaimValue: the store clears the failed-login counters on unlock.
 fn set_locked(name: &str, locked: bool, common: &Common) -> anyhow::Result<()> {
     let store = common.store.open_existing()?;
-    let user = existing_user(&store, name)?;
+    let user = existing_user(&*store, name)?;
     let claim = ClaimValue {
         uri: ClaimUri::parse(claims::ACCOUNT_LOCKED).or_store_error()?,
         value: locked.to_string(),
@@ -413,7 +411,7 @@ fn set_locked(name: &str, locked: bool, common: &Common) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn show_user(store: &SqliteStore, name: &str, json_output: bool) -> anyhow::Result<()> {
+fn show_user(store: &dyn StoreAdmin, name: &str, json_output: bool) -> anyhow::Result<()> {
     let user = UserName::lookup(name).or_store_error()?;
     let missing = || store_error(StoreError::UserNotFound(user.to_string()));
     let record = store
@@ -594,7 +592,7 @@ pub fn claim(command: ClaimCommand) -> anyhow::Result<()> {
             common,
         } => {
             let store = common.store.open_existing()?;
-            let user = existing_user(&store, &user)?;
+            let user = existing_user(&*store, &user)?;
             let profile = ProfileName::from_request(Some(&profile)).or_store_error()?;
             let claim = ClaimValue {
                 uri: claim_uri(&uri)?,
@@ -616,7 +614,7 @@ pub fn claim(command: ClaimCommand) -> anyhow::Result<()> {
             common,
         } => {
             let store = common.store.open_existing()?;
-            let user = existing_user(&store, &user)?;
+            let user = existing_user(&*store, &user)?;
             let profile = ProfileName::from_request(Some(&profile)).or_store_error()?;
             let values = match uri {
                 Some(raw) => {

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use userstore::config::{Config, Synchronous};
-use userstore::store::sqlite::{Durability, SqliteOptions, SqliteStore};
-use userstore::store::{RoleName, UserName};
+use userstore::store::sql::StoreOptions;
+use userstore::store::sqlite::{self, Durability};
+use userstore::store::{RoleName, StoreAdmin, UserName};
 
 /// Where the offline commands find the database, as `serve` does.
 #[derive(clap::Args)]
@@ -33,7 +34,7 @@ impl StoreArgs {
 
     /// The store of a database that must already exist: a mistyped path is an error, not a
     /// new empty database.
-    pub fn open_existing(&self) -> anyhow::Result<SqliteStore> {
+    pub fn open_existing(&self) -> anyhow::Result<Box<dyn StoreAdmin>> {
         let config = self.config()?;
         let path = &config.database.path;
         if !path.exists() {
@@ -48,20 +49,21 @@ impl StoreArgs {
 }
 
 /// Open (creating and migrating if needed) the configured database.
-pub fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
-    let options = SqliteOptions {
+pub fn open_store(config: &Config) -> anyhow::Result<Box<dyn StoreAdmin>> {
+    let options = StoreOptions {
         hash_params: config.hash_params(),
         admin_user: UserName::new_account(&config.realm.admin_user)?,
         admin_role: RoleName::new_role(&config.realm.admin_role)?,
         lock_policy: config.lock_policy(),
         credential_policy: config.credential_policy(),
         claim_dialect: config.claim_dialect(),
-        durability: match config.database.synchronous {
-            Synchronous::Full => Durability::Full,
-            Synchronous::Normal => Durability::Normal,
-        },
+    };
+    let durability = match config.database.synchronous {
+        Synchronous::Full => Durability::Full,
+        Synchronous::Normal => Durability::Normal,
     };
     let path = &config.database.path;
-    SqliteStore::open(path, options)
-        .with_context(|| format!("cannot open database {}", path.display()))
+    let store = sqlite::open(path, options, durability)
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    Ok(Box::new(store))
 }

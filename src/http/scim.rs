@@ -308,7 +308,7 @@ impl Input {
 }
 
 /// The account a PATCH addresses: by id, or the caller's own (`/Me`).
-#[derive(PartialEq)]
+#[derive(Clone, PartialEq)]
 enum Target {
     Id(String),
     Me,
@@ -432,9 +432,17 @@ async fn run<T: Send + 'static>(
 }
 
 /// A read of at most one account: a few indexed lookups in one snapshot, answered on the executor
-/// as SOAP's cheap reads are (the hop to the blocking pool would cost more than the work).
-fn cheap_read<T>(work: impl FnOnce() -> Result<T, ServiceError>) -> Result<T, ScimError> {
-    work().map_err(|e| ScimError::from(&e))
+/// as SOAP's cheap reads are (the hop to the blocking pool would cost more than the work), unless
+/// the store's reads wait on the network.
+async fn cheap_read<T: Send + 'static>(
+    state: &Arc<AppState>,
+    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ScimError> {
+    if state.service.reads_in_place() {
+        work().map_err(|e| ScimError::from(&e))
+    } else {
+        run(state, work).await
+    }
 }
 
 fn user_response(status: StatusCode, account: &Account, view: &View) -> Response<Full<Bytes>> {
@@ -508,8 +516,9 @@ async fn route(
             ("scim.Users.create", result)
         }
         (&Method::GET, ["Users", id]) => {
-            let id = id.to_string();
-            let result = cheap_read(|| service.account(&caller, &id))
+            let (id, reader) = (id.to_string(), service.clone());
+            let result = cheap_read(state, move || reader.account(&caller, &id))
+                .await
                 .and_then(|found| found_user(found, view));
             ("scim.Users.get", result)
         }
@@ -546,7 +555,9 @@ async fn route(
             ("scim.Users.delete", result)
         }
         (&Method::GET, ["Me"]) => {
-            let result = cheap_read(|| service.own_account(&caller))
+            let reader = service.clone();
+            let result = cheap_read(state, move || reader.own_account(&caller))
+                .await
                 .and_then(|found| found_user(found, view));
             ("scim.Me.get", result)
         }
@@ -812,10 +823,12 @@ async fn patch(
     state: &Arc<AppState>,
 ) -> Result<Account, ScimError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let account = cheap_read(|| match &target {
-            Target::Id(id) => service.account(&caller, id),
-            Target::Me => service.own_account(&caller),
-        })?
+        let (reader, asking, wanted) = (service.clone(), caller.clone(), target.clone());
+        let account = cheap_read(state, move || match &wanted {
+            Target::Id(id) => reader.account(&asking, id),
+            Target::Me => reader.own_account(&asking),
+        })
+        .await?
         .ok_or_else(|| ScimError::not_found("user"))?;
         precondition(account.record.version, if_match.as_deref())?;
         let change = crate::scim::patch::change_for(&account, body)?;
@@ -876,7 +889,11 @@ async fn list(
     let order = resource::sort_order(page.sort_by.as_deref(), page.sort_order.as_deref())?;
     let (offset, count) = (page.start_index - 1, page.count);
     let (total, accounts) = if query.selects_at_most_one() {
-        cheap_read(|| service.find_accounts(&caller, &query, &order, offset, count))?
+        let reader = service.clone();
+        cheap_read(state, move || {
+            reader.find_accounts(&caller, &query, &order, offset, count)
+        })
+        .await?
     } else {
         let service = service.clone();
         run(state, move || {

@@ -127,7 +127,9 @@ pub(super) async fn call(
     let work = if body.len() <= INLINE_DECODE_BYTES {
         match soap::decode_request(&body, &binding, limits, contract) {
             Err(failed) => Some(Err(failed)),
-            Ok(envelope) if envelope.operation.spec().is_cheap_read() => {
+            Ok(envelope)
+                if envelope.operation.spec().is_cheap_read() && service.reads_in_place() =>
+            {
                 Some(Ok(run_envelope(&service, &caller, envelope)))
             }
             Ok(envelope) => {

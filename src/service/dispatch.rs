@@ -295,6 +295,12 @@ impl Service {
         self.store.check_ready()
     }
 
+    /// Whether the store answers single-account reads without waiting on the network, so the
+    /// transports may run them on the executor.
+    pub fn reads_in_place(&self) -> bool {
+        self.store.reads_in_place()
+    }
+
     /// Run one request against the store. Blocking: may hash passwords and touch the database.
     /// Cached credentials of the users it may have changed are dropped, whatever the outcome.
     pub fn execute(&self, caller: &Caller, request: Request) -> Result<Reply, ServiceError> {

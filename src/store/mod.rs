@@ -6,6 +6,7 @@ pub mod metrics;
 pub mod names;
 pub mod password;
 pub mod policy;
+pub mod sql;
 pub mod sqlite;
 
 pub use error::{Protected, StoreError};
@@ -555,6 +556,20 @@ pub trait UserStore: LoginHandler + UserBackend + RoleBackend + ClaimBackend + S
 
     /// Readiness probe: the backend answers a query.
     fn check_ready(&self) -> StoreResult<()>;
+
+    /// Whether a single-account read is cheap and never waits on the network, so that it may
+    /// run on the async executor instead of the blocking pool.
+    fn reads_in_place(&self) -> bool;
+}
+
+/// What start-up and the admin CLI need beyond the service's traits, on any backend.
+pub trait StoreAdmin: UserStore {
+    /// On a database with no users, create the admin user (see [`sql::AdminBootstrap`]).
+    fn ensure_admin_user(&self, provided: Option<Password>) -> StoreResult<sql::AdminBootstrap>;
+    /// Import one batch of users in one transaction; the rows skipped, with why.
+    fn import_batch(&self, rows: Vec<sql::ImportedUser>) -> StoreResult<Vec<sql::RejectedRow>>;
+    /// Every user in creation order, from one snapshot, until `sink` returns false.
+    fn export_users(&self, sink: &mut dyn FnMut(sql::ExportedUser) -> bool) -> StoreResult<usize>;
 }
 
 #[cfg(test)]

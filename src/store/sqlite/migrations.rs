@@ -82,21 +82,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE roles ADD COLUMN modified_at INTEGER NOT NULL DEFAULT 0;
     UPDATE roles SET modified_at = created_at;
     "#,
-    // 6: a role's version (SCIM's Group ETag). Membership changes from either side (a role's
-    // user list, a user's role list, a deleted user) count through triggers, so that no write
-    // path can forget to.
+    // 6: a role's version (SCIM's Group ETag), counted by the store on every change of the
+    // role, its name or its members.
     r#"
     ALTER TABLE roles ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
-    CREATE TRIGGER role_member_added AFTER INSERT ON user_roles BEGIN
-        UPDATE roles SET version = version + 1,
-               modified_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-         WHERE id = NEW.role_id;
-    END;
-    CREATE TRIGGER role_member_removed AFTER DELETE ON user_roles BEGIN
-        UPDATE roles SET version = version + 1,
-               modified_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-         WHERE id = OLD.role_id;
-    END;
     "#,
 ];
 

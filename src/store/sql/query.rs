@@ -1,9 +1,9 @@
 //! [`UserQuery`] as SQL over `users u`: names through their case-folded key, claims through
 //! EXISTS on `user_claims` (its value indexes, one of them case-insensitive), times as numbers.
-//! Values are always bound parameters.
+//! Values are always bound parameters. Case-insensitive comparisons fold ASCII letters on both
+//! backends (SQLite's NOCASE, PostgreSQL's `lower` under the "C" collation).
 
-use rusqlite::types::Value;
-
+use super::conn::{Dialect, Value};
 use crate::store::names::DEFAULT_PROFILE;
 use crate::store::{MatchOp, SortKey, TextMatch, UserOrder, UserQuery};
 
@@ -31,47 +31,74 @@ fn comparison(op: MatchOp) -> &'static str {
 }
 
 /// The condition `column <op> ?` for a text match (without the Ne negation).
-fn text_condition(column: &str, m: &TextMatch, values: &mut Vec<Value>) -> String {
+fn text_condition(
+    dialect: Dialect,
+    column: &str,
+    m: &TextMatch,
+    values: &mut Vec<Value>,
+) -> String {
     let text = |v: &str| Value::Text(v.to_string());
+    let postgres = dialect == Dialect::Postgres;
+    // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does.
+    let like = if postgres { "ILIKE" } else { "LIKE" };
     match (m.op, m.case_exact) {
         (MatchOp::Contains, true) => {
             values.push(text(&m.value));
-            format!("instr({column}, ?) > 0")
+            let find = if postgres { "strpos" } else { "instr" };
+            format!("{find}({column}, ?) > 0")
         }
         (MatchOp::StartsWith, true) => {
             values.push(text(&m.value));
-            format!("instr({column}, ?) = 1")
+            let find = if postgres { "strpos" } else { "instr" };
+            format!("{find}({column}, ?) = 1")
         }
         (MatchOp::EndsWith, true) => {
             values.push(text(&m.value));
             values.push(text(&m.value));
-            format!("substr({column}, -length(?)) = ?")
+            if postgres {
+                format!("right({column}, length(CAST(? AS TEXT))) = ?")
+            } else {
+                format!("substr({column}, -length(?)) = ?")
+            }
         }
         (MatchOp::Contains, false) => {
             values.push(text(&format!("%{}%", like_literal(&m.value))));
-            format!("{column} LIKE ? ESCAPE '\\'")
+            format!("{column} {like} ? ESCAPE '\\'")
         }
         (MatchOp::StartsWith, false) => {
             values.push(text(&format!("{}%", like_literal(&m.value))));
-            format!("{column} LIKE ? ESCAPE '\\'")
+            format!("{column} {like} ? ESCAPE '\\'")
         }
         (MatchOp::EndsWith, false) => {
             values.push(text(&format!("%{}", like_literal(&m.value))));
-            format!("{column} LIKE ? ESCAPE '\\'")
+            format!("{column} {like} ? ESCAPE '\\'")
         }
-        (op, case_exact) => {
+        (op, true) => {
             values.push(text(&m.value));
-            let collate = if case_exact { "" } else { " COLLATE NOCASE" };
-            format!("{column}{collate} {} ?", comparison(op))
+            format!("{column} {} ?", comparison(op))
+        }
+        (op, false) => {
+            values.push(text(&m.value));
+            match dialect {
+                Dialect::Sqlite => format!("{column} COLLATE NOCASE {} ?", comparison(op)),
+                Dialect::Postgres => {
+                    format!("lower({column}) {} lower(CAST(? AS TEXT))", comparison(op))
+                }
+            }
         }
     }
 }
 
 /// Append the SQL condition for `query` (over `users u`) and its parameters.
-pub(super) fn compile(query: &UserQuery, sql: &mut String, values: &mut Vec<Value>) {
+pub(super) fn compile(
+    dialect: Dialect,
+    query: &UserQuery,
+    sql: &mut String,
+    values: &mut Vec<Value>,
+) {
     match query {
-        UserQuery::All => sql.push('1'),
-        UserQuery::Nothing => sql.push('0'),
+        UserQuery::All => sql.push_str("TRUE"),
+        UserQuery::Nothing => sql.push_str("FALSE"),
         UserQuery::Name(m) => {
             let folded = TextMatch {
                 value: m.value.to_lowercase(),
@@ -88,7 +115,7 @@ pub(super) fn compile(query: &UserQuery, sql: &mut String, values: &mut Vec<Valu
         UserQuery::Claim { uri, matches } => {
             values.push(Value::Text(uri.clone()));
             values.push(Value::Text(DEFAULT_PROFILE.to_string()));
-            let condition = text_condition("c.value", matches, values);
+            let condition = text_condition(dialect, "c.value", matches, values);
             let exists = format!(
                 "EXISTS (SELECT 1 FROM user_claims c WHERE c.user_id = u.id AND c.claim_uri = ? AND c.profile = ? AND {condition})"
             );
@@ -111,7 +138,7 @@ pub(super) fn compile(query: &UserQuery, sql: &mut String, values: &mut Vec<Valu
             } else {
                 "u.modified_at"
             };
-            values.push(Value::Integer(*ms));
+            values.push(Value::Int(*ms));
             let op = match op {
                 MatchOp::Ne => "<>",
                 other => comparison(*other),
@@ -119,7 +146,7 @@ pub(super) fn compile(query: &UserQuery, sql: &mut String, values: &mut Vec<Valu
             // Times compare as numbers; text operators on them match nothing.
             if op == "LIKE" {
                 values.pop();
-                sql.push('0');
+                sql.push_str("FALSE");
             } else {
                 sql.push_str(&format!("{column} {op} ?"));
             }
@@ -131,14 +158,14 @@ pub(super) fn compile(query: &UserQuery, sql: &mut String, values: &mut Vec<Valu
                 " OR "
             };
             sql.push('(');
-            compile(a, sql, values);
+            compile(dialect, a, sql, values);
             sql.push_str(joiner);
-            compile(b, sql, values);
+            compile(dialect, b, sql, values);
             sql.push(')');
         }
         UserQuery::Not(inner) => {
             sql.push_str("NOT (");
-            compile(inner, sql, values);
+            compile(dialect, inner, sql, values);
             sql.push(')');
         }
     }
@@ -183,7 +210,7 @@ pub(super) fn role_name_condition(m: &TextMatch, values: &mut Vec<Value>) -> Str
 
 /// The ORDER BY of a user query over `users u`: the key, accounts without a value last in
 /// either direction (RFC 7644 §3.4.2.3), then the name so that pages are stable.
-pub(super) fn order_by(order: &UserOrder, values: &mut Vec<Value>) -> String {
+pub(super) fn order_by(dialect: Dialect, order: &UserOrder, values: &mut Vec<Value>) -> String {
     let direction = if order.descending { "DESC" } else { "ASC" };
     match &order.key {
         SortKey::Name => format!("u.name_key {direction}"),
@@ -197,7 +224,14 @@ pub(super) fn order_by(order: &UserOrder, values: &mut Vec<Value>) -> String {
             // The value appears twice (the NULL test, the comparison): bound twice.
             values.push(Value::Text(uri.as_str().to_string()));
             values.push(Value::Text(uri.as_str().to_string()));
-            format!("{value} IS NULL, {value} COLLATE NOCASE {direction}, u.name_key")
+            match dialect {
+                Dialect::Sqlite => {
+                    format!("{value} IS NULL, {value} COLLATE NOCASE {direction}, u.name_key")
+                }
+                Dialect::Postgres => {
+                    format!("{value} IS NULL, lower({value}) {direction}, u.name_key")
+                }
+            }
         }
     }
 }

@@ -5,9 +5,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use argon2::password_hash::PasswordHash;
-use rusqlite::params;
 
-use super::{add_membership, insert_role, now_ms, set_claim, SqliteStore};
+use super::{
+    insert_membership, insert_role, new_user_id, now_ms, role_id, set_claim, touch_role, Conn,
+    Database, SqlStore,
+};
 use crate::store::names::{check_claim_value, DEFAULT_PROFILE};
 use crate::store::policy::claims;
 use crate::store::{
@@ -78,7 +80,7 @@ struct ReadyRow {
     hash: String,
 }
 
-impl SqliteStore {
+impl<D: Database> SqlStore<D> {
     fn prepare_row(&self, mut row: ImportedUser) -> Result<ReadyRow, RejectedRow> {
         let reject = |line, e: StoreError| RejectedRow {
             line,
@@ -139,139 +141,154 @@ impl SqliteStore {
     /// (invalid, duplicate) are returned and skipped.
     pub fn import_batch(&self, rows: Vec<ImportedUser>) -> StoreResult<Vec<RejectedRow>> {
         let (ready, mut rejected) = self.prepare_rows(rows);
-        self.write(|tx| {
+        let failed = self.db.write(|tx| {
+            let mut failed = Vec::new();
             let mut role_ids: HashMap<String, i64> = HashMap::new();
-            let mut insert_user = tx.prepare_cached(
-                "INSERT INTO users
-                     (name, name_key, password_hash, password_changed_at, created_at, modified_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4, ?4)",
-            )?;
-            let mut savepoint = tx.prepare_cached("SAVEPOINT import_row")?;
-            let mut release = tx.prepare_cached("RELEASE import_row")?;
-            let mut rollback = tx.prepare_cached("ROLLBACK TO import_row")?;
-            for ReadyRow { row, hash } in ready {
-                savepoint.execute([])?;
-                let outcome = (|| -> StoreResult<()> {
-                    // The UNIQUE name_key constraint is the duplicate check.
-                    match insert_user.execute(params![
-                        row.user.as_str(),
-                        row.user.key(),
-                        hash,
-                        now_ms()
-                    ]) {
-                        Err(rusqlite::Error::SqliteFailure(e, _))
-                            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                        {
-                            return Err(StoreError::UserExists(row.user.to_string()));
-                        }
-                        other => other?,
-                    };
-                    let user_id = tx.last_insert_rowid();
-                    for role in row
-                        .roles
-                        .iter()
-                        .filter(|r| r.key() != RoleName::everyone().key())
-                    {
-                        let role_id = match role_ids.get(role.key()) {
-                            Some(id) => *id,
-                            None => {
-                                let id = match insert_role(tx, role, None) {
-                                    Ok(id) => id,
-                                    Err(StoreError::RoleExists(_)) => super::role_id(tx, role)?,
-                                    Err(e) => return Err(e),
-                                };
-                                role_ids.insert(role.key().to_string(), id);
-                                id
-                            }
-                        };
-                        add_membership(tx, user_id, role_id)?;
-                    }
-                    let has_id = row.claims.iter().any(|(profile, claim)| {
-                        profile.as_str() == DEFAULT_PROFILE && claim.uri.as_str() == claims::USER_ID
-                    });
-                    if !has_id {
-                        set_claim(
-                            tx,
-                            user_id,
-                            DEFAULT_PROFILE,
-                            claims::USER_ID,
-                            &super::new_user_id(),
-                        )?;
-                    }
-                    for (profile, claim) in &row.claims {
-                        self.claim_dialect.check(claim.uri.as_str())?;
-                        set_claim(
-                            tx,
-                            user_id,
-                            profile.as_str(),
-                            claim.uri.as_str(),
-                            &claim.value,
-                        )?;
-                    }
-                    Ok(())
-                })();
-                match outcome {
+            for ReadyRow { row, hash } in &ready {
+                tx.execute("SAVEPOINT import_row", &[])?;
+                match self.import_row(tx, row, hash, &mut role_ids) {
                     Ok(()) => {
-                        release.execute([])?;
+                        tx.execute("RELEASE import_row", &[])?;
                     }
                     Err(e) => {
-                        rollback.execute([])?;
-                        release.execute([])?;
+                        tx.execute("ROLLBACK TO import_row", &[])?;
+                        tx.execute("RELEASE import_row", &[])?;
                         if let StoreError::Database(db) = &e {
                             tracing::warn!(line = row.line, error = %db, "import row failed");
                         }
-                        rejected.push(RejectedRow {
+                        failed.push(RejectedRow {
                             line: row.line,
                             reason: e.to_string(),
                         });
                     }
                 }
             }
-            Ok(())
+            // Each role's members changed once per batch, however many joined it.
+            for id in role_ids.values() {
+                touch_role(tx, *id)?;
+            }
+            Ok(failed)
         })?;
+        rejected.extend(failed);
         rejected.sort_by_key(|r| r.line);
         Ok(rejected)
     }
 
-    /// Every user, in creation order, with hash, roles and claims; `sink` returns false to stop.
-    pub fn export_users(&self, mut sink: impl FnMut(ExportedUser) -> bool) -> StoreResult<usize> {
-        self.read(|conn| {
-            let mut users =
-                conn.prepare("SELECT id, name, password_hash FROM users ORDER BY id")?;
-            let mut roles = conn.prepare_cached(
-                "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                 WHERE ur.user_id = ?1 ORDER BY r.name_key",
-            )?;
-            let mut claims = conn.prepare_cached(
-                "SELECT profile, claim_uri, value FROM user_claims WHERE user_id = ?1
-                 ORDER BY profile, claim_uri",
-            )?;
-            let mut rows = users.query([])?;
-            let mut count = 0;
-            while let Some(row) = rows.next()? {
-                let id: i64 = row.get(0)?;
-                let mut exported = ExportedUser {
-                    name: row.get(1)?,
-                    password_hash: row.get(2)?,
-                    roles: roles
-                        .query_map([id], |r| r.get(0))?
-                        .collect::<Result<_, _>>()?,
-                    claims: BTreeMap::new(),
-                };
-                let mut claim_rows = claims.query([id])?;
-                while let Some(c) = claim_rows.next()? {
-                    exported
-                        .claims
-                        .entry(c.get(0)?)
-                        .or_default()
-                        .insert(c.get(1)?, c.get(2)?);
+    /// Insert one checked row; `role_ids` remembers the roles found or made so far.
+    fn import_row(
+        &self,
+        tx: &dyn Conn,
+        row: &ImportedUser,
+        hash: &str,
+        role_ids: &mut HashMap<String, i64>,
+    ) -> StoreResult<()> {
+        // The UNIQUE name_key constraint is the duplicate check.
+        let user_id = tx
+            .int(
+                "INSERT INTO users
+                     (name, name_key, password_hash, password_changed_at, created_at, modified_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?4)
+                 ON CONFLICT (name_key) DO NOTHING RETURNING id",
+                &[
+                    row.user.as_str().into(),
+                    row.user.key().into(),
+                    hash.into(),
+                    now_ms().into(),
+                ],
+            )?
+            .ok_or_else(|| StoreError::UserExists(row.user.to_string()))?;
+        for role in row
+            .roles
+            .iter()
+            .filter(|r| r.key() != RoleName::everyone().key())
+        {
+            let role_id = match role_ids.get(role.key()) {
+                Some(id) => *id,
+                None => {
+                    let id = match insert_role(tx, role, None) {
+                        Ok(id) => id,
+                        Err(StoreError::RoleExists(_)) => role_id(tx, role)?,
+                        Err(e) => return Err(e),
+                    };
+                    role_ids.insert(role.key().to_string(), id);
+                    id
                 }
-                count += 1;
-                if !sink(exported) {
-                    break;
+            };
+            insert_membership(tx, user_id, role_id)?;
+        }
+        let has_id = row.claims.iter().any(|(profile, claim)| {
+            profile.as_str() == DEFAULT_PROFILE && claim.uri.as_str() == claims::USER_ID
+        });
+        if !has_id {
+            set_claim(
+                tx,
+                user_id,
+                DEFAULT_PROFILE,
+                claims::USER_ID,
+                &new_user_id(),
+            )?;
+        }
+        for (profile, claim) in &row.claims {
+            self.claim_dialect.check(claim.uri.as_str())?;
+            set_claim(
+                tx,
+                user_id,
+                profile.as_str(),
+                claim.uri.as_str(),
+                &claim.value,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Every user, in creation order, with hash, roles and claims, from one snapshot; `sink`
+    /// returns false to stop.
+    pub fn export_users(&self, mut sink: impl FnMut(ExportedUser) -> bool) -> StoreResult<usize> {
+        /// Users read per query, so that no backend holds the whole store in memory.
+        const PAGE: i64 = 1000;
+        self.db.read(|conn| {
+            let mut count = 0;
+            let mut after = 0i64;
+            loop {
+                let page = conn.rows(
+                    "SELECT id, name, password_hash FROM users WHERE id > ?1 ORDER BY id LIMIT ?2",
+                    &[after.into(), PAGE.into()],
+                    |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)),
+                )?;
+                let Some(last) = page.last() else {
+                    return Ok(count);
+                };
+                after = last.0;
+                for (id, name, password_hash) in page {
+                    let mut exported = ExportedUser {
+                        name,
+                        password_hash,
+                        roles: conn.texts(
+                            "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                             WHERE ur.user_id = ?1 ORDER BY r.name_key",
+                            &[id.into()],
+                        )?,
+                        claims: BTreeMap::new(),
+                    };
+                    conn.query(
+                        "SELECT profile, claim_uri, value FROM user_claims WHERE user_id = ?1
+                         ORDER BY profile, claim_uri",
+                        &[id.into()],
+                        &mut |c| {
+                            exported
+                                .claims
+                                .entry(c.text(0)?)
+                                .or_default()
+                                .insert(c.text(1)?, c.text(2)?);
+                            Ok(true)
+                        },
+                    )?;
+                    count += 1;
+                    if !sink(exported) {
+                        return Ok(count);
+                    }
                 }
             }
-            Ok(count)
         })
     }
 }
