@@ -59,8 +59,9 @@ enum Command {
         /// HTTPS listen address, overriding tls.listen (HTTPS also needs tls.enable = true).
         #[arg(long, value_name = "ADDR:PORT")]
         tls_listen: Option<std::net::SocketAddr>,
-        /// SQLite database file, overriding database.path (default ./userstore.db).
-        #[arg(long, value_name = "PATH")]
+        /// SQLite database file, overriding database.path (default ./userstore.db), or a
+        /// postgres:// URL, overriding database.url.
+        #[arg(long, value_name = "PATH|URL")]
         database: Option<PathBuf>,
     },
     /// Print the service's WSDL (generated from the operation catalogue) to stdout.
@@ -456,7 +457,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 config.tls.listen = listen;
             }
             if let Some(database) = database {
-                config.database.path = database;
+                config.database.point_at(&database);
             }
             init_logging(&config)?;
             let runtime = tokio::runtime::Builder::new_multi_thread()

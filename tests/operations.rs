@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{elements_in, Server, Soap};
+use common::{elements_in, Backend, Server, Soap};
 
 const COMMON_NS: &str = "http://common.mgt.user.carbon.wso2.org/xsd";
 const DAO_NS: &str = "http://dao.service.ws.um.carbon.wso2.org/xsd";
@@ -61,8 +61,8 @@ fn accepted(s: &Server, soap: Soap, op: &str, inner: &str) {
     assert!(r.body.is_empty());
 }
 
-fn scenario(soap: Soap) {
-    scenario_on(&Server::start(), soap);
+fn scenario(backend: Backend, soap: Soap) {
+    scenario_on(&Server::start_on(backend), soap);
 }
 
 fn scenario_on(s: &Server, soap: Soap) {
@@ -585,14 +585,12 @@ fn scenario_on(s: &Server, soap: Soap) {
     );
 }
 
-#[test]
-fn every_operation_over_soap11() {
-    scenario(Soap::V11);
+fn every_operation_over_soap11(backend: Backend) {
+    scenario(backend, Soap::V11);
 }
 
-#[test]
-fn every_operation_over_soap12() {
-    scenario(Soap::V12);
+fn every_operation_over_soap12(backend: Backend) {
+    scenario(backend, Soap::V12);
 }
 
 #[test]
@@ -642,9 +640,8 @@ fn password_expiry_is_reported_when_configured() {
     );
 }
 
-#[test]
-fn concurrent_writers_all_succeed() {
-    let s = Server::start();
+fn concurrent_writers_all_succeed(backend: Backend) {
+    let s = Server::start_on(backend);
     std::thread::scope(|scope| {
         for worker in 0..8 {
             let s = &s;
@@ -712,9 +709,8 @@ fn carbon40_contract_answers_claims_in_the_old_types() {
     );
 }
 
-#[test]
-fn list_users_follows_wsos_jdbc_store() {
-    let s = Server::start();
+fn list_users_follows_wsos_jdbc_store(backend: Backend) {
+    let s = Server::start_on(backend);
     for name in ["alice", "Zed", "alf", "alix", "bob"] {
         accepted(
             &s,
@@ -786,3 +782,10 @@ fn list_users_follows_wsos_jdbc_store() {
         ]
     );
 }
+
+crate::on_every_backend!(
+    every_operation_over_soap11,
+    every_operation_over_soap12,
+    concurrent_writers_all_succeed,
+    list_users_follows_wsos_jdbc_store,
+);

@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{basic, Server, Soap, ADMIN_PASSWORD, SERVICE_PATH};
+use common::{basic, Backend, Server, Soap, ADMIN_PASSWORD, SERVICE_PATH};
 
 /// The operations whose permission is `.../usermgt/view` in WSO2's services.xml.
 const USERMGT_VIEW: &[&str] = &[
@@ -95,35 +95,17 @@ fn denied(s: &Server, user: &str, password: &str, op: &str, body: &[u8]) -> bool
 
 /// Every row of every table, to show that denied calls wrote nothing.
 fn snapshot(s: &Server) -> Vec<String> {
-    let conn =
-        rusqlite::Connection::open_with_flags(&s.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    let mut rows = Vec::new();
-    for table in [
+    s.table_rows(&[
         "users",
         "roles",
         "user_roles",
         "role_permissions",
         "user_claims",
-    ] {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
-            .unwrap();
-        let columns = stmt.column_count();
-        let mut query = stmt.query([]).unwrap();
-        while let Some(row) = query.next().unwrap() {
-            let cells: Vec<String> = (0..columns)
-                .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
-                .collect();
-            rows.push(format!("{table}: {}", cells.join("|")));
-        }
-    }
-    rows
+    ])
 }
 
-#[test]
-fn permission_matrix_of_three_roles_over_every_operation() {
-    let s = Server::start();
+fn permission_matrix_of_three_roles_over_every_operation(backend: Backend) {
+    let s = Server::start_on(backend);
     add_role_with(
         &s,
         "usermanager",
@@ -173,11 +155,10 @@ fn permission_matrix_of_three_roles_over_every_operation() {
     }
 }
 
-#[test]
-fn a_user_whose_role_holds_manage_changes_his_own_password() {
+fn a_user_whose_role_holds_manage_changes_his_own_password(backend: Backend) {
     // As WSO2's product-is test does: role1 holds /permission/admin/manage/ and user2 calls
     // updateCredential with his own credentials.
-    let s = Server::start();
+    let s = Server::start_on(backend);
     add_role_with(&s, "role1", "/permission/admin/manage/");
     add_user_in(&s, "user2", "User2-pw-1", "role1");
     s.call_as(
@@ -211,3 +192,8 @@ fn a_user_whose_role_holds_manage_changes_his_own_password() {
     );
     assert_eq!(r.fault_string(), "Access Denied.");
 }
+
+crate::on_every_backend!(
+    permission_matrix_of_three_roles_over_every_operation,
+    a_user_whose_role_holds_manage_changes_his_own_password,
+);

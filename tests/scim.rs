@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{basic, request_bytes, Server, Soap, ADMIN_PASSWORD};
+use common::{basic, request_bytes, Backend, Server, Soap, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 
 struct Reply {
@@ -93,9 +93,8 @@ fn soap_claim(s: &Server, user: &str, claim: &str) -> Option<String> {
     .flatten()
 }
 
-#[test]
-fn seed_003_provisioning_flow_and_both_protocols_see_the_same_user() {
-    let s = Server::start();
+fn seed_003_provisioning_flow_and_both_protocols_see_the_same_user(backend: Backend) {
+    let s = Server::start_on(backend);
     // 1. Provision kim, as seed 003 does.
     let kim = json!({
         "schemas": [],
@@ -224,9 +223,8 @@ fn seed_003_provisioning_flow_and_both_protocols_see_the_same_user() {
     );
 }
 
-#[test]
-fn filters_are_evaluated_by_the_store_with_pagination() {
-    let s = Server::start();
+fn filters_are_evaluated_by_the_store_with_pagination(backend: Backend) {
+    let s = Server::start_on(backend);
     for (user, given, email, disabled) in [
         ("alice", "Alice", "alice@example.com", false),
         ("albert", "Albert", "albert@example.org", true),
@@ -308,9 +306,8 @@ fn filters_are_evaluated_by_the_store_with_pagination() {
     }
 }
 
-#[test]
-fn errors_permissions_me_and_discovery() {
-    let s = Server::start();
+fn errors_permissions_me_and_discovery(backend: Backend) {
+    let s = Server::start_on(backend);
     let user = |name: &str, password: &str| json!({ "userName": name, "password": password });
     assert_eq!(
         scim(
@@ -439,9 +436,8 @@ fn errors_permissions_me_and_discovery() {
     assert_eq!(types.body["Resources"][0]["endpoint"], "/Users");
 }
 
-#[test]
-fn if_match_guards_replace_and_delete() {
-    let s = Server::start();
+fn if_match_guards_replace_and_delete(backend: Backend) {
+    let s = Server::start_on(backend);
     let r = scim(
         &s,
         "POST",
@@ -500,9 +496,8 @@ fn patch(s: &Server, id: &str, operations: Value) -> Reply {
     )
 }
 
-#[test]
-fn patch_adds_replaces_and_removes_all_or_nothing() {
-    let s = Server::start();
+fn patch_adds_replaces_and_removes_all_or_nothing(backend: Backend) {
+    let s = Server::start_on(backend);
     let hugo = create_user(
         &s,
         json!({
@@ -620,9 +615,8 @@ fn new_user(s: &Server, name: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn groups_are_the_stores_roles_with_members_by_id() {
-    let s = Server::start();
+fn groups_are_the_stores_roles_with_members_by_id(backend: Backend) {
+    let s = Server::start_on(backend);
     let (ann, bob) = (new_user(&s, "ann"), new_user(&s, "bob"));
     // Created over SCIM with a member: a role SOAP sees, named with WSO2's domain prefix.
     let r = scim(
@@ -758,9 +752,8 @@ fn groups_are_the_stores_roles_with_members_by_id() {
     );
 }
 
-#[test]
-fn attributes_projection_schemas_and_methods() {
-    let s = Server::start();
+fn attributes_projection_schemas_and_methods(backend: Backend) {
+    let s = Server::start_on(backend);
     let lena = create_user(
         &s,
         json!({
@@ -881,9 +874,8 @@ fn attributes_projection_schemas_and_methods() {
     assert_eq!(scim(&s, "DELETE", "/scim2/Users", ADMIN, None).status, 405);
 }
 
-#[test]
-fn group_external_id_and_last_modified() {
-    let s = Server::start();
+fn group_external_id_and_last_modified(backend: Backend) {
+    let s = Server::start_on(backend);
     let r = scim(
         &s,
         "POST",
@@ -919,9 +911,8 @@ fn group_external_id_and_last_modified() {
     assert!(r.body.get("externalId").is_none(), "{}", r.body);
 }
 
-#[test]
-fn sort_by_and_sort_order_are_applied_by_the_store() {
-    let s = Server::start();
+fn sort_by_and_sort_order_are_applied_by_the_store(backend: Backend) {
+    let s = Server::start_on(backend);
     for (name, family) in [
         ("ann", Some("Young")),
         ("bob", None),
@@ -986,9 +977,8 @@ fn sort_by_and_sort_order_are_applied_by_the_store() {
     }
 }
 
-#[test]
-fn bulk_runs_each_operation_with_bulk_id_references() {
-    let s = Server::start();
+fn bulk_runs_each_operation_with_bulk_id_references(backend: Backend) {
+    let s = Server::start_on(backend);
     let bulk = |body: Value| scim(&s, "POST", "/scim2/Bulk", ADMIN, Some(&body));
     let r = bulk(json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
@@ -1062,9 +1052,8 @@ fn bulk_runs_each_operation_with_bulk_id_references() {
 
 /// `/Me` lets any authenticated user change his own profile and password (PUT and PATCH, with
 /// `If-Match`), but not his account's state: a lock or disable needs usermgt/update.
-#[test]
-fn me_changes_the_callers_own_profile_and_password_but_not_its_state() {
-    let s = Server::start();
+fn me_changes_the_callers_own_profile_and_password_but_not_its_state(backend: Backend) {
+    let s = Server::start_on(backend);
     let id = new_user(&s, "gina");
     let gina = Some(("gina", "Group-pw-1"));
     let patch_op = json!({
@@ -1164,9 +1153,8 @@ fn me_changes_the_callers_own_profile_and_password_but_not_its_state() {
 
 /// A Group's ETag (`meta.version`) changes with its members whichever protocol changes them, and
 /// `If-Match` guards PUT, PATCH and DELETE as for Users.
-#[test]
-fn group_etags_follow_members_from_both_protocols() {
-    let s = Server::start();
+fn group_etags_follow_members_from_both_protocols(backend: Backend) {
+    let s = Server::start_on(backend);
     let hal = new_user(&s, "hal");
     new_user(&s, "ida");
     let created = scim(
@@ -1228,3 +1216,18 @@ fn group_etags_follow_members_from_both_protocols() {
     assert_eq!(send("DELETE", &third, None).status, 204);
     assert_eq!(scim(&s, "GET", &path, ADMIN, None).status, 404);
 }
+
+crate::on_every_backend!(
+    seed_003_provisioning_flow_and_both_protocols_see_the_same_user,
+    filters_are_evaluated_by_the_store_with_pagination,
+    errors_permissions_me_and_discovery,
+    if_match_guards_replace_and_delete,
+    patch_adds_replaces_and_removes_all_or_nothing,
+    groups_are_the_stores_roles_with_members_by_id,
+    attributes_projection_schemas_and_methods,
+    group_external_id_and_last_modified,
+    sort_by_and_sort_order_are_applied_by_the_store,
+    bulk_runs_each_operation_with_bulk_id_references,
+    me_changes_the_callers_own_profile_and_password_but_not_its_state,
+    group_etags_follow_members_from_both_protocols,
+);

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use userstore::config::{Config, Synchronous};
+use userstore::store::postgres;
 use userstore::store::sql::StoreOptions;
 use userstore::store::sqlite::{self, Durability};
 use userstore::store::{RoleName, StoreAdmin, UserName};
@@ -17,8 +18,8 @@ pub struct StoreArgs {
     /// TOML config file.
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
-    /// SQLite database file, overriding database.path.
-    #[arg(long, value_name = "PATH", global = true)]
+    /// SQLite database file, overriding database.path, or a postgres:// URL.
+    #[arg(long, value_name = "PATH|URL", global = true)]
     pub database: Option<PathBuf>,
 }
 
@@ -27,7 +28,7 @@ impl StoreArgs {
     pub fn config(&self) -> anyhow::Result<Config> {
         let mut config = Config::load(self.config.as_deref(), std::env::vars())?;
         if let Some(database) = &self.database {
-            config.database.path = database.clone();
+            config.database.point_at(database);
         }
         Ok(config)
     }
@@ -37,7 +38,7 @@ impl StoreArgs {
     pub fn open_existing(&self) -> anyhow::Result<Box<dyn StoreAdmin>> {
         let config = self.config()?;
         let path = &config.database.path;
-        if !path.exists() {
+        if config.database.url.is_none() && !path.exists() {
             anyhow::bail!(
                 "database {} does not exist (start `userstore serve` once to create it, or pass \
                  --database PATH / --config FILE)",
@@ -62,6 +63,11 @@ pub fn open_store(config: &Config) -> anyhow::Result<Box<dyn StoreAdmin>> {
         Synchronous::Full => Durability::Full,
         Synchronous::Normal => Durability::Normal,
     };
+    if let Some(url) = &config.database.url {
+        let store = postgres::open(url, options, config.database.max_connections)
+            .context("cannot open the PostgreSQL database of database.url")?;
+        return Ok(Box::new(store));
+    }
     let path = &config.database.path;
     let store = sqlite::open(path, options, durability)
         .with_context(|| format!("cannot open database {}", path.display()))?;

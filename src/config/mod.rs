@@ -169,11 +169,29 @@ pub struct AuditConfig {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
-    /// SQLite file, created on first start.
+    /// SQLite file, created on first start (when `url` is not set).
     pub path: PathBuf,
+    /// `postgres://user@host/db`: use this PostgreSQL database instead of the SQLite file, so
+    /// that several nodes can share it.
+    pub url: Option<String>,
+    /// Most connections one node opens to PostgreSQL.
+    pub max_connections: usize,
     /// `full`: acknowledged writes survive power loss; `normal`: they survive a process crash
     /// and commits are cheaper.
     pub synchronous: Synchronous,
+}
+
+impl DatabaseConfig {
+    /// Point at `target` from the command line: a `postgres://` URL, or else a SQLite file.
+    pub fn point_at(&mut self, target: &Path) {
+        let text = target.to_string_lossy();
+        if crate::store::postgres::is_postgres_url(&text) {
+            self.url = Some(text.into_owned());
+        } else {
+            self.path = target.to_path_buf();
+            self.url = None;
+        }
+    }
 }
 
 /// `database.synchronous` values.
@@ -191,6 +209,8 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             path: PathBuf::from("userstore.db"),
+            url: None,
+            max_connections: 16,
             synchronous: Synchronous::Full,
         }
     }
@@ -508,6 +528,17 @@ impl Config {
         }
         if self.server.max_connections == 0 {
             invalid("server.max_connections", "must be at least 1".into());
+        }
+        if self.database.max_connections == 0 {
+            invalid("database.max_connections", "must be at least 1".into());
+        }
+        if let Some(url) = &self.database.url {
+            if !crate::store::postgres::is_postgres_url(url) {
+                invalid(
+                    "database.url",
+                    "must start with postgres:// or postgresql:// (leave it out for SQLite)".into(),
+                );
+            }
         }
         if self.server.header_read_timeout_secs == 0 {
             invalid(

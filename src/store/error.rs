@@ -120,11 +120,38 @@ pub enum StoreError {
     },
     /// The database failed; details go to the log, not to the client.
     #[error("internal user store error")]
-    Database(#[from] rusqlite::Error),
+    Database(#[from] DatabaseError),
     /// The operating system refused a resource the store needs (a thread, a file).
     #[error("internal user store error")]
     System(#[from] std::io::Error),
     /// Hashing failed (bad parameters or an internal fault).
     #[error("internal user store error: password hashing failed")]
     Hashing,
+}
+
+/// A failure of the database itself: kept for the log and the admin CLI, never shown to remote
+/// clients.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// SQLite refused or failed.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL refused or failed, or the connection broke.
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
+    /// No connection to the database could be had in time.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.into())
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Database(e.into())
+    }
 }

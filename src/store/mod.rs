@@ -6,10 +6,11 @@ pub mod metrics;
 pub mod names;
 pub mod password;
 pub mod policy;
+pub mod postgres;
 pub mod sql;
 pub mod sqlite;
 
-pub use error::{Protected, StoreError};
+pub use error::{DatabaseError, Protected, StoreError};
 pub use names::{ClaimUri, NameKind, ProfileName, RoleName, UserName};
 pub use password::{Password, PasswordHasher};
 

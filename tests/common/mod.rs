@@ -1,6 +1,9 @@
 //! Test harness: runs the real `userstore` binary on an ephemeral 127.0.0.1 port with a temporary
-//! SQLite file, and talks to it with a minimal HTTP/1.1 client over a real TCP socket.
+//! SQLite file (or a fresh database of a throwaway PostgreSQL cluster), and talks to it with a
+//! minimal HTTP/1.1 client over a real TCP socket.
 #![allow(dead_code)]
+
+pub mod postgres;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -217,9 +220,41 @@ pub struct Server {
     pub stdout_banner: String,
 }
 
+/// The database a test server runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    #[default]
+    Sqlite,
+    /// A fresh database of this test binary's PostgreSQL cluster.
+    Postgres,
+}
+
+/// Run each named test function (taking a [`Backend`]) once per backend, as
+/// `sqlite::name` and `postgres::name`: the store's behaviour is one suite for every backend.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name($crate::common::Backend::Sqlite)
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                super::$name($crate::common::Backend::Postgres)
+            })*
+        }
+    };
+}
+
 /// How to start a server.
 #[derive(Clone)]
 pub struct Options {
+    /// The database it runs on.
+    pub backend: Backend,
     /// Password for the bootstrap admin (None: let the server generate one).
     pub admin_password: Option<String>,
     /// Cheap argon2 parameters keep the suite fast; set false to use the defaults.
@@ -235,6 +270,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
+            backend: Backend::Sqlite,
             admin_password: Some(ADMIN_PASSWORD.into()),
             cheap_hashing: true,
             env: Vec::new(),
@@ -250,9 +286,20 @@ impl Server {
         Self::start_with(Options::default())
     }
 
+    /// Start on a fresh database of `backend`.
+    pub fn start_on(backend: Backend) -> Server {
+        Self::start_with(Options {
+            backend,
+            ..Options::default()
+        })
+    }
+
     pub fn start_with(mut options: Options) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("userstore.db");
+        let db = match options.backend {
+            Backend::Sqlite => dir.path().join("userstore.db"),
+            Backend::Postgres => PathBuf::from(postgres::cluster().fresh_database()),
+        };
         let trust = options.https_only.then(|| {
             let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
             let status = Command::new(env!("CARGO_BIN_EXE_userstore"))
@@ -294,7 +341,7 @@ impl Server {
         server
     }
 
-    /// Start on an existing database file.
+    /// Start on an existing database (a SQLite file or a postgres:// URL).
     pub fn spawn(db: &Path, options: &Options) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_userstore"));
         cmd.args([
@@ -366,6 +413,42 @@ impl Server {
             dir: None,
             stdout_banner: banner,
         }
+    }
+
+    /// Every row of `tables`, one line each (`table: cells`), in a stable order, read from
+    /// the database directly (the SQLite file, or the PostgreSQL database).
+    pub fn table_rows(&self, tables: &[&str]) -> Vec<String> {
+        let target = self.db.to_string_lossy();
+        let mut rows = Vec::new();
+        if target.starts_with("postgres://") {
+            let mut client = postgres::cluster().client(&target);
+            for table in tables {
+                let sql = format!("SELECT t::text FROM {table} t ORDER BY 1");
+                for row in client.query(&sql, &[]).unwrap() {
+                    rows.push(format!("{table}: {}", row.get::<_, String>(0)));
+                }
+            }
+            return rows;
+        }
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        for table in tables {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
+                .unwrap();
+            let columns = stmt.column_count();
+            let mut query = stmt.query([]).unwrap();
+            while let Some(row) = query.next().unwrap() {
+                let cells: Vec<String> = (0..columns)
+                    .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
+                    .collect();
+                rows.push(format!("{table}: {}", cells.join("|")));
+            }
+        }
+        rows
     }
 
     /// Ask the process to shut down gracefully (SIGTERM).
