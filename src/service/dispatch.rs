@@ -14,8 +14,8 @@ use super::ServiceError;
 use crate::store::names::EVERYONE_ROLE;
 use crate::store::policy::claims;
 use crate::store::{
-    AppendRule, AuthOutcome, ClaimValue, NameKind, Password, Protected, RoleName, StoreError,
-    UserName, UserStore,
+    AppendRule, AuthOutcome, ClaimValue, NameKind, OutsideChange, Password, Protected, RoleName,
+    StoreError, UserName, UserStore,
 };
 
 /// WSO2's super-tenant id, the only tenant of this store.
@@ -98,9 +98,20 @@ const MS_PER_DAY: i64 = 24 * 60 * 60 * 1000;
 impl Service {
     /// Wrap a store.
     pub fn new(store: Arc<dyn UserStore>, settings: ServiceSettings) -> Self {
+        let credentials = Arc::new(CredentialCache::new(settings.credential_cache_ttl));
+        // Changes by other processes (the admin CLI, other nodes) end cached logins too.
+        let cache = Arc::downgrade(&credentials);
+        store.watch_outside_changes(Arc::new(move |change| {
+            if let Some(cache) = cache.upgrade() {
+                match change {
+                    OutsideChange::User(key) => cache.forget(&key),
+                    OutsideChange::Unknown => cache.clear(),
+                }
+            }
+        }));
         Self {
             store,
-            credentials: Arc::new(CredentialCache::new(settings.credential_cache_ttl)),
+            credentials,
             sessions: Arc::new(SessionRegistry::new(settings.session_idle_timeout)),
             settings: Arc::new(settings),
         }

@@ -545,6 +545,19 @@ pub trait ClaimBackend {
     fn all_profile_names(&self) -> StoreResult<Vec<String>>;
 }
 
+/// A change made to the store by someone other than this process (the admin CLI, another node),
+/// for caches of what the store says (verified credentials) to drop what it may have changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutsideChange {
+    /// This account (by name key) changed: password, lock, claims, roles, or it was deleted.
+    User(String),
+    /// Something changed, or changes may have been missed: forget everything.
+    Unknown,
+}
+
+/// Called with each [`OutsideChange`] a backend notices, from a thread of the backend's.
+pub type ChangeListener = std::sync::Arc<dyn Fn(OutsideChange) + Send + Sync>;
+
 /// A complete backend: what the service layer is written against.
 pub trait UserStore: LoginHandler + UserBackend + RoleBackend + ClaimBackend + Send + Sync {
     /// Whether writes are refused (isReadOnly).
@@ -561,6 +574,10 @@ pub trait UserStore: LoginHandler + UserBackend + RoleBackend + ClaimBackend + S
     /// Whether a single-account read is cheap and never waits on the network, so that it may
     /// run on the async executor instead of the blocking pool.
     fn reads_in_place(&self) -> bool;
+
+    /// Tell `listener` about changes made outside this process, from now on; the bound on how
+    /// late a change is told is the backend's (README, Storage).
+    fn watch_outside_changes(&self, listener: ChangeListener);
 }
 
 /// What start-up and the admin CLI need beyond the service's traits, on any backend.

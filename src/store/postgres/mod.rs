@@ -17,11 +17,12 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 
-use super::sql::{Arg, Conn, Database, Dialect, Row, SqlStore, StoreOptions};
-use super::{DatabaseError, StoreError, StoreResult};
+use super::sql::{Arg, Conn, Database, Dialect, Row, SqlStore, StoreOptions, USER_CHANGES_CHANNEL};
+use super::{ChangeListener, DatabaseError, OutsideChange, StoreError, StoreResult};
 
 pub use migrations::SCHEMA_VERSION;
 
@@ -270,6 +271,48 @@ impl Database for PgDb {
     fn reads_in_place(&self) -> bool {
         false
     }
+
+    /// LISTENs on [`USER_CHANGES_CHANNEL`] on a connection of its own; the store's writes
+    /// NOTIFY it at commit, so another node's change is heard within milliseconds. While that
+    /// connection is down changes may be missed, so losing it and getting it back each count as
+    /// [`OutsideChange::Unknown`]; it is retried every [`RELISTEN_INTERVAL`].
+    fn watch_outside_changes(&self, listener: ChangeListener) {
+        let config = self.config.clone();
+        let spawned = std::thread::Builder::new()
+            .name("postgres-listen".to_string())
+            .spawn(move || loop {
+                if let Err(e) = listen(&config, &listener) {
+                    tracing::warn!(error = %e, "lost the PostgreSQL change notifications; retrying");
+                }
+                listener(OutsideChange::Unknown);
+                std::thread::sleep(RELISTEN_INTERVAL);
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot listen for other nodes' writes; cached logins last their TTL");
+        }
+    }
+}
+
+/// How long the change listener waits before it connects again.
+const RELISTEN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Hand every notification on the change channel to `listener` until the connection fails.
+fn listen(config: &postgres::Config, listener: &ChangeListener) -> Result<(), postgres::Error> {
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute(&format!("LISTEN {USER_CHANGES_CHANNEL}"))?;
+    // Whatever happened before the LISTEN was not heard.
+    listener(OutsideChange::Unknown);
+    let mut notifications = client.notifications();
+    let mut incoming = notifications.blocking_iter();
+    while let Some(notification) = incoming.next()? {
+        let key = notification.payload();
+        listener(if key.is_empty() {
+            OutsideChange::Unknown
+        } else {
+            OutsideChange::User(key.to_string())
+        });
+    }
+    Ok(())
 }
 
 /// A transaction on one connection, as the store's rules see it.

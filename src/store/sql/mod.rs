@@ -141,6 +141,31 @@ fn touch_user(tx: &dyn Conn, user_id: i64) -> StoreResult<()> {
         "UPDATE users SET modified_at = ?1, version = version + 1 WHERE id = ?2",
         &[now_ms().into(), user_id.into()],
     )?;
+    announce_user_change(tx, user_id)
+}
+
+/// The PostgreSQL channel on which every node hears which accounts changed: the payload is a
+/// name key, or empty when a role's permissions or existence changed (any caller may be
+/// affected).
+pub const USER_CHANGES_CHANNEL: &str = "userstore_user_changed";
+
+/// Tell the other nodes sharing the database that an account changed, at commit (PostgreSQL's
+/// NOTIFY; SQLite's readers notice any commit by themselves).
+fn announce_user_change(tx: &dyn Conn, user_id: i64) -> StoreResult<()> {
+    if tx.dialect() == Dialect::Postgres {
+        tx.execute(
+            "SELECT pg_notify(?1, name_key) FROM users WHERE id = ?2",
+            &[USER_CHANGES_CHANNEL.into(), user_id.into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Tell the other nodes that what roles grant changed, so any account may be affected.
+fn announce_role_change(tx: &dyn Conn) -> StoreResult<()> {
+    if tx.dialect() == Dialect::Postgres {
+        tx.execute("SELECT pg_notify(?1, '')", &[USER_CHANGES_CHANNEL.into()])?;
+    }
     Ok(())
 }
 
@@ -585,6 +610,7 @@ impl<D: Database> SqlStore<D> {
                     &lockouts,
                 )?;
                 clear_claims(tx, id, &[claims::FAILED_LOGIN_ATTEMPTS])?;
+                announce_user_change(tx, id)?;
                 return Ok(true);
             }
             Ok(false)
@@ -749,6 +775,7 @@ impl<D: Database> UserBackend for SqlStore<D> {
         }
         self.db.write(|tx| {
             let id = user_id(tx, user)?;
+            announce_user_change(tx, id)?;
             // The memberships go with the user; each of its roles counts the change.
             tx.execute(
                 "UPDATE roles SET modified_at = ?1, version = version + 1
@@ -903,7 +930,7 @@ impl<D: Database> RoleBackend for SqlStore<D> {
         self.db.write(|tx| {
             let id = role_id(tx, role)?;
             tx.execute("DELETE FROM roles WHERE id = ?1", &[id.into()])?;
-            Ok(())
+            announce_role_change(tx)
         })
     }
 
@@ -958,6 +985,7 @@ impl<D: Database> RoleBackend for SqlStore<D> {
                     "UPDATE roles SET name = ?1, name_key = ?2 WHERE id = ?3",
                     &[new_name.as_str().into(), new_name.key().into(), id.into()],
                 )?;
+                announce_role_change(tx)?;
             }
             if let Some(external_id) = &change.external_id {
                 tx.execute(
@@ -1191,7 +1219,8 @@ impl<D: Database> RoleBackend for SqlStore<D> {
                     &[id.into(), (&p.resource_id).into(), (&p.action).into()],
                 )?;
             }
-            grant_permissions(tx, id, added)
+            grant_permissions(tx, id, added)?;
+            announce_role_change(tx)
         })
     }
 }
@@ -1389,6 +1418,10 @@ impl<D: Database> UserStore for SqlStore<D> {
 
     fn reads_in_place(&self) -> bool {
         self.db.reads_in_place()
+    }
+
+    fn watch_outside_changes(&self, listener: super::ChangeListener) {
+        self.db.watch_outside_changes(listener);
     }
 }
 

@@ -5,14 +5,14 @@ mod migrations;
 mod readers;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 
 use super::sql::{Arg, Conn, Database, Dialect, Row, SqlStore, StoreOptions};
-use super::StoreResult;
+use super::{ChangeListener, OutsideChange, StoreResult};
 
 pub use migrations::SCHEMA_VERSION;
 use readers::ReaderPool;
@@ -47,7 +47,7 @@ impl Durability {
 
 /// One SQLite file: the writer connection and the readers.
 pub struct SqliteDb {
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
     readers: ReaderPool,
 }
 
@@ -97,7 +97,7 @@ pub fn open(
     writer.pragma_update(None, "temp_store", "MEMORY")?;
     migrations::migrate(&mut writer)?;
     let db = SqliteDb {
-        writer: Mutex::new(writer),
+        writer: Arc::new(Mutex::new(writer)),
         readers: ReaderPool::new(path)?,
     };
     SqlStore::new(db, options)
@@ -132,6 +132,36 @@ impl Database for SqliteDb {
 
     fn reads_in_place(&self) -> bool {
         true
+    }
+
+    /// Polls the writer connection's `data_version`, which moves only when another connection
+    /// (another process: the admin CLI) commits, every [`WATCH_INTERVAL`], until the store is
+    /// dropped. SQLite cannot say which accounts changed, so every change is
+    /// [`OutsideChange::Unknown`].
+    fn watch_outside_changes(&self, listener: ChangeListener) {
+        let writer = Arc::downgrade(&self.writer);
+        let data_version = |writer: &Mutex<Connection>| -> Option<i64> {
+            let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
+            conn.pragma_query_value(None, "data_version", |r| r.get(0))
+                .ok()
+        };
+        let mut seen = writer.upgrade().and_then(|w| data_version(&w));
+        let spawned = std::thread::Builder::new()
+            .name("sqlite-outside-writes".to_string())
+            .spawn(move || loop {
+                std::thread::sleep(WATCH_INTERVAL);
+                let Some(writer) = writer.upgrade() else {
+                    return;
+                };
+                let now = data_version(&writer);
+                if now != seen {
+                    seen = now;
+                    listener(OutsideChange::Unknown);
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot watch for outside writes; cached logins last their TTL");
+        }
     }
 }
 

@@ -1,0 +1,182 @@
+//! Two userstore processes on one PostgreSQL database, as a load balancer would put them: what
+//! one node writes the other reads at once, failed logins racing across both nodes lock an
+//! account exactly once, and a password change on one node ends the old password's cached
+//! login on the other within the stated bound.
+
+mod common;
+
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use common::{Backend, Options, Server, Soap, ADMIN_PASSWORD};
+
+/// The bound README states for another node's change to reach a node's cached logins.
+const OUTSIDE_CHANGE_BOUND: Duration = Duration::from_secs(1);
+
+/// Node A on a fresh database and node B on the same one.
+fn two_nodes(env: Vec<(String, String)>) -> (Server, Server) {
+    let options = Options {
+        backend: Backend::Postgres,
+        env,
+        ..Options::default()
+    };
+    let a = Server::start_with(options.clone());
+    let b = Server::spawn(&a.db, &options);
+    (a, b)
+}
+
+fn add_user(node: &Server, name: &str, password: &str) {
+    node.call(
+        Soap::V11,
+        "addUser",
+        &format!(
+            "<ser:userName>{name}</ser:userName><ser:credential>{password}</ser:credential>\
+             <ser:claims><xsd:claimURI>http://wso2.org/claims/lastname</xsd:claimURI>\
+             <xsd:value>Node A</xsd:value></ser:claims>"
+        ),
+    )
+    .assert_accepted();
+}
+
+fn authenticate(node: &Server, name: &str, password: &str) -> String {
+    node.call(
+        Soap::V11,
+        "authenticate",
+        &format!("<ser:userName>{name}</ser:userName><ser:credential>{password}</ser:credential>"),
+    )
+    .return_text()
+}
+
+#[test]
+fn a_write_on_one_node_is_read_on_the_other() {
+    let (a, b) = two_nodes(Vec::new());
+    add_user(&a, "kim", "Kim-pw-123");
+    let exists = b.call(
+        Soap::V11,
+        "isExistingUser",
+        "<ser:userName>kim</ser:userName>",
+    );
+    assert_eq!(exists.return_text(), "true");
+    let lastname = b.call(
+        Soap::V11,
+        "getUserClaimValue",
+        "<ser:userName>kim</ser:userName>\
+         <ser:claim>http://wso2.org/claims/lastname</ser:claim><ser:profileName>default</ser:profileName>",
+    );
+    assert_eq!(lastname.return_text(), "Node A");
+    assert_eq!(authenticate(&b, "kim", "Kim-pw-123"), "true");
+    b.call(Soap::V11, "deleteUser", "<ser:userName>kim</ser:userName>")
+        .assert_accepted();
+    let gone = a.call(
+        Soap::V11,
+        "isExistingUser",
+        "<ser:userName>kim</ser:userName>",
+    );
+    assert_eq!(gone.return_text(), "false");
+}
+
+#[test]
+fn wrong_passwords_racing_across_two_nodes_lock_the_account_exactly_once() {
+    const CLIENTS: usize = 16;
+    const ATTEMPTS: usize = 4;
+    let (a, b) = two_nodes(vec![(
+        "USERSTORE_ACCOUNT_LOCKING__ALLOWED_FAILED_ATTEMPTS".into(),
+        "5".into(),
+    )]);
+    add_user(&a, "target", "Target-pw-1");
+    let barrier = Barrier::new(CLIENTS);
+    let answers: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|i| {
+                let (node, barrier) = (if i % 2 == 0 { &a } else { &b }, &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    (0..ATTEMPTS)
+                        .map(|_| authenticate(node, "target", "Wrong-pw-1"))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("client"))
+            .collect()
+    });
+    assert!(answers.iter().all(|a| a == "false"), "{answers:?}");
+    // Locked now, on both nodes, even with the right password.
+    assert_eq!(authenticate(&a, "target", "Target-pw-1"), "false");
+    assert_eq!(authenticate(&b, "target", "Target-pw-1"), "false");
+    let claim = |uri: &str| -> Option<String> {
+        common::postgres::cluster()
+            .client(&a.db.to_string_lossy())
+            .query_opt(
+                "SELECT c.value FROM user_claims c JOIN users u ON u.id = c.user_id
+                 WHERE u.name_key = 'target' AND c.profile = 'default' AND c.claim_uri = $1",
+                &[&uri],
+            )
+            .unwrap()
+            .map(|row| row.get(0))
+    };
+    assert_eq!(
+        claim("http://wso2.org/claims/identity/failedLoginLockoutCount").as_deref(),
+        Some("1"),
+        "{} wrong passwords across two nodes must lock exactly once",
+        CLIENTS * ATTEMPTS
+    );
+    assert_eq!(
+        claim("http://wso2.org/claims/identity/accountLocked").as_deref(),
+        Some("true")
+    );
+}
+
+#[test]
+fn a_password_change_on_one_node_ends_the_old_password_on_the_other() {
+    let (a, b) = two_nodes(Vec::new());
+    // B verifies the admin's password once and keeps it in its credential cache.
+    for _ in 0..3 {
+        let r = b.call(
+            Soap::V11,
+            "isExistingUser",
+            "<ser:userName>admin</ser:userName>",
+        );
+        assert_eq!(r.return_text(), "true");
+    }
+    a.call(
+        Soap::V11,
+        "updateCredential",
+        &format!(
+            "<ser:userName>admin</ser:userName><ser:newCredential>Changed-on-A-1</ser:newCredential>\
+             <ser:oldCredential>{ADMIN_PASSWORD}</ser:oldCredential>"
+        ),
+    )
+    .assert_accepted();
+    let changed = Instant::now();
+    loop {
+        let r = b.call(
+            Soap::V11,
+            "isExistingUser",
+            "<ser:userName>admin</ser:userName>",
+        );
+        if r.status != 200 {
+            break;
+        }
+        assert!(
+            changed.elapsed() < OUTSIDE_CHANGE_BOUND,
+            "node B still accepted the old password {:?} after node A changed it",
+            changed.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    println!(
+        "multinode: node B refused the old password {:?} after node A changed it",
+        changed.elapsed()
+    );
+    let r = b.call_as(
+        "admin",
+        "Changed-on-A-1",
+        Soap::V11,
+        "isExistingUser",
+        "<ser:userName>admin</ser:userName>",
+    );
+    assert_eq!(r.return_text(), "true");
+}
