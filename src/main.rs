@@ -94,6 +94,20 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Copy a whole SQLite store into an empty PostgreSQL database: users with their hashes,
+    /// ids and claims, roles with their ids and permissions, memberships; then compare the row
+    /// counts of both. Works while a server runs on the SQLite file (one snapshot is copied).
+    Migrate {
+        /// The source: sqlite:PATH (or a plain path).
+        #[arg(long, value_name = "sqlite:PATH")]
+        from: String,
+        /// The target: a postgres:// URL of an empty database.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// TOML config file (its realm and policies apply to both).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Write every user with its password hash (never a plaintext), roles and claims.
     Export {
         /// Output file (`.csv` writes CSV, anything else JSON Lines); stdout when absent.
@@ -494,6 +508,10 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Claim(command) => cli::admin::claim(command).and(done),
         Command::Config(command) => config_command(command),
         Command::Export { file, store } => export(file.as_deref(), &store).and(done),
+        Command::Migrate { from, to, config } => {
+            let config = Config::load(config.as_deref(), std::env::vars())?;
+            cli::migrate(&from, &to, &config).and(done)
+        }
     }
 }
 

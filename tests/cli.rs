@@ -14,7 +14,7 @@ use common::{Server, Soap};
 fn cli(db: &Path, args: &[&str], stdin: &str) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_userstore"));
     command.args(args);
-    if args[0] != "config" {
+    if !matches!(args[0], "config" | "migrate") {
         command.arg("--database").arg(db);
     }
     let mut child = command
@@ -56,9 +56,12 @@ fn ok(db: &Path, args: &[&str], stdin: &str) -> String {
         stdout(&out),
         stderr(&out)
     );
-    let reads_only = args
-        .iter()
-        .any(|a| matches!(*a, "list" | "show" | "get" | "export" | "config"));
+    let reads_only = args.iter().any(|a| {
+        matches!(
+            *a,
+            "list" | "show" | "get" | "export" | "config" | "migrate"
+        )
+    });
     if !reads_only {
         std::thread::sleep(OUTSIDE_WRITE_BOUND);
     }
@@ -611,4 +614,109 @@ fn role_permissions_are_granted_and_revoked_from_the_cli() {
         "",
         "Role nosuch does not exist",
     );
+}
+
+#[test]
+fn migrate_copies_a_running_sqlite_store_into_postgres_where_import_and_export_work() {
+    let server = Server::start();
+    let db = server.db.clone();
+    ok(&db, &["role", "add", "staff"], "");
+    ok(
+        &db,
+        &[
+            "role",
+            "permissions",
+            "staff",
+            "--add",
+            "/permission/admin/manage/identity",
+        ],
+        "",
+    );
+    ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "kim",
+            "--role",
+            "staff",
+            "--claim",
+            "lastname=Kim",
+            "--password-stdin",
+        ],
+        "Kim-pw-12345\n",
+    );
+    let cluster = common::postgres::cluster();
+    let url = cluster.fresh_database();
+    let pg = Path::new(&url);
+    // Copied while the SQLite server runs.
+    let report = ok(
+        Path::new(""),
+        &[
+            "migrate",
+            "--from",
+            &format!("sqlite:{}", db.display()),
+            "--to",
+            &url,
+        ],
+        "",
+    );
+    assert!(report.contains("users 2,"), "{report}");
+    let sqlite_export = ok(&db, &["export"], "");
+    assert_eq!(
+        ok(pg, &["export"], ""),
+        sqlite_export,
+        "export from PostgreSQL after migrate"
+    );
+    assert_eq!(
+        ok(pg, &["role", "permissions", "staff"], ""),
+        ok(&db, &["role", "permissions", "staff"], "")
+    );
+    // A second migrate into the same database is refused: it holds users now.
+    let again = cli(
+        Path::new(""),
+        &["migrate", "--from", &db.display().to_string(), "--to", &url],
+        "",
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already holds users"),
+        "{}",
+        stderr(&again)
+    );
+
+    // A server on the copy: same password, same ids.
+    let copy = Server::spawn(pg, &common::Options::default());
+    let ask = |s: &Server| {
+        s.call_as(
+            "kim",
+            "Kim-pw-12345",
+            Soap::V11,
+            "isExistingUser",
+            "<ser:userName>kim</ser:userName>",
+        )
+    };
+    assert_eq!(ask(&copy).return_text(), "true");
+    let id = |s: &Server| {
+        s.call(
+            Soap::V11,
+            "getUserClaimValue",
+            "<ser:userName>kim</ser:userName><ser:claim>http://wso2.org/claims/userid</ser:claim>\
+             <ser:profileName>default</ser:profileName>",
+        )
+        .return_text()
+    };
+    assert_eq!(id(&copy), id(&server));
+
+    // export -> import into an empty PostgreSQL database -> export is identical.
+    let dump = tempfile::tempdir().unwrap();
+    let file = dump.path().join("users.jsonl");
+    std::fs::write(&file, &sqlite_export).unwrap();
+    let second = cluster.fresh_database();
+    ok(
+        Path::new(&second),
+        &["import", &file.display().to_string()],
+        "",
+    );
+    assert_eq!(ok(Path::new(&second), &["export"], ""), sqlite_export);
 }

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use userstore::config::{Config, Synchronous};
 use userstore::store::postgres;
-use userstore::store::sql::StoreOptions;
+use userstore::store::sql::{copy_store, StoreOptions};
 use userstore::store::sqlite::{self, Durability};
 use userstore::store::{RoleName, StoreAdmin, UserName};
 
@@ -49,27 +49,69 @@ impl StoreArgs {
     }
 }
 
-/// Open (creating and migrating if needed) the configured database.
-pub fn open_store(config: &Config) -> anyhow::Result<Box<dyn StoreAdmin>> {
-    let options = StoreOptions {
+/// The store rules the configuration sets.
+fn store_options(config: &Config) -> anyhow::Result<StoreOptions> {
+    Ok(StoreOptions {
         hash_params: config.hash_params(),
         admin_user: UserName::new_account(&config.realm.admin_user)?,
         admin_role: RoleName::new_role(&config.realm.admin_role)?,
         lock_policy: config.lock_policy(),
         credential_policy: config.credential_policy(),
         claim_dialect: config.claim_dialect(),
-    };
-    let durability = match config.database.synchronous {
+    })
+}
+
+fn durability(config: &Config) -> Durability {
+    match config.database.synchronous {
         Synchronous::Full => Durability::Full,
         Synchronous::Normal => Durability::Normal,
-    };
+    }
+}
+
+/// Open (creating and migrating if needed) the configured database.
+pub fn open_store(config: &Config) -> anyhow::Result<Box<dyn StoreAdmin>> {
+    let options = store_options(config)?;
     if let Some(url) = &config.database.url {
         let store = postgres::open(url, options, config.database.max_connections)
             .context("cannot open the PostgreSQL database of database.url")?;
         return Ok(Box::new(store));
     }
     let path = &config.database.path;
-    let store = sqlite::open(path, options, durability)
+    let store = sqlite::open(path, options, durability(config))
         .with_context(|| format!("cannot open database {}", path.display()))?;
     Ok(Box::new(store))
+}
+
+/// `userstore migrate`: copy the SQLite store `from` (`sqlite:PATH` or a path) into the empty
+/// PostgreSQL database `to`, in one transaction, and compare the row counts of both.
+pub fn migrate(from: &str, to: &str, config: &Config) -> anyhow::Result<()> {
+    let path = PathBuf::from(from.strip_prefix("sqlite:").unwrap_or(from));
+    if !path.exists() {
+        anyhow::bail!(
+            "--from: the SQLite database {} does not exist",
+            path.display()
+        );
+    }
+    if !postgres::is_postgres_url(to) {
+        anyhow::bail!("--to must be a postgres:// URL");
+    }
+    let options = store_options(config)?;
+    let source = sqlite::open(&path, options.clone(), durability(config))
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    let target = postgres::open(to, options, config.database.max_connections)
+        .context("cannot open the PostgreSQL database of --to")?;
+    let started = std::time::Instant::now();
+    let report = copy_store(&source, &target).context("migration stopped; nothing was copied")?;
+    let tables: Vec<String> = report
+        .tables
+        .iter()
+        .map(|(table, rows)| format!("{table} {rows}"))
+        .collect();
+    println!(
+        "copied {} into PostgreSQL in {:.1} s; rows, the same in both: {}",
+        path.display(),
+        started.elapsed().as_secs_f64(),
+        tables.join(", ")
+    );
+    Ok(())
 }

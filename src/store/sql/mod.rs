@@ -6,6 +6,7 @@
 
 mod bulk;
 pub mod conn;
+mod copy;
 mod query;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,6 +24,7 @@ use super::{
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
 use conn::args_of;
 pub use conn::{Arg, Conn, Database, Dialect, Row, Value};
+pub use copy::{copy_store, CopyReport};
 
 /// The rules every backend shares, fixed at open time.
 #[derive(Debug, Clone)]
