@@ -13,20 +13,28 @@ READS = ["isExistingUser", "getUserClaimValue", "getRoleListOfUser", "getUserCla
 
 def main():
     data = json.load(open(sys.argv[1]))
-    rows = data["phases"]
+    every_row = data["phases"]
+    for r in every_row:
+        r.setdefault("backend", "sqlite")
+    # The targets and their ratios are SQLite's (the default) when it ran, else the one backend's;
+    # other backends compare with it.
+    backends = [r["backend"] for r in every_row]
+    main_backend = "sqlite" if "sqlite" in backends else backends[0]
+    rows = [r for r in every_row if r["backend"] == main_backend]
     print(f"machine: {data['machine']}")
     print(f"hashing limit: {data['hash_limit']['verifications_per_second']:.1f} argon2id verifications/s "
           f"(m={data['hash_limit']['memory_kib']} KiB, t={data['hash_limit']['iterations']}, "
           f"{data['hash_limit']['threads']} threads)")
     for seed in data["seeding"]:
         rss = "not recorded" if seed.get("peak_rss_mb") is None else f"{seed['peak_rss_mb']:.1f} MB"
-        print(f"seeding N={seed['users']}: import {seed['import_s']:.1f} s "
+        print(f"seeding {seed.get('backend', 'sqlite')} N={seed['users']}: import {seed['import_s']:.1f} s "
               f"({seed['users'] / max(seed['import_s'], 1e-9):.0f} users/s), peak RSS under load {rss}")
     print()
-    print(f"{'operation':<22}{'N':>9}{'conc':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(f"{'backend':<16}{'operation':<26}{'N':>9}{'conc':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     ceiling = {(r["n"], r["c"]): r["rps"] for r in rows if r["op"] == "health"}
-    for r in rows:
-        print(f"{r['op']:<22}{r['n']:>9}{r['c']:>6}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['errors']:>8}")
+    for r in every_row:
+        print(f"{r['backend']:<16}{r['op']:<26}{r['n']:>9}{r['c']:>6}{r['rps']:>10.1f}{r['p50_ms']:>9.2f}"
+              f"{r['p99_ms']:>9.2f}{r['errors']:>8}")
     print()
     top_c = max(r["c"] for r in rows)
     sizes = sorted({r["n"] for r in rows})
@@ -61,15 +69,25 @@ def main():
             ours, reference = get(op, 1000, c), get(f"reference:{op}", 1000, c)
             if ours and reference:
                 ratios[f"{op} userstore/scim2-server N=1000 c={c}"] = ours["rps"] / reference["rps"]
+    # Backends against each other, from this one run: PostgreSQL / SQLite, two nodes / one.
+    on = lambda backend, op, n, c: next((r for r in every_row if r["backend"] == backend
+                                         and r["op"] == op and r["n"] == n and r["c"] == c), None)
+    for backend, base in [("postgres", "sqlite"), ("postgres-2nodes", "postgres")]:
+        for r in every_row:
+            if r["backend"] != backend or r["op"] == "health":
+                continue
+            other = on(base, r["op"], r["n"], r["c"])
+            if other and other["rps"]:
+                ratios[f"{r['op']} {backend}/{base} N={r['n']} c={r['c']}"] = r["rps"] / other["rps"]
     for name, value in ratios.items():
         print(f"ratio {name}: {value:.2f}")
     data["ratios"] = ratios
     json.dump(data, open(sys.argv[1], "w"), indent=1)
-    errors = sum(r["errors"] for r in rows)
+    errors = sum(r["errors"] for r in every_row)
     if errors:
         print(f"FAILED: {errors} errors across phases")
         sys.exit(1)
-    print(f"all {len(rows)} phases completed without errors")
+    print(f"all {len(every_row)} phases completed without errors")
 
 
 if __name__ == "__main__":

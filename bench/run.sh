@@ -3,6 +3,10 @@
 #
 #   bench/run.sh            full run: N = 1k, 100k, 1M users; concurrency 1, 16, 64; 8 s phases
 #   bench/run.sh --quick    smoke run: N = 1k; concurrency 1, 16; 2 s phases
+#   bench/run.sh --backend postgres|both   the same table on PostgreSQL (or on both, in one run):
+#                           a throwaway cluster in the work directory, one fresh database per N;
+#                           NODES2_OPS="isExistingUser ..." also measures those reads with two
+#                           server processes on the one database (wrk at c/2 against each)
 #   Partial runs: SIZES="1000000" CONCURRENCIES="64" OPS="health isExistingUser" SECONDS_PER_PHASE=5
 #   REFERENCE=1 (or 0) runs (or skips) the reference SCIM server phases (default: full runs only)
 #
@@ -18,7 +22,22 @@ trap 'echo "bench/run.sh: failed at line $LINENO: $BASH_COMMAND (status $?)" >&2
 cd "$(dirname "$0")/.."
 
 quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+backends=(sqlite)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --backend)
+      case "${2:-}" in
+        sqlite|postgres) backends=("$2") ;;
+        both) backends=(sqlite postgres) ;;
+        *) echo "bench/run.sh: --backend takes sqlite, postgres or both" >&2; exit 2 ;;
+      esac
+      shift ;;
+    *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+read -r -a nodes2_ops <<< "${NODES2_OPS:-}"
 if [ "$quick" = 1 ]; then
   sizes=(1000); concurrencies=(1 16); seconds=2
 else
@@ -37,10 +56,14 @@ command -v wrk >/dev/null || { echo "bench/run.sh needs wrk (apt-get install wrk
 cargo build --release --quiet --bin userstore --example hash_limit
 bin=target/release/userstore
 work=$(mktemp -d)
-server_pid=""
+server_pid=""; second_pid=""; pg_bin=""; pg_data=""
+as_pg_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$second_pid" ]; then kill "$second_pid" 2>/dev/null || true; fi
+  if [ -n "$pg_data" ]; then as_pg_owner "$pg_bin/pg_ctl" -D "$pg_data" -m fast stop > /dev/null 2>&1 || true; fi
   rm -rf "$work"
+  if [ -n "$pg_data" ]; then rm -rf "$pg_data"; fi
 }
 trap cleanup EXIT
 suffix=""
@@ -58,16 +81,41 @@ machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /pro
 phases="bench/results/$stamp.phases.jsonl"; seeding="bench/results/$stamp.seeding.jsonl"
 : > "$phases"; : > "$seeding"
 
+pg_port=""
+if [[ " ${backends[*]} " == *" postgres "* ]]; then
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  [ -x "$pg_bin/initdb" ] || { echo "bench/run.sh --backend postgres needs the Debian package postgresql" >&2; exit 1; }
+  # Outside $work, which the cluster's owner (postgres, when run as root) may not enter.
+  pg_data=$(mktemp -u /tmp/userstore-bench-pg.XXXXXX)
+  pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_pg_owner "$pg_bin/initdb" -D "$pg_data" -U postgres -A trust -E UTF8 --no-locale > /dev/null
+  # Durable commits, as a production database has them; a buffer pool for the largest N.
+  as_pg_owner "$pg_bin/pg_ctl" -D "$pg_data" -w -l "$pg_data.log" \
+    -o "-h 127.0.0.1 -p $pg_port -k $pg_data -c shared_buffers=512MB -c max_connections=200" start > /dev/null
+fi
+
+# Start a server on database $1 writing to $2; sets started_pid.
+start_server() {
+  RUST_LOG=warn "$bin" serve --listen 127.0.0.1:0 --database "$1" > "$2" 2>&1 &
+  started_pid=$!
+  for _ in $(seq 100); do grep -q "userstore ready" "$2" && break; sleep 0.1; done
+}
+
+for backend in "${backends[@]}"; do
 for n in "${sizes[@]}"; do
-  db="$work/bench-$n.db"
-  python3 bench/seed.py "$n" "$phc" > "$work/users-$n.jsonl"
+  if [ "$backend" = postgres ]; then
+    as_pg_owner "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "bench_$n"
+    db="postgres://postgres@127.0.0.1:$pg_port/bench_$n"
+  else
+    db="$work/bench-$n.db"
+  fi
+  [ -f "$work/users-$n.jsonl" ] || python3 bench/seed.py "$n" "$phc" > "$work/users-$n.jsonl"
   start=$(date +%s.%N)
   "$bin" import "$work/users-$n.jsonl" --database "$db" > "$work/import-$n.log"
   import_s=$(awk "BEGIN { printf \"%.3f\", $(date +%s.%N) - $start }")
-  echo "seeded $n users in ${import_s}s: $(tail -n1 "$work/import-$n.log")" >&2
-  RUST_LOG=warn "$bin" serve --listen 127.0.0.1:0 --database "$db" > "$work/server-$n.out" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 100); do grep -q "userstore ready" "$work/server-$n.out" && break; sleep 0.1; done
+  echo "seeded $n users on $backend in ${import_s}s: $(tail -n1 "$work/import-$n.log")" >&2
+  start_server "$db" "$work/server-$n.out"
+  server_pid=$started_pid
   addr=$(grep -o 'http://[0-9.:]*' "$work/server-$n.out" | head -n1)
   for op in "${ops[@]}"; do
     for c in "${concurrencies[@]}"; do
@@ -83,13 +131,40 @@ for n in "${sizes[@]}"; do
       line=$(OP=$driven USERS=$n AUTH=$auth RUN="$n$c" wrk -t"$threads" -c"$c" -d"${seconds}s" --timeout 10s \
                -s bench/soap.lua "$addr" | tail -n1)
       if [ "$op" = reads_beside_authenticate ]; then wait "$load_pid"; fi
-      echo "{\"op\": \"$op\", \"n\": $n, \"c\": $c, ${line#\{}" >> "$phases"
-      echo "  $op N=$n c=$c: $line" >&2
+      echo "{\"backend\": \"$backend\", \"op\": \"$op\", \"n\": $n, \"c\": $c, ${line#\{}" >> "$phases"
+      echo "  $backend $op N=$n c=$c: $line" >&2
     done
   done
+  if [ "$backend" = postgres ] && [ "${#nodes2_ops[@]}" -gt 0 ]; then
+    # Two nodes on the one database, each a separate process; wrk at c/2 against each.
+    start_server "$db" "$work/second-$n.out"
+    second_pid=$started_pid
+    second=$(grep -o 'http://[0-9.:]*' "$work/second-$n.out" | head -n1)
+    for op in "${nodes2_ops[@]}"; do
+      for c in "${concurrencies[@]}"; do
+        [ "$c" -ge 2 ] || continue
+        half=$(( c / 2 ))
+        OP=$op USERS=$n AUTH=$auth RUN="a$n$c" wrk -t1 -c"$half" -d"${seconds}s" --timeout 10s \
+          -s bench/soap.lua "$addr" | tail -n1 > "$work/node-a.json" &
+        node_a=$!
+        OP=$op USERS=$n AUTH=$auth RUN="b$n$c" wrk -t1 -c"$half" -d"${seconds}s" --timeout 10s \
+          -s bench/soap.lua "$second" | tail -n1 > "$work/node-b.json"
+        wait "$node_a"
+        line=$(python3 -c 'import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+print(json.dumps({"rps": a["rps"] + b["rps"], "p50_ms": max(a["p50_ms"], b["p50_ms"]),
+                  "p99_ms": max(a["p99_ms"], b["p99_ms"]), "errors": a["errors"] + b["errors"]}))' \
+          "$work/node-a.json" "$work/node-b.json")
+        echo "{\"backend\": \"postgres-2nodes\", \"op\": \"$op\", \"n\": $n, \"c\": $c, ${line#\{}" >> "$phases"
+        echo "  postgres-2nodes $op N=$n c=$c: $line" >&2
+      done
+    done
+    kill "$second_pid"; wait "$second_pid" 2>/dev/null || true; second_pid=""
+  fi
   rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-  echo "{\"users\": $n, \"import_s\": $import_s, \"peak_rss_mb\": $(awk "BEGIN { printf \"%.1f\", $rss_kb / 1024 }")}" >> "$seeding"
+  echo "{\"backend\": \"$backend\", \"users\": $n, \"import_s\": $import_s, \"peak_rss_mb\": $(awk "BEGIN { printf \"%.1f\", $rss_kb / 1024 }")}" >> "$seeding"
+done
 done
 
 if [ "$reference" = 1 ]; then

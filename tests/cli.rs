@@ -43,7 +43,7 @@ fn stderr(out: &Output) -> String {
 }
 
 /// How long a running server may take to see a write made by another process: its watcher's
-/// interval (20 ms, README "Consistency") with room for a loaded machine's scheduling.
+/// interval (20 ms, README "Admin CLI") with room for a loaded machine's scheduling.
 const OUTSIDE_WRITE_BOUND: Duration = Duration::from_millis(250);
 
 /// Run and require success; returns stdout. After a command that writes, wait until a running
