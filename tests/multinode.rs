@@ -180,3 +180,64 @@ fn a_password_change_on_one_node_ends_the_old_password_on_the_other() {
     );
     assert_eq!(r.return_text(), "true");
 }
+
+#[test]
+fn killing_a_node_mid_write_loses_no_acknowledged_write() {
+    let (mut a, b) = two_nodes(Vec::new());
+    let addr = a.addr.clone();
+    let writer = std::thread::spawn(move || {
+        let mut acknowledged = Vec::new();
+        for i in 0.. {
+            let name = format!("written{i}");
+            let answer = common::try_call(
+                &addr,
+                "addUser",
+                &format!("<ser:userName>{name}</ser:userName><ser:credential>Pw-{i}-abcd</ser:credential>"),
+            );
+            match answer {
+                Ok(r) if r.status == 202 => acknowledged.push(name),
+                _ => return (acknowledged, i),
+            }
+        }
+        unreachable!("the loop ends when the node is killed")
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    a.stop(); // SIGKILL, mid-write most likely
+    let (acknowledged, attempted) = writer.join().expect("writer");
+    assert!(
+        acknowledged.len() > 5,
+        "too few writes before the kill: {}",
+        acknowledged.len()
+    );
+    for name in &acknowledged {
+        let r = b.call(
+            Soap::V11,
+            "isExistingUser",
+            &format!("<ser:userName>{name}</ser:userName>"),
+        );
+        assert_eq!(
+            r.return_text(),
+            "true",
+            "{name} was acknowledged by the killed node but is lost"
+        );
+    }
+    // The one write in flight at the kill either committed whole or not at all.
+    let listed = b
+        .call(
+            Soap::V11,
+            "listUsers",
+            "<ser:filter>written*</ser:filter><ser:maxItemLimit>100000</ser:maxItemLimit>",
+        )
+        .return_texts();
+    assert!(
+        listed.len() == acknowledged.len() || listed.len() == acknowledged.len() + 1,
+        "{} acknowledged, {} stored, {attempted} attempted",
+        acknowledged.len(),
+        listed.len()
+    );
+    println!(
+        "multinode: {} writes acknowledged before kill -9, all on the other node; {} stored",
+        acknowledged.len(),
+        listed.len()
+    );
+}

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 /// The running cluster.
 pub struct Cluster {
     port: u16,
+    bin: PathBuf,
+    data: PathBuf,
     /// Closing this (when the test process ends) ends the watchdog, and with it the server.
     _watchdog_input: Mutex<ChildStdin>,
     /// The watchdog, reaped by the system when the test process ends.
@@ -71,6 +73,7 @@ fn start() -> Cluster {
     let bin = server_binaries();
     let port = free_port();
     let dir = std::env::temp_dir().join(format!("userstore-pg-{}-{}", std::process::id(), port));
+    let (bin_dir, data_dir) = (bin.clone(), dir.clone());
     let (bin, data) = (bin.display(), dir.display());
     let script = format!(
         "set -e
@@ -79,11 +82,9 @@ fn start() -> Cluster {
          '{bin}/postgres' -D '{data}' -k '{data}' -h 127.0.0.1 -p {port} \
              -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
              -c max_connections=300 -c shared_buffers=64MB >'{data}.log' 2>&1 &
-         server=$!
          echo started
          read _ || true
-         kill -INT $server 2>/dev/null || true
-         wait $server || true
+         '{bin}/pg_ctl' -D '{data}' -m fast -w stop >/dev/null 2>&1 || true
          rm -rf '{data}' '{data}.log'"
     );
     let mut child = as_cluster_owner(&script)
@@ -108,6 +109,8 @@ fn start() -> Cluster {
     }
     Cluster {
         port,
+        bin: bin_dir,
+        data: data_dir,
         _watchdog_input: Mutex::new(stdin),
         _watchdog: Mutex::new(child),
     }
@@ -140,5 +143,22 @@ impl Cluster {
     /// A client on a database of this cluster, for tests that look at the rows.
     pub fn client(&self, url: &str) -> postgres::Client {
         postgres::Client::connect(url, postgres::NoTls).expect("connect to the test database")
+    }
+
+    /// Restart the server (a fast shutdown, which ends every connection, then a start on the
+    /// same data and port); returns once it accepts connections again.
+    pub fn restart(&self) {
+        let script = format!(
+            "'{}/pg_ctl' -D '{}' -m fast -w restart >/dev/null",
+            self.bin.display(),
+            self.data.display()
+        );
+        let status = as_cluster_owner(&script).status().expect("run pg_ctl");
+        assert!(status.success(), "pg_ctl restart failed");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while postgres::Client::connect(&admin_url(self.port), postgres::NoTls).is_err() {
+            assert!(Instant::now() < deadline, "PostgreSQL did not come back");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
