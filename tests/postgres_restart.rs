@@ -7,7 +7,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Backend, Server, Soap};
+use common::{Backend, Server};
 
 #[test]
 fn a_node_survives_a_database_restart_under_load() {
