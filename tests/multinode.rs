@@ -38,6 +38,15 @@ fn add_user(node: &Server, name: &str, password: &str) {
     .assert_accepted();
 }
 
+/// isExistingUser as the admin: the HTTP response (the admin's login is checked too).
+fn ask_exists(node: &Server, name: &str) -> common::HttpResponse {
+    node.call(
+        Soap::V11,
+        "isExistingUser",
+        &format!("<ser:userName>{name}</ser:userName>"),
+    )
+}
+
 fn authenticate(node: &Server, name: &str, password: &str) -> String {
     node.call(
         Soap::V11,
@@ -51,12 +60,7 @@ fn authenticate(node: &Server, name: &str, password: &str) -> String {
 fn a_write_on_one_node_is_read_on_the_other() {
     let (a, b) = two_nodes(Vec::new());
     add_user(&a, "kim", "Kim-pw-123");
-    let exists = b.call(
-        Soap::V11,
-        "isExistingUser",
-        "<ser:userName>kim</ser:userName>",
-    );
-    assert_eq!(exists.return_text(), "true");
+    assert_eq!(ask_exists(&b, "kim").return_text(), "true");
     let lastname = b.call(
         Soap::V11,
         "getUserClaimValue",
@@ -67,12 +71,7 @@ fn a_write_on_one_node_is_read_on_the_other() {
     assert_eq!(authenticate(&b, "kim", "Kim-pw-123"), "true");
     b.call(Soap::V11, "deleteUser", "<ser:userName>kim</ser:userName>")
         .assert_accepted();
-    let gone = a.call(
-        Soap::V11,
-        "isExistingUser",
-        "<ser:userName>kim</ser:userName>",
-    );
-    assert_eq!(gone.return_text(), "false");
+    assert_eq!(ask_exists(&a, "kim").return_text(), "false");
 }
 
 #[test]
@@ -134,12 +133,7 @@ fn a_password_change_on_one_node_ends_the_old_password_on_the_other() {
     let (a, b) = two_nodes(Vec::new());
     // B verifies the admin's password once and keeps it in its credential cache.
     for _ in 0..3 {
-        let r = b.call(
-            Soap::V11,
-            "isExistingUser",
-            "<ser:userName>admin</ser:userName>",
-        );
-        assert_eq!(r.return_text(), "true");
+        assert_eq!(ask_exists(&b, "admin").return_text(), "true");
     }
     a.call(
         Soap::V11,
@@ -152,12 +146,7 @@ fn a_password_change_on_one_node_ends_the_old_password_on_the_other() {
     .assert_accepted();
     let changed = Instant::now();
     loop {
-        let r = b.call(
-            Soap::V11,
-            "isExistingUser",
-            "<ser:userName>admin</ser:userName>",
-        );
-        if r.status != 200 {
+        if ask_exists(&b, "admin").status != 200 {
             break;
         }
         assert!(
@@ -210,34 +199,130 @@ fn killing_a_node_mid_write_loses_no_acknowledged_write() {
         acknowledged.len()
     );
     for name in &acknowledged {
-        let r = b.call(
-            Soap::V11,
-            "isExistingUser",
-            &format!("<ser:userName>{name}</ser:userName>"),
-        );
         assert_eq!(
-            r.return_text(),
+            ask_exists(&b, name).return_text(),
             "true",
             "{name} was acknowledged by the killed node but is lost"
         );
     }
-    // The one write in flight at the kill either committed whole or not at all.
-    let listed = b
-        .call(
-            Soap::V11,
-            "listUsers",
-            "<ser:filter>written*</ser:filter><ser:maxItemLimit>100000</ser:maxItemLimit>",
+    // The one write in flight at the kill either committed whole or not at all (counted in
+    // the database: listUsers stops at realm.max_user_list_length).
+    let stored: i64 = common::postgres::cluster()
+        .client(&b.db.to_string_lossy())
+        .query_one(
+            "SELECT count(*) FROM users WHERE name_key LIKE 'written%'",
+            &[],
         )
-        .return_texts();
+        .unwrap()
+        .get(0);
+    let stored = usize::try_from(stored).unwrap();
     assert!(
-        listed.len() == acknowledged.len() || listed.len() == acknowledged.len() + 1,
+        stored == acknowledged.len() || stored == acknowledged.len() + 1,
         "{} acknowledged, {} stored, {attempted} attempted",
         acknowledged.len(),
-        listed.len()
+        stored
     );
     println!(
         "multinode: {} writes acknowledged before kill -9, all on the other node; {} stored",
         acknowledged.len(),
-        listed.len()
+        stored
     );
+}
+
+#[test]
+fn connections_to_postgres_use_tls_checked_against_the_configured_ca() {
+    let cluster = common::postgres::cluster();
+    let url = format!("{}?sslmode=require", cluster.fresh_database());
+    let ca = cluster.ca_file().display().to_string();
+    let options = Options {
+        backend: Backend::Postgres,
+        env: vec![("USERSTORE_DATABASE__CA_FILE".into(), ca)],
+        ..Options::default()
+    };
+    let node = Server::spawn(std::path::Path::new(&url), &options);
+    assert_eq!(ask_exists(&node, "admin").return_text(), "true");
+    let database = url.rsplit('/').next().unwrap().split('?').next().unwrap();
+    let (encrypted, all): (i64, i64) = {
+        let row = cluster
+            .client(&url.replace("?sslmode=require", ""))
+            .query_one(
+                "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s
+                 JOIN pg_stat_activity a ON a.pid = s.pid
+                 WHERE a.application_name = 'userstore' AND a.datname = $1",
+                &[&database],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert!(all > 0, "no userstore connection seen");
+    assert_eq!(encrypted, all, "every userstore connection uses TLS");
+
+    // Refused at start: TLS asked for without a CA, or a server certificate the CA did not sign.
+    let refuse = |env: Vec<(&str, String)>, needle: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_userstore"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+            .env_remove("USERSTORE_DATABASE__CA_FILE")
+            .envs(env)
+            .env("USERSTORE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "started anyway: {stderr}");
+        assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+    };
+    refuse(Vec::new(), "database.ca_file");
+    let other = tempfile::tempdir().unwrap();
+    let (cert, key) = (
+        other.path().join("other.crt"),
+        other.path().join("other.key"),
+    );
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_userstore"))
+        .args(["cert", "--host", "127.0.0.1", "--cert"])
+        .arg(&cert)
+        .arg("--key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    refuse(
+        vec![("USERSTORE_DATABASE__CA_FILE", cert.display().to_string())],
+        "certificate",
+    );
+}
+
+#[test]
+fn nodes_starting_together_on_an_empty_database_migrate_once_and_a_newer_schema_is_refused() {
+    let cluster = common::postgres::cluster();
+    let url = cluster.fresh_database();
+    let options = Options {
+        backend: Backend::Postgres,
+        ..Options::default()
+    };
+    let target = std::path::Path::new(&url);
+    let (mut a, mut b) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| Server::spawn(target, &options));
+        let second = scope.spawn(|| Server::spawn(target, &options));
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    assert_eq!(ask_exists(&a, "admin").return_text(), "true");
+    assert_eq!(ask_exists(&b, "admin").return_text(), "true");
+    a.stop();
+    b.stop();
+    let mut client = cluster.client(&url);
+    let admins: i64 = client
+        .query_one("SELECT count(*) FROM users WHERE name_key = 'admin'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(admins, 1);
+    client
+        .batch_execute("UPDATE userstore_schema SET version = version + 1")
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_userstore"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+        .env("USERSTORE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "started on a newer schema: {stderr}");
+    assert!(stderr.contains("newer than this build"), "{stderr}");
 }

@@ -61,6 +61,14 @@ fn store_options(config: &Config) -> anyhow::Result<StoreOptions> {
     })
 }
 
+fn postgres_options(config: &Config, url: &str) -> postgres::PostgresOptions {
+    postgres::PostgresOptions {
+        url: url.to_string(),
+        max_connections: config.database.max_connections,
+        ca_file: config.database.ca_file.clone(),
+    }
+}
+
 fn durability(config: &Config) -> Durability {
     match config.database.synchronous {
         Synchronous::Full => Durability::Full,
@@ -72,7 +80,7 @@ fn durability(config: &Config) -> Durability {
 pub fn open_store(config: &Config) -> anyhow::Result<Box<dyn StoreAdmin>> {
     let options = store_options(config)?;
     if let Some(url) = &config.database.url {
-        let store = postgres::open(url, options, config.database.max_connections)
+        let store = postgres::open(&postgres_options(config, url), options)
             .context("cannot open the PostgreSQL database of database.url")?;
         return Ok(Box::new(store));
     }
@@ -98,7 +106,7 @@ pub fn migrate(from: &str, to: &str, config: &Config) -> anyhow::Result<()> {
     let options = store_options(config)?;
     let source = sqlite::open(&path, options.clone(), durability(config))
         .with_context(|| format!("cannot open database {}", path.display()))?;
-    let target = postgres::open(to, options, config.database.max_connections)
+    let target = postgres::open(&postgres_options(config, to), options)
         .context("cannot open the PostgreSQL database of --to")?;
     let started = std::time::Instant::now();
     let report = copy_store(&source, &target).context("migration stopped; nothing was copied")?;

@@ -176,6 +176,9 @@ pub struct DatabaseConfig {
     pub url: Option<String>,
     /// Most connections one node opens to PostgreSQL.
     pub max_connections: usize,
+    /// CA certificates (PEM) that PostgreSQL's certificate must chain to; set, connections use
+    /// TLS (and must, with `sslmode=require` in the URL).
+    pub ca_file: Option<PathBuf>,
     /// `full`: acknowledged writes survive power loss; `normal`: they survive a process crash
     /// and commits are cheaper.
     pub synchronous: Synchronous,
@@ -211,6 +214,7 @@ impl Default for DatabaseConfig {
             path: PathBuf::from("userstore.db"),
             url: None,
             max_connections: 16,
+            ca_file: None,
             synchronous: Synchronous::Full,
         }
     }

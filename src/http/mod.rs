@@ -80,6 +80,9 @@ pub struct AppState {
     service: Service,
     settings: HttpSettings,
     blocking_slots: Semaphore,
+    /// Slots for single-account reads of a store that answers them over the network: they wait
+    /// on the database, not on a core, and must not queue behind hashing.
+    read_slots: Semaphore,
 }
 
 impl AppState {
@@ -92,6 +95,7 @@ impl AppState {
             service,
             settings,
             blocking_slots: Semaphore::new(2 * cores),
+            read_slots: Semaphore::new(READ_SLOTS_PER_CORE * cores),
         }
     }
 }
@@ -351,6 +355,9 @@ fn header(req: &HttpRequest<Incoming>, name: impl hyper::header::AsHeaderName) -
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// How many network-bound reads per core may wait on the database at once.
+const READ_SLOTS_PER_CORE: usize = 8;
+
 /// Run blocking service work on the blocking pool so argon2 and SQLite never stall the executor,
 /// bounded by the state's slots.
 async fn blocking<T: Send + 'static>(
@@ -358,6 +365,20 @@ async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
     let _slot = state.blocking_slots.acquire().await.ok()?;
+    run_blocking(work).await
+}
+
+/// Run a single-account read on the blocking pool, beside (not behind) hashing and writes: for
+/// stores whose reads wait on the network (see `UserStore::reads_in_place`).
+async fn blocking_read<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let _slot = state.read_slots.acquire().await.ok()?;
+    run_blocking(work).await
+}
+
+async fn run_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     match tokio::task::spawn_blocking(work).await {
         Ok(value) => Some(value),
         Err(e) => {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::identity::{self, Refusal};
 use super::soap_call::read_body;
-use super::{audit, auth, blocking, header, AppState, ClientInfo, Outcome};
+use super::{audit, auth, blocking, blocking_read, header, AppState, ClientInfo, Outcome};
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, LIST_SCHEMA};
 use crate::scim::{bulk, discovery, filter, group, ScimError, View};
@@ -439,9 +439,11 @@ async fn cheap_read<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, ScimError> {
     if state.service.reads_in_place() {
-        work().map_err(|e| ScimError::from(&e))
-    } else {
-        run(state, work).await
+        return work().map_err(|e| ScimError::from(&e));
+    }
+    match blocking_read(state, work).await {
+        Some(result) => result.map_err(|e| ScimError::from(&e)),
+        None => Err(ScimError::status(500, "internal server error")),
     }
 }
 

@@ -12,8 +12,8 @@ use hyper::{Request as HttpRequest, Response, StatusCode};
 use super::endpoint::{Endpoint, ServicePath};
 use super::identity::{self, session_cookie, Refusal, SESSION_COOKIE};
 use super::{
-    audit, auth, blocking, fault_response, header, internal_error, text_response, unauthorized,
-    xml_response, AppState, ClientInfo, Outcome,
+    audit, auth, blocking, blocking_read, fault_response, header, internal_error, text_response,
+    unauthorized, xml_response, AppState, ClientInfo, Outcome,
 };
 use crate::service::catalogue::Contract;
 use crate::service::{Caller, Operation, OperationSpec, Reply, Service, ServiceError};
@@ -127,10 +127,15 @@ pub(super) async fn call(
     let work = if body.len() <= INLINE_DECODE_BYTES {
         match soap::decode_request(&body, &binding, limits, contract) {
             Err(failed) => Some(Err(failed)),
-            Ok(envelope)
-                if envelope.operation.spec().is_cheap_read() && service.reads_in_place() =>
-            {
-                Some(Ok(run_envelope(&service, &caller, envelope)))
+            Ok(envelope) if envelope.operation.spec().is_cheap_read() => {
+                if service.reads_in_place() {
+                    Some(Ok(run_envelope(&service, &caller, envelope)))
+                } else {
+                    blocking_read(&state, move || {
+                        Ok(run_envelope(&service, &caller, envelope))
+                    })
+                    .await
+                }
             }
             Ok(envelope) => {
                 blocking(&state, move || {

@@ -1,5 +1,6 @@
 //! A throwaway PostgreSQL cluster per test binary: `initdb` into a temporary directory, the
-//! server on an ephemeral 127.0.0.1 port, one fresh database per test. A small shell watchdog
+//! server on an ephemeral 127.0.0.1 port (TLS offered, with a certificate from `userstore
+//! cert`, plain connections accepted too), one fresh database per test. A small shell watchdog
 //! holds the server; it stops the server and removes the directory as soon as the test process
 //! ends (its stdin, a pipe from this process, closes), however the process ends.
 
@@ -15,6 +16,8 @@ pub struct Cluster {
     port: u16,
     bin: PathBuf,
     data: PathBuf,
+    /// The server's self-signed certificate, which is its own CA.
+    ca_file: PathBuf,
     /// Closing this (when the test process ends) ends the watchdog, and with it the server.
     _watchdog_input: Mutex<ChildStdin>,
     /// The watchdog, reaped by the system when the test process ends.
@@ -73,15 +76,43 @@ fn start() -> Cluster {
     let bin = server_binaries();
     let port = free_port();
     let dir = std::env::temp_dir().join(format!("userstore-pg-{}-{}", std::process::id(), port));
+    // The server's certificate, readable by the cluster's owner; copied into the data
+    // directory, where the key gets the owner-only mode PostgreSQL requires.
+    let (cert, key) = (dir.with_extension("crt"), dir.with_extension("key"));
+    let made = Command::new(env!("CARGO_BIN_EXE_userstore"))
+        .args([
+            "cert",
+            "--host",
+            "127.0.0.1",
+            "--host",
+            "localhost",
+            "--force",
+            "--cert",
+        ])
+        .arg(&cert)
+        .arg("--key")
+        .arg(&key)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run userstore cert");
+    assert!(made.success(), "userstore cert failed");
+    for file in [&cert, &key] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let (bin_dir, data_dir) = (bin.clone(), dir.clone());
     let (bin, data) = (bin.display(), dir.display());
+    let (cert_file, key_file) = (cert.display(), key.display());
     let script = format!(
         "set -e
          rm -rf '{data}'
          '{bin}/initdb' -D '{data}' -U postgres -A trust -E UTF8 --no-locale >/dev/null
+         cp '{cert_file}' '{data}/server.crt'
+         cp '{key_file}' '{data}/server.key'
+         chmod 600 '{data}/server.key'
          '{bin}/postgres' -D '{data}' -k '{data}' -h 127.0.0.1 -p {port} \
              -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-             -c max_connections=300 -c shared_buffers=64MB >'{data}.log' 2>&1 &
+             -c max_connections=300 -c shared_buffers=64MB -c ssl=on >'{data}.log' 2>&1 &
          echo started
          read _ || true
          '{bin}/pg_ctl' -D '{data}' -m fast -w stop >/dev/null 2>&1 || true
@@ -99,6 +130,9 @@ fn start() -> Cluster {
         .read_line(&mut line)
         .expect("watchdog output");
     assert_eq!(line.trim(), "started", "initdb failed (see above)");
+    // Copied into the data directory by now.
+    let _ = std::fs::remove_file(&cert);
+    let _ = std::fs::remove_file(&key);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         match postgres::Client::connect(&admin_url(port), postgres::NoTls) {
@@ -110,7 +144,8 @@ fn start() -> Cluster {
     Cluster {
         port,
         bin: bin_dir,
-        data: data_dir,
+        data: data_dir.clone(),
+        ca_file: data_dir.join("server.crt"),
         _watchdog_input: Mutex::new(stdin),
         _watchdog: Mutex::new(child),
     }
@@ -138,6 +173,11 @@ impl Cluster {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create a test database");
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// The CA file that verifies the server's certificate (for `database.ca_file`).
+    pub fn ca_file(&self) -> &std::path::Path {
+        &self.ca_file
     }
 
     /// A client on a database of this cluster, for tests that look at the rows.

@@ -10,9 +10,11 @@
 //! [`Database::reads_in_place`]).
 
 mod migrations;
+mod tls;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,6 +27,7 @@ use super::sql::{Arg, Conn, Database, Dialect, Row, SqlStore, StoreOptions, USER
 use super::{ChangeListener, DatabaseError, OutsideChange, StoreError, StoreResult};
 
 pub use migrations::SCHEMA_VERSION;
+use tls::RustlsConnector;
 
 /// How long a request waits for a free connection before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,9 +52,37 @@ struct PoolState {
     open: usize,
 }
 
+/// Where the database is and how to reach it.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// `postgres://…` (`database.url`).
+    pub url: String,
+    /// Most connections this node opens (`database.max_connections`).
+    pub max_connections: usize,
+    /// CA certificates (PEM) the server's certificate must chain to (`database.ca_file`); with
+    /// it, connections use TLS (and must, with `sslmode=require`).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Opens connections, over TLS when a CA file is configured.
+#[derive(Clone)]
+struct Connector {
+    config: postgres::Config,
+    tls: Option<RustlsConnector>,
+}
+
+impl Connector {
+    fn connect(&self) -> Result<Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        }
+    }
+}
+
 /// A PostgreSQL database reached through a bounded pool of connections.
 pub struct PgDb {
-    config: postgres::Config,
+    connector: Connector,
     max_connections: usize,
     state: Mutex<PoolState>,
     freed: Condvar,
@@ -62,28 +93,28 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// Connect to the database at `url`, migrate it, and put the store's rules over it.
-pub fn open(
-    url: &str,
-    options: StoreOptions,
-    max_connections: usize,
-) -> StoreResult<PostgresStore> {
-    let mut config: postgres::Config = url.parse().map_err(|e| {
+/// Connect to the database, migrate it, and put the store's rules over it.
+pub fn open(database: &PostgresOptions, options: StoreOptions) -> StoreResult<PostgresStore> {
+    let mut config: postgres::Config = database.url.parse().map_err(|e| {
         StoreError::InvalidInput(format!("database.url is not a PostgreSQL URL: {e}"))
     })?;
-    if config.get_ssl_mode() == postgres::config::SslMode::Require {
-        return Err(StoreError::InvalidInput(
-            "database.url asks for sslmode=require: TLS to PostgreSQL is not supported yet; \
-             reach the database over a Unix socket or a trusted network"
-                .to_string(),
-        ));
-    }
+    let tls = match &database.ca_file {
+        Some(ca_file) => Some(RustlsConnector::trusting(ca_file)?),
+        None if config.get_ssl_mode() == postgres::config::SslMode::Require => {
+            return Err(StoreError::InvalidInput(
+                "database.url asks for TLS (sslmode=require): set database.ca_file to the CA \
+                 certificate(s) the server's certificate is checked against"
+                    .to_string(),
+            ));
+        }
+        None => None,
+    };
     config
         .connect_timeout(CONNECT_TIMEOUT)
         .application_name("userstore");
     let db = PgDb {
-        config,
-        max_connections: max_connections.max(1),
+        connector: Connector { config, tls },
+        max_connections: database.max_connections.max(1),
         state: Mutex::new(PoolState {
             idle: Vec::new(),
             open: 0,
@@ -99,7 +130,7 @@ pub fn open(
 
 impl PgDb {
     fn connect(&self) -> StoreResult<Pooled> {
-        let client = self.config.connect(NoTls)?;
+        let client = self.connector.connect()?;
         Ok(Pooled {
             client,
             statements: HashMap::new(),
@@ -277,11 +308,11 @@ impl Database for PgDb {
     /// connection is down changes may be missed, so losing it and getting it back each count as
     /// [`OutsideChange::Unknown`]; it is retried every [`RELISTEN_INTERVAL`].
     fn watch_outside_changes(&self, listener: ChangeListener) {
-        let config = self.config.clone();
+        let connector = self.connector.clone();
         let spawned = std::thread::Builder::new()
             .name("postgres-listen".to_string())
             .spawn(move || loop {
-                if let Err(e) = listen(&config, &listener) {
+                if let Err(e) = listen(&connector, &listener) {
                     tracing::warn!(error = %e, "lost the PostgreSQL change notifications; retrying");
                 }
                 listener(OutsideChange::Unknown);
@@ -297,8 +328,8 @@ impl Database for PgDb {
 const RELISTEN_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Hand every notification on the change channel to `listener` until the connection fails.
-fn listen(config: &postgres::Config, listener: &ChangeListener) -> Result<(), postgres::Error> {
-    let mut client = config.connect(NoTls)?;
+fn listen(connector: &Connector, listener: &ChangeListener) -> Result<(), postgres::Error> {
+    let mut client = connector.connect()?;
     client.batch_execute(&format!("LISTEN {USER_CHANGES_CHANNEL}"))?;
     // Whatever happened before the LISTEN was not heard.
     listener(OutsideChange::Unknown);

@@ -8,7 +8,7 @@ use argon2::password_hash::PasswordHash;
 
 use super::{
     insert_membership, insert_role, new_user_id, now_ms, role_id, set_claim, touch_role, Conn,
-    Database, SqlStore,
+    Database, Dialect, SqlStore,
 };
 use crate::store::names::{check_claim_value, DEFAULT_PROFILE};
 use crate::store::policy::claims;
@@ -166,6 +166,11 @@ impl<D: Database> SqlStore<D> {
             // Each role's members changed once per batch, however many joined it.
             for id in role_ids.values() {
                 touch_role(tx, *id)?;
+            }
+            if tx.dialect() == Dialect::Postgres {
+                // Fresh statistics, so that the planner uses the indexes from the first request
+                // on, not after autovacuum gets round to the new rows.
+                tx.execute("ANALYZE users, roles, user_roles, user_claims", &[])?;
             }
             Ok(failed)
         })?;

@@ -510,15 +510,20 @@ impl<D: Database> SqlStore<D> {
             }
         };
         password.check_length()?;
-        self.add_user(CreateUserRequest {
+        let created = self.add_user(CreateUserRequest {
             user: self.admin_user.clone(),
             password,
             roles: vec![self.admin_role.clone()],
             claims: Vec::new(),
             profile: ProfileName::default(),
             require_password_change: false,
-        })?;
-        Ok(outcome)
+        });
+        match created {
+            Ok(()) => Ok(outcome),
+            // Another node starting on the same empty database got there first.
+            Err(StoreError::UserExists(_)) => Ok(AdminBootstrap::AlreadyPresent),
+            Err(e) => Err(e),
+        }
     }
 
     /// WSO2's refusal when `role` is the admin or the everyone role: `admin` and `everyone`
