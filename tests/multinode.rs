@@ -276,14 +276,7 @@ fn connections_to_postgres_use_tls_checked_against_the_configured_ca() {
         other.path().join("other.crt"),
         other.path().join("other.key"),
     );
-    let made = std::process::Command::new(env!("CARGO_BIN_EXE_userstore"))
-        .args(["cert", "--host", "127.0.0.1", "--cert"])
-        .arg(&cert)
-        .arg("--key")
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(made.status.success());
+    common::make_certificate(&cert, &key);
     refuse(
         vec![("USERSTORE_DATABASE__CA_FILE", cert.display().to_string())],
         "certificate",

@@ -204,6 +204,28 @@ pub fn elements_in(xml: &str, ns: &str, local: &str) -> Vec<Option<String>> {
     found
 }
 
+/// A self-signed certificate for `localhost` and `127.0.0.1`, made by `userstore cert`
+/// (replacing the files if they exist).
+pub fn make_certificate(cert: &Path, key: &Path) {
+    let status = Command::new(env!("CARGO_BIN_EXE_userstore"))
+        .args([
+            "cert",
+            "--host",
+            "localhost",
+            "--host",
+            "127.0.0.1",
+            "--force",
+            "--cert",
+        ])
+        .arg(cert)
+        .arg("--key")
+        .arg(key)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run userstore cert");
+    assert!(status.success(), "userstore cert failed");
+}
+
 /// A running server process, killed when dropped.
 pub struct Server {
     child: Child,
@@ -302,22 +324,7 @@ impl Server {
         };
         let trust = options.https_only.then(|| {
             let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-            let status = Command::new(env!("CARGO_BIN_EXE_userstore"))
-                .args([
-                    "cert",
-                    "--host",
-                    "localhost",
-                    "--host",
-                    "127.0.0.1",
-                    "--cert",
-                ])
-                .arg(&cert)
-                .arg("--key")
-                .arg(&key)
-                .stdout(Stdio::null())
-                .status()
-                .unwrap();
-            assert!(status.success(), "userstore cert failed");
+            make_certificate(&cert, &key);
             options.env.extend([
                 ("USERSTORE_TLS__ENABLE".to_string(), "true".to_string()),
                 (

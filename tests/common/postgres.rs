@@ -79,23 +79,7 @@ fn start() -> Cluster {
     // The server's certificate, readable by the cluster's owner; copied into the data
     // directory, where the key gets the owner-only mode PostgreSQL requires.
     let (cert, key) = (dir.with_extension("crt"), dir.with_extension("key"));
-    let made = Command::new(env!("CARGO_BIN_EXE_userstore"))
-        .args([
-            "cert",
-            "--host",
-            "127.0.0.1",
-            "--host",
-            "localhost",
-            "--force",
-            "--cert",
-        ])
-        .arg(&cert)
-        .arg("--key")
-        .arg(&key)
-        .stdout(Stdio::null())
-        .status()
-        .expect("run userstore cert");
-    assert!(made.success(), "userstore cert failed");
+    super::make_certificate(&cert, &key);
     for file in [&cert, &key] {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
