@@ -485,11 +485,6 @@ impl<D: Database> SqlStore<D> {
         Ok(store)
     }
 
-    /// The database underneath, for backend-specific operations.
-    pub fn database(&self) -> &D {
-        &self.db
-    }
-
     /// On a database with no users, create the admin user in the admin role, with `provided` as
     /// its password or else a generated one that is returned to be shown once.
     pub fn ensure_admin_user(&self, provided: Option<Password>) -> StoreResult<AdminBootstrap> {
