@@ -52,8 +52,8 @@ struct PoolState {
     open: usize,
 }
 
-/// Where the database is and how to reach it.
-#[derive(Debug, Clone)]
+/// Where the database is and how to reach it. Not `Debug`: the URL may hold a password.
+#[derive(Clone)]
 pub struct PostgresOptions {
     /// `postgres://…` (`database.url`).
     pub url: String,
