@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use argon2::password_hash::PasswordHash;
 
 use super::{
-    insert_role, new_user_id, now_ms, role_id, touch_role, Arg, Conn, Database, Dialect, SqlStore,
+    insert_role, insert_user, new_user_id, role_id, touch_role, Arg, Conn, Database, Dialect,
+    SqlStore,
 };
 use crate::store::names::{check_claim_value, DEFAULT_PROFILE};
 use crate::store::policy::claims;
@@ -229,21 +230,7 @@ impl<D: Database> SqlStore<D> {
         hash: &str,
         role_ids: &mut HashMap<String, i64>,
     ) -> StoreResult<()> {
-        // The UNIQUE name_key constraint is the duplicate check.
-        let user_id = tx
-            .int(
-                "INSERT INTO users
-                     (name, name_key, password_hash, password_changed_at, created_at, modified_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4, ?4)
-                 ON CONFLICT (name_key) DO NOTHING RETURNING id",
-                &[
-                    row.user.as_str().into(),
-                    row.user.key().into(),
-                    hash.into(),
-                    now_ms().into(),
-                ],
-            )?
-            .ok_or_else(|| StoreError::UserExists(row.user.to_string()))?;
+        let user_id = insert_user(tx, &row.user, hash)?;
         let mut memberships = Vec::new();
         for role in row
             .roles

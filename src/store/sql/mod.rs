@@ -137,6 +137,24 @@ fn insert_role(tx: &dyn Conn, role: &RoleName, external_id: Option<&str>) -> Sto
     .ok_or_else(|| StoreError::RoleNotFound(role.to_string()))
 }
 
+/// A new account row with its password hash; its id. The unique name_key is the duplicate
+/// check, also against other nodes' inserts.
+fn insert_user(tx: &dyn Conn, user: &UserName, hash: &str) -> StoreResult<i64> {
+    tx.int(
+        "INSERT INTO users
+             (name, name_key, password_hash, password_changed_at, created_at, modified_at)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?4)
+         ON CONFLICT (name_key) DO NOTHING RETURNING id",
+        &[
+            user.as_str().into(),
+            user.key().into(),
+            hash.into(),
+            now_ms().into(),
+        ],
+    )?
+    .ok_or_else(|| StoreError::UserExists(user.to_string()))
+}
+
 /// Record that an account changed: its modification time and version move on.
 fn touch_user(tx: &dyn Conn, user_id: i64) -> StoreResult<()> {
     tx.execute(
@@ -744,20 +762,15 @@ impl<D: Database> UserBackend for SqlStore<D> {
         UserName::new_account(request.user.as_str())?;
         let hash = self.hash_new_password(&request.password)?;
         self.db.write(|tx| {
-            let user = &request.user;
-            let now = now_ms();
-            // The unique name_key is the duplicate check, also against other nodes' inserts.
-            let id = tx
-                .int(
-                    "INSERT INTO users
-                         (name, name_key, password_hash, password_changed_at, created_at, modified_at)
-                     VALUES (?1, ?2, ?3, ?4, ?4, ?4)
-                     ON CONFLICT (name_key) DO NOTHING RETURNING id",
-                    &[user.as_str().into(), user.key().into(), hash.as_str().into(), now.into()],
-                )?
-                .ok_or_else(|| StoreError::UserExists(user.to_string()))?;
+            let id = insert_user(tx, &request.user, &hash)?;
             if request.require_password_change {
-                set_claim(tx, id, DEFAULT_PROFILE, claims::ADMIN_FORCED_PASSWORD_RESET, "true")?;
+                set_claim(
+                    tx,
+                    id,
+                    DEFAULT_PROFILE,
+                    claims::ADMIN_FORCED_PASSWORD_RESET,
+                    "true",
+                )?;
             }
             set_claim(tx, id, DEFAULT_PROFILE, claims::USER_ID, &new_user_id())?;
             for role in &request.roles {
