@@ -12,7 +12,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 
 use super::sql::{Arg, Conn, Database, Dialect, Row, SqlStore, StoreOptions};
-use super::{ChangeListener, OutsideChange, StoreResult};
+use super::{ChangeListener, StoreResult};
 
 pub use migrations::SCHEMA_VERSION;
 use readers::ReaderPool;
@@ -96,9 +96,10 @@ pub fn open(
     // Savepoint and statement journals in memory, not in a temp file written page by page.
     writer.pragma_update(None, "temp_store", "MEMORY")?;
     migrations::migrate(&mut writer)?;
+    let writer = Arc::new(Mutex::new(writer));
     let db = SqliteDb {
-        writer: Arc::new(Mutex::new(writer)),
-        readers: ReaderPool::new(path)?,
+        readers: ReaderPool::new(path, Arc::downgrade(&writer))?,
+        writer,
     };
     SqlStore::new(db, options)
 }
@@ -134,34 +135,11 @@ impl Database for SqliteDb {
         true
     }
 
-    /// Polls the writer connection's `data_version`, which moves only when another connection
-    /// (another process: the admin CLI) commits, every [`WATCH_INTERVAL`], until the store is
-    /// dropped. SQLite cannot say which accounts changed, so every change is
-    /// [`OutsideChange::Unknown`].
+    /// The readers' watcher tells of the admin CLI's commits within [`WATCH_INTERVAL`].
+    /// SQLite cannot say which accounts changed, so every change is
+    /// [`OutsideChange::Unknown`](crate::store::OutsideChange::Unknown).
     fn watch_outside_changes(&self, listener: ChangeListener) {
-        let writer = Arc::downgrade(&self.writer);
-        let data_version = |writer: &Mutex<Connection>| -> Option<i64> {
-            let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
-            conn.pragma_query_value(None, "data_version", |r| r.get(0))
-                .ok()
-        };
-        let mut seen = writer.upgrade().and_then(|w| data_version(&w));
-        let spawned = std::thread::Builder::new()
-            .name("sqlite-outside-writes".to_string())
-            .spawn(move || loop {
-                std::thread::sleep(WATCH_INTERVAL);
-                let Some(writer) = writer.upgrade() else {
-                    return;
-                };
-                let now = data_version(&writer);
-                if now != seen {
-                    seen = now;
-                    listener(OutsideChange::Unknown);
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot watch for outside writes; cached logins last their TTL");
-        }
+        self.readers.tell_outside_commits(listener);
     }
 }
 

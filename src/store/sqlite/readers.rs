@@ -5,11 +5,11 @@
 //! pooled reader keeps its read transaction open and starts a new one only when the database
 //! has changed since. "Changed" is a counter, the store generation: this process's writer
 //! advances it after each commit (so a reply that follows a write always sees it), and a
-//! watcher thread advances it when `PRAGMA data_version` shows a commit by any other
-//! connection, such as the admin CLI in another process. Such outside writes are therefore
-//! seen within [`WATCH_INTERVAL`]. The watcher also ends the snapshots of idle readers that
-//! have fallen behind, so that an idle connection never pins old WAL frames and checkpoints
-//! keep the WAL short.
+//! watcher thread advances it when the writer connection's `PRAGMA data_version` moves, which
+//! it does only when another process (the admin CLI) commits. Such outside writes are therefore
+//! seen within [`WATCH_INTERVAL`], and told to the store's change listener. The watcher also
+//! ends the snapshots of idle readers that have fallen behind, so that an idle connection never
+//! pins old WAL frames and checkpoints keep the WAL short.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +19,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use super::open_connection;
-use crate::store::StoreResult;
+use crate::store::{ChangeListener, OutsideChange, StoreResult};
 
 /// How often the watcher looks for commits made by other processes: the bound on how stale a
 /// read can be after a write through the admin CLI.
@@ -65,6 +65,7 @@ struct Shared {
     path: PathBuf,
     generation: AtomicU64,
     idle: Mutex<Vec<Reader>>,
+    listener: Mutex<Option<ChangeListener>>,
 }
 
 /// The pool of read connections over one database file.
@@ -73,20 +74,29 @@ pub struct ReaderPool {
 }
 
 impl ReaderPool {
-    /// A pool over the database at `path`, with its watcher thread (which ends when the pool
-    /// is dropped).
-    pub fn new(path: &Path) -> StoreResult<Self> {
+    /// A pool over the database at `path` whose `writer` is this process's writer
+    /// connection, with its watcher thread (which ends when the pool or the writer is dropped).
+    pub fn new(path: &Path, writer: Weak<Mutex<Connection>>) -> StoreResult<Self> {
         let shared = Arc::new(Shared {
             path: path.to_path_buf(),
             generation: AtomicU64::new(0),
             idle: Mutex::new(Vec::new()),
+            listener: Mutex::new(None),
         });
-        let watcher = open_connection(path, read_only())?;
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("sqlite-watch".to_string())
-            .spawn(move || watch(watcher, weak))?;
+            .spawn(move || watch(writer, weak))?;
         Ok(Self { shared })
+    }
+
+    /// Tell `listener` of each commit another process makes, as the watcher notices it.
+    pub fn tell_outside_commits(&self, listener: ChangeListener) {
+        *self
+            .shared
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(listener);
     }
 
     /// Note a commit made by this process, before its caller replies.
@@ -123,24 +133,35 @@ fn read_only() -> OpenFlags {
     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
 }
 
-/// Advance the generation on outside commits and end idle readers' stale snapshots, until the
-/// pool is gone.
-fn watch(conn: Connection, shared: Weak<Shared>) {
-    let data_version = |conn: &Connection| -> Option<i64> {
-        conn.prepare_cached("PRAGMA data_version")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+/// Advance the generation on outside commits, tell the listener of them, and end idle readers'
+/// stale snapshots, until the pool or the writer is gone.
+fn watch(writer: Weak<Mutex<Connection>>, shared: Weak<Shared>) {
+    // The writer's data_version moves only when another connection commits; this process's
+    // own commits count through `committed`.
+    let data_version = |writer: &Mutex<Connection>| -> Option<i64> {
+        let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
+        conn.pragma_query_value(None, "data_version", |r| r.get(0))
             .ok()
     };
-    let mut seen = data_version(&conn);
+    let mut seen = writer.upgrade().and_then(|w| data_version(&w));
     loop {
         std::thread::sleep(WATCH_INTERVAL);
-        let Some(shared) = shared.upgrade() else {
+        let (Some(shared), Some(writer)) = (shared.upgrade(), writer.upgrade()) else {
             return;
         };
-        let now = data_version(&conn);
+        let now = data_version(&writer);
+        drop(writer);
         if now != seen {
             seen = now;
             shared.generation.fetch_add(1, Ordering::SeqCst);
+            let listener = shared
+                .listener
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if let Some(listener) = listener {
+                listener(OutsideChange::Unknown);
+            }
         }
         let current = shared.generation.load(Ordering::SeqCst);
         let mut idle = shared.idle.lock().unwrap_or_else(|p| p.into_inner());
