@@ -425,7 +425,12 @@ async fn run<T: Send + 'static>(
     state: &Arc<AppState>,
     work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, ScimError> {
-    match blocking(state, work).await {
+    scim_result(blocking(state, work).await)
+}
+
+/// Service work's outcome from the blocking pool as a SCIM result (`None`: the task failed).
+fn scim_result<T>(done: Option<Result<T, ServiceError>>) -> Result<T, ScimError> {
+    match done {
         Some(result) => result.map_err(|e| ScimError::from(&e)),
         None => Err(ScimError::status(500, "internal server error")),
     }
@@ -439,12 +444,9 @@ async fn cheap_read<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, ScimError> {
     if state.service.reads_in_place() {
-        return work().map_err(|e| ScimError::from(&e));
+        return scim_result(Some(work()));
     }
-    match blocking_read(state, work).await {
-        Some(result) => result.map_err(|e| ScimError::from(&e)),
-        None => Err(ScimError::status(500, "internal server error")),
-    }
+    scim_result(blocking_read(state, work).await)
 }
 
 fn user_response(status: StatusCode, account: &Account, view: &View) -> Response<Full<Bytes>> {
@@ -746,8 +748,6 @@ async fn route(
     }
 }
 
-/// Apply a PatchOp to account `id`: computed against the account as read, applied only if it
-/// is still at that version (retried a few times when another write came between).
 /// 412 when `if_match` is given and does not name `version`.
 fn precondition(version: i64, if_match: Option<&str>) -> Result<(), ScimError> {
     provisioning::check_precondition(version, if_match).map_err(|e| ScimError::from(&e))
@@ -816,6 +816,8 @@ async fn update_group(
     Err(kept_changing())
 }
 
+/// Apply a PatchOp to account `id`: computed against the account as read, applied only if it
+/// is still at that version (retried a few times when another write came between).
 async fn patch(
     service: &crate::service::Service,
     caller: Caller,
