@@ -153,11 +153,7 @@ impl PgDb {
             if state.open < self.max_connections {
                 state.open += 1;
                 drop(state);
-                let connected = self.connect();
-                if connected.is_err() {
-                    self.forget();
-                }
-                return connected;
+                return self.connect_in_slot();
             }
             let left = ACQUIRE_TIMEOUT.saturating_sub(waiting.elapsed());
             if left.is_zero() {
@@ -210,8 +206,7 @@ impl PgDb {
             match begin_and_run(&mut pooled, isolation, read_only, &mut f) {
                 Ok(result) => break result,
                 Err(_) if pooled.client.is_closed() && !reconnected => {
-                    self.forget();
-                    pooled = self.connect_counted()?;
+                    pooled = self.connect_in_slot()?;
                     reconnected = true;
                 }
                 Err(e) => break Err(e.into()),
@@ -221,9 +216,9 @@ impl PgDb {
         result
     }
 
-    /// A new connection counted against the pool (after one was forgotten).
-    fn connect_counted(&self) -> StoreResult<Pooled> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).open += 1;
+    /// A new connection in a slot already counted as open (a new one, or a broken one's); the
+    /// slot is given up when connecting fails.
+    fn connect_in_slot(&self) -> StoreResult<Pooled> {
         let connected = self.connect();
         if connected.is_err() {
             self.forget();
