@@ -18,7 +18,7 @@ def main():
         r.setdefault("backend", "sqlite")
     # The targets and their ratios are SQLite's (the default) when it ran, else the one backend's;
     # other backends compare with it.
-    backends = [r["backend"] for r in every_row]
+    backends = [r["backend"] for r in every_row if r["backend"] != "gsoap"]
     main_backend = "sqlite" if "sqlite" in backends else backends[0]
     rows = [r for r in every_row if r["backend"] == main_backend]
     print(f"machine: {data['machine']}")
@@ -79,6 +79,11 @@ def main():
             other = on(base, r["op"], r["n"], r["c"])
             if other and other["rps"]:
                 ratios[f"{r['op']} {backend}/{base} N={r['n']} c={r['c']}"] = r["rps"] / other["rps"]
+    # userstore against the gSOAP peer (the same reads from an in-memory map, no storage work).
+    for r in every_row:
+        ours = on(main_backend, r["op"], r["n"], r["c"]) if r["backend"] == "gsoap" else None
+        if ours and r["rps"]:
+            ratios[f"{r['op']} userstore/gsoap N={r['n']} c={r['c']}"] = ours["rps"] / r["rps"]
     for name, value in ratios.items():
         print(f"ratio {name}: {value:.2f}")
     data["ratios"] = ratios

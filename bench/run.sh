@@ -9,6 +9,10 @@
 #                           server processes on the one database (wrk at c/2 against each)
 #   Partial runs: SIZES="1000000" CONCURRENCIES="64" OPS="health isExistingUser" SECONDS_PER_PHASE=5
 #   REFERENCE=1 (or 0) runs (or skips) the reference SCIM server phases (default: full runs only)
+#   PEER=0 skips the gSOAP peer (bench/gsoap: the same five SOAP reads from an in-memory map,
+#          generated from the reference WSDL), which otherwise runs at every N up to 1M
+#   HUGE=0 skips N = 10M (full runs only: the single-user reads at concurrency 64, for the growth
+#          plot; it needs about 10 GB of disk for the seed file and the database)
 #
 # Besides one phase per operation there is "reads_beside_authenticate": isExistingUser measured
 # while authenticate runs at the same concurrency on other connections (hashing must not starve
@@ -16,7 +20,8 @@
 # Builds the release binary, measures the hashing limit in-process, seeds each N through
 # `userstore import` (pre-hashed passwords), starts the server, drives SOAP 1.1 with wrk for
 # every operation plus a mixed workload and the ceiling (GET /health on the same connections),
-# then prints the table and ratios (bench/report.py) and writes bench/results/<time>.json.
+# then prints the table and ratios (bench/report.py), writes bench/results/<time>.json and plots
+# requests/s against N (bench/plot.sh, gnuplot) into bench/results/<time>-growth.png.
 set -euo pipefail
 trap 'echo "bench/run.sh: failed at line $LINENO: $BASH_COMMAND (status $?)" >&2' ERR
 cd "$(dirname "$0")/.."
@@ -47,6 +52,13 @@ ops=(health isExistingUser getUserClaimValue getRoleListOfUser getUserClaimValue
 # The reference SCIM server (scim2-server, PyPI) at N = 1k: full runs only, or REFERENCE=1.
 reference=$(( 1 - quick ))
 [ -n "${REFERENCE:-}" ] && reference=$REFERENCE
+peer=${PEER:-1}
+peer_ops=(isExistingUser getUserClaimValue getRoleListOfUser getUserClaimValues listUsers)
+peer_max_n=1000000
+# N = 10M: the ceiling and the single-user reads at the highest concurrency only.
+huge_n=10000000
+huge_ops=(health isExistingUser getUserClaimValue getRoleListOfUser getUserClaimValues)
+[ "$quick" = 0 ] && [ "${HUGE:-1}" = 1 ] && [ -z "${SIZES:-}" ] && sizes+=("$huge_n")
 [ -n "${SIZES:-}" ] && read -r -a sizes <<< "$SIZES"
 [ -n "${CONCURRENCIES:-}" ] && read -r -a concurrencies <<< "$CONCURRENCIES"
 [ -n "${OPS:-}" ] && read -r -a ops <<< "$OPS"
@@ -57,6 +69,7 @@ cargo build --release --quiet --bin userstore --example hash_limit
 bin=target/release/userstore
 work=$(mktemp -d)
 server_pid=""; second_pid=""; pg_bin=""; pg_data=""
+[ "$peer" = 1 ] && peer_bin=$(bash bench/gsoap/build.sh "$work/gsoap")
 as_pg_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
@@ -117,8 +130,16 @@ for n in "${sizes[@]}"; do
   start_server "$db" "$work/server-$n.out"
   server_pid=$started_pid
   addr=$(grep -o 'http://[0-9.:]*' "$work/server-$n.out" | head -n1)
-  for op in "${ops[@]}"; do
-    for c in "${concurrencies[@]}"; do
+  phase_ops=("${ops[@]}"); phase_concurrencies=("${concurrencies[@]}")
+  if [ "$n" = "$huge_n" ]; then
+    phase_ops=()
+    for op in "${ops[@]}"; do
+      if [[ " ${huge_ops[*]} " == *" $op "* ]]; then phase_ops+=("$op"); fi
+    done
+    phase_concurrencies=("${concurrencies[-1]}")
+  fi
+  for op in "${phase_ops[@]}"; do
+    for c in "${phase_concurrencies[@]}"; do
       threads=$(( c < 2 ? 1 : 2 ))
       driven=$op
       if [ "$op" = reads_beside_authenticate ]; then
@@ -164,6 +185,26 @@ print(json.dumps({"rps": a["rps"] + b["rps"], "p50_ms": max(a["p50_ms"], b["p50_
   rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   echo "{\"backend\": \"$backend\", \"users\": $n, \"import_s\": $import_s, \"peak_rss_mb\": $(awk "BEGIN { printf \"%.1f\", $rss_kb / 1024 }")}" >> "$seeding"
+  if [ "$peer" = 1 ] && [ "$backend" = "${backends[0]}" ] && [ "$n" -le "$peer_max_n" ]; then
+    # The gSOAP peer on the same users and the same wrk settings, while userstore is stopped.
+    "$peer_bin" "$work/users-$n.jsonl" admin Bench-user-pw1 > "$work/peer-$n.out" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 600); do grep -q "gsoap-peer ready" "$work/peer-$n.out" && break; sleep 0.1; done
+    peer_addr=$(grep -o 'http://[0-9.:]*' "$work/peer-$n.out" | head -n1)
+    for op in "${peer_ops[@]}"; do
+      [[ " ${ops[*]} " == *" $op "* ]] || continue
+      for c in "${concurrencies[@]}"; do
+        threads=$(( c < 2 ? 1 : 2 ))
+        line=$(OP=$op USERS=$n AUTH=$auth wrk -t"$threads" -c"$c" -d"${seconds}s" --timeout 10s \
+                 -s bench/soap.lua "$peer_addr" | tail -n1)
+        echo "{\"backend\": \"gsoap\", \"op\": \"$op\", \"n\": $n, \"c\": $c, ${line#\{}" >> "$phases"
+        echo "  gsoap $op N=$n c=$c: $line" >&2
+      done
+    done
+    kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  fi
+  # The seed file and database of the largest N are big; drop them once measured.
+  if [ "$n" = "$huge_n" ]; then rm -f "$work/users-$n.jsonl" "$db" "$db-wal" "$db-shm"; fi
 done
 done
 
@@ -200,4 +241,5 @@ json.dump({
 PY
 rm -f "$phases" "$seeding"
 python3 bench/report.py "$out"
+bash bench/plot.sh "$out"
 echo "results: $out"
