@@ -6,7 +6,6 @@
 # the result holds fewer than two sizes.
 set -euo pipefail
 result=${1:?usage: plot.sh RESULTS.json}
-command -v gnuplot > /dev/null || { echo "bench/plot.sh needs gnuplot (apt-get install gnuplot-nox)" >&2; exit 1; }
 png="${result%.json}-growth.png"
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
@@ -35,6 +34,7 @@ if [ "$sizes" -lt 2 ] || [ "${#names[@]}" = 0 ]; then
   echo "bench/plot.sh: $result has fewer than two sizes at one concurrency; no plot" >&2
   exit 0
 fi
+command -v gnuplot > /dev/null || { echo "bench/plot.sh needs gnuplot (apt-get install gnuplot-nox)" >&2; exit 1; }
 plots=""
 for i in "${!names[@]}"; do
   plots+="${plots:+, }'$data' index $i with linespoints linewidth 2 title '${names[$i]}'"
