@@ -8,7 +8,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
 use super::fault::Detail;
-use super::{action_names_operation, Binding, Fault, FaultCode, SoapVersion, XSI_NAMESPACE};
+use super::{action_operation_name, Binding, Fault, FaultCode, SoapVersion, XSI_NAMESPACE};
 use crate::service::catalogue::Contract;
 use crate::service::{Operation, ParamValue, Params};
 
@@ -476,9 +476,11 @@ pub fn decode_request(
     // A SOAPAction that names another operation of the service contradicts the Body; one that
     // names none (or nothing) is ignored, as real clients send all kinds.
     if let Some(action) = &binding.action {
+        // Split once: this runs on every request, against every operation of the contract.
+        let named = action_operation_name(action);
         let names_another = contract
             .operations()
-            .any(|spec| spec.operation != operation && action_names_operation(action, spec.name));
+            .any(|spec| spec.operation != operation && spec.name == named);
         if names_another {
             return Err((
                 version,

@@ -29,17 +29,32 @@ pub(crate) fn escape(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(quick_xml::escape::partial_escape(&clean).into_owned())
 }
 
+const XML_DECLARATION: &str = "<?xml version='1.0' encoding='UTF-8'?>";
+
+/// Write the XML declaration and an envelope of `version` up to its open Body, with an
+/// optional header block.
+fn open_envelope(out: &mut String, version: SoapVersion, header: &str) {
+    out.push_str(XML_DECLARATION);
+    out.push_str("<soapenv:Envelope xmlns:soapenv=\"");
+    out.push_str(version.namespace());
+    out.push_str("\">");
+    if !header.is_empty() {
+        out.push_str("<soapenv:Header>");
+        out.push_str(header);
+        out.push_str("</soapenv:Header>");
+    }
+    out.push_str("<soapenv:Body>");
+}
+
+const CLOSE_ENVELOPE: &str = "</soapenv:Body></soapenv:Envelope>";
+
 /// Wrap a body fragment in an envelope of `version`, with an optional header block.
 pub(crate) fn write_envelope(version: SoapVersion, header: &str, body: &str) -> String {
-    let header = if header.is_empty() {
-        String::new()
-    } else {
-        format!("<soapenv:Header>{header}</soapenv:Header>")
-    };
-    format!(
-        "<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv=\"{}\">{header}<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>",
-        version.namespace()
-    )
+    let mut out = String::with_capacity(body.len() + header.len() + 160);
+    open_envelope(&mut out, version, header);
+    out.push_str(body);
+    out.push_str(CLOSE_ENVELOPE);
+    out
 }
 
 /// How a reply is framed: its SOAP version, the request's WS-Addressing headers to answer,
@@ -108,10 +123,26 @@ fn items<'a>(contract: &Contract, reply: &'a Reply) -> Vec<Item<'a>> {
 fn push_text_element(out: &mut String, prefix: &str, name: &str, value: Option<&str>) {
     match value {
         Some(v) => {
-            let _ = write!(out, "<{prefix}:{name}>{}</{prefix}:{name}>", escape(v));
+            for part in [
+                "<",
+                prefix,
+                ":",
+                name,
+                ">",
+                &escape(v),
+                "</",
+                prefix,
+                ":",
+                name,
+                ">",
+            ] {
+                out.push_str(part);
+            }
         }
         None => {
-            let _ = write!(out, "<{prefix}:{name} xsi:nil=\"true\"/>");
+            for part in ["<", prefix, ":", name, " xsi:nil=\"true\"/>"] {
+                out.push_str(part);
+            }
         }
     }
 }
@@ -120,7 +151,9 @@ fn push_text_element(out: &mut String, prefix: &str, name: &str, value: Option<&
 fn push_item(out: &mut String, contract: &Contract, item: &Item<'_>) {
     match item {
         Item::Text(Some(v)) => {
-            let _ = write!(out, "<ns:return>{}</ns:return>", escape(v));
+            out.push_str("<ns:return>");
+            out.push_str(&escape(v));
+            out.push_str("</ns:return>");
         }
         Item::Text(None) => {
             let _ = write!(
@@ -129,12 +162,18 @@ fn push_item(out: &mut String, contract: &Contract, item: &Item<'_>) {
             );
         }
         Item::Bean(ty, values) => {
-            let _ = write!(
-                out,
-                "<ns:return xsi:type=\"{}:{}\" xmlns:xsi=\"{XSI_NAMESPACE}\">",
-                contract.prefix_of(ty.namespace),
-                ty.name
-            );
+            let type_prefix = contract.prefix_of(ty.namespace);
+            for part in [
+                "<ns:return xsi:type=\"",
+                type_prefix,
+                ":",
+                ty.name,
+                "\" xmlns:xsi=\"",
+            ] {
+                out.push_str(part);
+            }
+            out.push_str(XSI_NAMESPACE);
+            out.push_str("\">");
             let prefix = contract.prefix_of(ty.field_namespace());
             for (f, value) in ty.all_fields().iter().zip(values) {
                 push_text_element(out, prefix, f.name, *value);
@@ -151,17 +190,23 @@ fn push_item(out: &mut String, contract: &Contract, item: &Item<'_>) {
     }
 }
 
-/// The response wrapper's namespace declarations: the service namespace as `ns` and, as Axis2
-/// does, every type namespace of the contract with its prefix, used or not.
-fn response_namespaces(contract: &Contract) -> String {
+/// Write the response wrapper's namespace declarations: the service namespace as `ns` and, as
+/// Axis2 does, every type namespace of the contract with its prefix, used or not.
+fn push_response_namespaces(out: &mut String, contract: &Contract) {
     let service = contract.service.namespace;
-    let mut decls = format!(" xmlns:ns=\"{service}\"");
-    for (namespace, prefix) in contract.schemas {
-        if *namespace != service {
-            let _ = write!(decls, " xmlns:{prefix}=\"{namespace}\"");
-        }
+    for (prefix, namespace) in std::iter::once(("ns", service)).chain(
+        contract
+            .schemas
+            .iter()
+            .filter(|(namespace, _)| *namespace != service)
+            .map(|(namespace, prefix)| (*prefix, *namespace)),
+    ) {
+        out.push_str(" xmlns:");
+        out.push_str(prefix);
+        out.push_str("=\"");
+        out.push_str(namespace);
+        out.push('"');
     }
-    decls
 }
 
 /// The WS-Addressing headers of a reply to `addressing` for `action`.
@@ -193,25 +238,35 @@ pub fn encode_reply(
 ) -> Option<String> {
     spec.output?;
     let items = items(contract, reply);
-    let mut body = String::with_capacity(512);
-    let _ = write!(
-        body,
-        "<ns:{}Response{}>",
-        spec.name,
-        response_namespaces(contract)
-    );
-    for item in &items {
-        push_item(&mut body, contract, item);
-    }
-    let _ = write!(body, "</ns:{}Response>", spec.name);
+    // Written in one pass into one buffer: this runs for every successful call.
+    let mut out = String::with_capacity(1024);
     if framing.bare {
-        return Some(format!("<?xml version='1.0' encoding='UTF-8'?>{body}"));
+        out.push_str(XML_DECLARATION);
+    } else {
+        let header = match framing.addressing {
+            Some(_) => addressing_headers(
+                framing.addressing,
+                &format!("{}Response", spec.soap_action()),
+            ),
+            None => String::new(),
+        };
+        open_envelope(&mut out, framing.version, &header);
     }
-    let header = addressing_headers(
-        framing.addressing,
-        &format!("{}Response", spec.soap_action()),
-    );
-    Some(write_envelope(framing.version, &header, &body))
+    out.push_str("<ns:");
+    out.push_str(spec.name);
+    out.push_str("Response");
+    push_response_namespaces(&mut out, contract);
+    out.push('>');
+    for item in &items {
+        push_item(&mut out, contract, item);
+    }
+    out.push_str("</ns:");
+    out.push_str(spec.name);
+    out.push_str("Response>");
+    if !framing.bare {
+        out.push_str(CLOSE_ENVELOPE);
+    }
+    Some(out)
 }
 
 /// Several sibling elements as Axis2's JSON (Jettison's mapped convention) writes them: none is
