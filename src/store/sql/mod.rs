@@ -1271,9 +1271,22 @@ impl<D: Database> ClaimBackend for SqlStore<D> {
         uri: &ClaimUri,
         profile: &ProfileName,
     ) -> StoreResult<Option<String>> {
+        // One statement for the user and the claim, as this is the commonest read: no row means
+        // no such user, a NULL value no such claim.
         self.db.read(|conn| {
-            let uid = user_id(conn, user)?;
-            claim_of(conn, uid, profile.as_str(), uri.as_str())
+            conn.row(
+                "SELECT c.value FROM users u
+                 LEFT JOIN user_claims c
+                   ON c.user_id = u.id AND c.profile = ?2 AND c.claim_uri = ?3
+                 WHERE u.name_key = ?1",
+                &[
+                    user.key().into(),
+                    profile.as_str().into(),
+                    uri.as_str().into(),
+                ],
+                |r| r.opt_text(0),
+            )?
+            .ok_or_else(|| StoreError::UserNotFound(user.to_string()))
         })
     }
 
