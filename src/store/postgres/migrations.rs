@@ -60,6 +60,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX user_claims_by_value_nocase ON user_claims USING hash (lower(value));
     CREATE INDEX user_claims_by_profile ON user_claims(profile);
     "#,
+    // 2: SQLite's step 7: listUsers reads names in name_key order from the index alone.
+    r#"
+    CREATE INDEX users_by_name ON users(name_key, name);
+    "#,
 ];
 
 /// The schema version this build writes.

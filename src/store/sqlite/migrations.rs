@@ -87,6 +87,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE roles ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     "#,
+    // 7: listUsers reads names in name_key order from the index alone; through the unique
+    // index it looked up each of up to 100 rows in the table for its name.
+    r#"
+    CREATE INDEX users_by_name ON users(name_key, name);
+    "#,
 ];
 
 /// The schema version this build writes.
