@@ -60,9 +60,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX user_claims_by_value_nocase ON user_claims USING hash (lower(value));
     CREATE INDEX user_claims_by_profile ON user_claims(profile);
     "#,
-    // 2: SQLite's step 7: listUsers reads names in name_key order from the index alone.
+    // 2: SQLite's step 7: listUsers reads names in name_key order from the index alone, and
+    // the index on profile alone, which nothing needs, goes.
     r#"
     CREATE INDEX users_by_name ON users(name_key, name);
+    DROP INDEX user_claims_by_profile;
     "#,
 ];
 

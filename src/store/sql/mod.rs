@@ -1084,17 +1084,24 @@ impl<D: Database> RoleBackend for SqlStore<D> {
     }
 
     fn roles_of_user(&self, user: &UserName) -> StoreResult<Vec<String>> {
-        self.db.read(|conn| {
-            let id = user_id(conn, user)?;
-            let mut names = conn.texts(
-                "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                 WHERE ur.user_id = ?1",
-                &[id.into()],
-            )?;
-            names.push(EVERYONE_ROLE.to_string());
-            sort_case_insensitively(&mut names);
-            Ok(names)
-        })
+        // One statement: no row is no user, a NULL name no roles besides everyone's.
+        let rows = self.db.read(|conn| {
+            conn.rows(
+                "SELECT r.name FROM users u
+                 LEFT JOIN user_roles ur ON ur.user_id = u.id
+                 LEFT JOIN roles r ON r.id = ur.role_id
+                 WHERE u.name_key = ?1",
+                &[user.key().into()],
+                |r| r.opt_text(0),
+            )
+        })?;
+        if rows.is_empty() {
+            return Err(StoreError::UserNotFound(user.to_string()));
+        }
+        let mut names: Vec<String> = rows.into_iter().flatten().collect();
+        names.push(EVERYONE_ROLE.to_string());
+        sort_case_insensitively(&mut names);
+        Ok(names)
     }
 
     fn users_of_role(&self, role: &RoleName) -> StoreResult<Vec<String>> {
@@ -1337,10 +1344,28 @@ impl<D: Database> ClaimBackend for SqlStore<D> {
     }
 
     fn claim_values(&self, user: &UserName, profile: &ProfileName) -> StoreResult<Vec<ClaimValue>> {
-        self.db.read(|conn| {
-            let uid = user_id(conn, user)?;
-            claims_of(conn, uid, profile.as_str())
-        })
+        // One statement, as for claim_value: no row is no user, a NULL claim no claims.
+        let rows = self.db.read(|conn| {
+            conn.rows(
+                "SELECT c.claim_uri, c.value FROM users u
+                 LEFT JOIN user_claims c ON c.user_id = u.id AND c.profile = ?2
+                 WHERE u.name_key = ?1 ORDER BY c.claim_uri",
+                &[user.key().into(), profile.as_str().into()],
+                |r| Ok((r.opt_text(0)?, r.opt_text(1)?)),
+            )
+        })?;
+        if rows.is_empty() {
+            return Err(StoreError::UserNotFound(user.to_string()));
+        }
+        rows.into_iter()
+            .filter_map(|(uri, value)| Some((uri?, value?)))
+            .map(|(uri, value)| {
+                Ok(ClaimValue {
+                    uri: ClaimUri::parse(&uri)?,
+                    value,
+                })
+            })
+            .collect()
     }
 
     fn set_claim_values(

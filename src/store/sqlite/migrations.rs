@@ -88,9 +88,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE roles ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     "#,
     // 7: listUsers reads names in name_key order from the index alone; through the unique
-    // index it looked up each of up to 100 rows in the table for its name.
+    // index it looked up each of up to 100 rows in the table for its name. The index on
+    // profile alone goes: SQLite chose it over the primary key for a user's claims, and then
+    // looked each claim's value up in the table; nothing needs it.
     r#"
     CREATE INDEX users_by_name ON users(name_key, name);
+    DROP INDEX user_claims_by_profile;
     "#,
 ];
 
