@@ -118,9 +118,19 @@ fn metrics_after_traffic_have_the_expected_series_and_no_user_names() {
         )
         .assert_fault("does not exist");
 
-    let (status, text) = get(&metrics, "/metrics");
-    assert_eq!(status, 200);
-    let samples = parse(&text);
+    // The server counts a connection until its task has ended, which can be a moment after
+    // the client's last reply: scrape until the clients' connections are gone (or 2 s pass).
+    let started = std::time::Instant::now();
+    let (text, samples) = loop {
+        let (status, text) = get(&metrics, "/metrics");
+        assert_eq!(status, 200);
+        let samples = parse(&text);
+        let open = samples.get("userstore_active_connections").copied();
+        if open == Some(0.0) || started.elapsed() > std::time::Duration::from_secs(2) {
+            break (text, samples);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
     let value = |series: &str| -> f64 {
         *samples
             .get(series)
