@@ -18,14 +18,8 @@ import=/usr/share/gsoap/import
 mkdir -p "$out"
 cd "$out"
 cp /usr/share/gsoap/WS/typemap.dat typemap.dat
-cat >> typemap.dat <<'PREFIXES'
-common = "http://common.mgt.user.carbon.wso2.org/xsd"
-dao = "http://dao.service.ws.um.carbon.wso2.org/xsd"
-api = "http://api.user.carbon.wso2.org/xsd"
-core = "http://core.user.carbon.wso2.org/xsd"
-tenant = "http://tenant.core.user.carbon.wso2.org/xsd"
-us = "http://service.ws.um.carbon.wso2.org"
-PREFIXES
+# The fixed type-namespace prefixes server.cpp is written against, as the gSOAP client test's.
+cat "$here/../../tests/clients/gsoap/prefixes.dat" >> typemap.dat
 wsdl2h -Nus -t typemap.dat -o service.h "$wsdl" > wsdl2h.log 2>&1 || { cat wsdl2h.log >&2; exit 1; }
 # -1 SOAP 1.1 envelopes, -j service classes, -S server side only, -x no sample messages.
 soapcpp2 -1 -j -S -x -I"$import" service.h > soapcpp2.log 2>&1 || { cat soapcpp2.log >&2; exit 1; }

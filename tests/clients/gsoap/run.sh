@@ -118,15 +118,8 @@ port_address() {
 echo "== wsdl2h"
 mkdir -p "$WORK/wsdl2h"
 cp "$TYPEMAP" "$WORK/typemap.dat"
-cat >>"$WORK/typemap.dat" <<'PREFIXES'
-common = "http://common.mgt.user.carbon.wso2.org/xsd"
-dao = "http://dao.service.ws.um.carbon.wso2.org/xsd"
-api = "http://api.user.carbon.wso2.org/xsd"
-core = "http://core.user.carbon.wso2.org/xsd"
-tenant = "http://tenant.core.user.carbon.wso2.org/xsd"
-us = "http://service.ws.um.carbon.wso2.org"
-auth = "http://authentication.services.core.carbon.wso2.org"
-PREFIXES
+# The prefixes: prefixes.dat, which the benchmark's gSOAP peer (bench/gsoap) uses too.
+cat "$HERE/prefixes.dat" >>"$WORK/typemap.dat"
 step wsdl2h wsdl2h -Nus -t "$WORK/typemap.dat" -o "$WORK/wsdl2h/service.h" "${WSDLS[@]}"
 echo "    $(grep -o 'wsdl2h release [0-9.]*' "$WORK/wsdl2h.log" | head -n1 || echo 'wsdl2h (version unknown)')"
 grep -E '^Warning|^Error' "$WORK/wsdl2h.log" | sed 's/^/    wsdl2h: /' || true
