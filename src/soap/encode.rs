@@ -243,13 +243,11 @@ pub fn encode_reply(
     if framing.bare {
         out.push_str(XML_DECLARATION);
     } else {
-        let header = match framing.addressing {
-            Some(_) => addressing_headers(
-                framing.addressing,
-                &format!("{}Response", spec.soap_action()),
-            ),
-            None => String::new(),
-        };
+        // The action is formatted only for a request that had addressing headers.
+        let header = framing
+            .addressing
+            .map(|a| addressing_headers(Some(a), &format!("{}Response", spec.soap_action())))
+            .unwrap_or_default();
         open_envelope(&mut out, framing.version, &header);
     }
     out.push_str("<ns:");
