@@ -364,8 +364,7 @@ async fn blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    let _slot = state.blocking_slots.acquire().await.ok()?;
-    run_blocking(work).await
+    on_blocking_pool(&state.blocking_slots, work).await
 }
 
 /// Run a single-account read on the blocking pool, beside (not behind) hashing and writes: for
@@ -374,11 +373,15 @@ async fn blocking_read<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    let _slot = state.read_slots.acquire().await.ok()?;
-    run_blocking(work).await
+    on_blocking_pool(&state.read_slots, work).await
 }
 
-async fn run_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+/// Run `work` on the blocking pool once one of `slots` is free.
+async fn on_blocking_pool<T: Send + 'static>(
+    slots: &Semaphore,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let _slot = slots.acquire().await.ok()?;
     match tokio::task::spawn_blocking(work).await {
         Ok(value) => Some(value),
         Err(e) => {
