@@ -210,10 +210,7 @@ fn push_response_namespaces(out: &mut String, contract: &Contract) {
 }
 
 /// The WS-Addressing headers of a reply to `addressing` for `action`.
-pub(crate) fn addressing_headers(addressing: Option<&Addressing>, action: &str) -> String {
-    let Some(addressing) = addressing else {
-        return String::new();
-    };
+fn addressing_headers(addressing: &Addressing, action: &str) -> String {
     let ns = addressing.namespace;
     let mut header = format!(
         "<wsa:Action xmlns:wsa=\"{ns}\">{}</wsa:Action>",
@@ -246,7 +243,7 @@ pub fn encode_reply(
         // The action is formatted only for a request that had addressing headers.
         let header = framing
             .addressing
-            .map(|a| addressing_headers(Some(a), &format!("{}Response", spec.soap_action())))
+            .map(|a| addressing_headers(a, &format!("{}Response", spec.soap_action())))
             .unwrap_or_default();
         open_envelope(&mut out, framing.version, &header);
     }
