@@ -453,17 +453,20 @@ fn record_by_id(conn: &dyn Conn, id: &str) -> StoreResult<Option<UserRecord>> {
 }
 
 /// Account `uid`'s claims in `profile`, by URI.
+/// A claim as stored: its URI and value.
+fn stored_claim(uri: &str, value: String) -> StoreResult<ClaimValue> {
+    Ok(ClaimValue {
+        uri: ClaimUri::parse(uri)?,
+        value,
+    })
+}
+
 fn claims_of(conn: &dyn Conn, uid: i64, profile: &str) -> StoreResult<Vec<ClaimValue>> {
     conn.rows(
         "SELECT claim_uri, value FROM user_claims
          WHERE user_id = ?1 AND profile = ?2 ORDER BY claim_uri",
         &[uid.into(), profile.into()],
-        |r| {
-            Ok(ClaimValue {
-                uri: ClaimUri::parse(&r.text(0)?)?,
-                value: r.text(1)?,
-            })
-        },
+        |r| stored_claim(&r.text(0)?, r.text(1)?),
     )
 }
 
@@ -917,18 +920,12 @@ impl<D: Database> UserBackend for SqlStore<D> {
                          ORDER BY name_key LIMIT ?2"
                     }
                 };
-                match &range {
-                    Some((from, below)) => conn.texts(
-                        sql,
-                        &[
-                            pattern.as_str().into(),
-                            from.into(),
-                            below.into(),
-                            limit.into(),
-                        ],
-                    ),
-                    None => conn.texts(sql, &[pattern.as_str().into(), limit.into()]),
+                let mut args: Vec<Arg<'_>> = vec![pattern.as_str().into()];
+                if let Some((from, below)) = &range {
+                    args.extend([Arg::Text(from), Arg::Text(below)]);
                 }
+                args.push(limit.into());
+                conn.texts(sql, &args)
             }
             UserFilter::OtherDomain => Ok(Vec::new()),
         })?;
@@ -1359,12 +1356,7 @@ impl<D: Database> ClaimBackend for SqlStore<D> {
         }
         rows.into_iter()
             .filter_map(|(uri, value)| Some((uri?, value?)))
-            .map(|(uri, value)| {
-                Ok(ClaimValue {
-                    uri: ClaimUri::parse(&uri)?,
-                    value,
-                })
-            })
+            .map(|(uri, value)| stored_claim(&uri, value))
             .collect()
     }
 
