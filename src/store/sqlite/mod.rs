@@ -5,6 +5,7 @@ mod migrations;
 mod readers;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,16 @@ pub use readers::WATCH_INTERVAL;
 const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// How long a connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many commits pass between two looks at the WAL's length.
+const COMMITS_PER_WAL_CHECK: u64 = 32;
+/// The WAL length, in pages, past which the writer makes readers give their snapshots up so
+/// that the log can start over (16 MiB at the default 4 KiB page).
+const WAL_RESTART_PAGES: i64 = 4096;
+/// How long the writer waits for busy readers to end their snapshots before it gives up until
+/// the next look; writes queue behind it meanwhile.
+const WAL_RESTART_WAIT: Duration = Duration::from_millis(100);
+/// What a WAL file is cut back to when the log starts over.
+const WAL_SIZE_LIMIT_BYTES: i64 = 4096 * WAL_RESTART_PAGES;
 
 /// The store on SQLite.
 pub type SqliteStore = SqlStore<SqliteDb>;
@@ -47,8 +58,31 @@ impl Durability {
 
 /// One SQLite file: the writer connection and the readers.
 pub struct SqliteDb {
-    writer: Arc<Mutex<Connection>>,
+    // Fields drop in this order: the readers close before the writer, so that the writer is
+    // the last connection and SQLite removes the WAL as it closes it.
     readers: ReaderPool,
+    writer: Arc<Mutex<Connection>>,
+    commits: AtomicU64,
+}
+
+/// Closing leaves the database in its one file, so that a copy of the file alone, taken after
+/// the service stopped, holds every write. SQLite does that when the last connection closes
+/// (the field order makes it the writer); this copies the WAL back first in case a connection
+/// is still open here, and gives way at once to another process (the server or the CLI) that
+/// still uses it.
+impl Drop for SqliteDb {
+    fn drop(&mut self) {
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let emptied = self.readers.let_go_of_snapshots(|| {
+            writer.busy_timeout(Duration::ZERO)?;
+            writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        });
+        if !matches!(emptied, Ok(0)) {
+            tracing::debug!("the WAL stays for another connection; it is copied back later");
+        }
+    }
 }
 
 /// SQLite keeps allocation statistics behind one process-wide mutex taken on every
@@ -75,13 +109,8 @@ fn open_connection(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection
     Ok(conn)
 }
 
-/// Open (creating if needed) the database at `path`, migrate it, and put the store's rules
-/// over it.
-pub fn open(
-    path: &Path,
-    options: StoreOptions,
-    durability: Durability,
-) -> StoreResult<SqliteStore> {
+/// Open (creating if needed) the database at `path` and migrate it.
+fn open_database(path: &Path, durability: Durability) -> StoreResult<SqliteDb> {
     let mut writer = open_connection(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -95,13 +124,57 @@ pub fn open(
     writer.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
     // Savepoint and statement journals in memory, not in a temp file written page by page.
     writer.pragma_update(None, "temp_store", "MEMORY")?;
+    writer.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)?;
     migrations::migrate(&mut writer)?;
     let writer = Arc::new(Mutex::new(writer));
-    let db = SqliteDb {
+    Ok(SqliteDb {
         readers: ReaderPool::new(path, Arc::downgrade(&writer))?,
         writer,
-    };
-    SqlStore::new(db, options)
+        commits: AtomicU64::new(0),
+    })
+}
+
+/// Open (creating if needed) the database at `path`, migrate it, and put the store's rules
+/// over it.
+pub fn open(
+    path: &Path,
+    options: StoreOptions,
+    durability: Durability,
+) -> StoreResult<SqliteStore> {
+    SqlStore::new(open_database(path, durability)?, options)
+}
+
+impl SqliteDb {
+    /// Every [`COMMITS_PER_WAL_CHECK`] commits, start the WAL over if it has grown past
+    /// [`WAL_RESTART_PAGES`]: the auto-checkpoint copies pages back but cannot restart a log
+    /// that some reader's snapshot still needs, and busy readers always hold one.
+    fn keep_wal_short(&self, writer: &Connection) {
+        if self.commits.fetch_add(1, Ordering::Relaxed) % COMMITS_PER_WAL_CHECK != 0 {
+            return;
+        }
+        // (busy, pages in the log, pages copied back); a failure here is retried next time.
+        let Ok(log_pages) =
+            writer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+        else {
+            return;
+        };
+        if log_pages <= WAL_RESTART_PAGES {
+            return;
+        }
+        let restarted = self.readers.let_go_of_snapshots(|| {
+            writer.busy_timeout(WAL_RESTART_WAIT)?;
+            let busy =
+                writer.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));
+            writer.busy_timeout(BUSY_TIMEOUT)?;
+            busy
+        });
+        if !matches!(restarted, Ok(0)) {
+            tracing::debug!(
+                log_pages,
+                "the WAL could not start over yet: readers still need it"
+            );
+        }
+    }
 }
 
 impl Database for SqliteDb {
@@ -128,6 +201,7 @@ impl Database for SqliteDb {
         let value = f(&*tx)?;
         tx.commit()?;
         self.readers.committed();
+        self.keep_wal_short(&conn);
         Ok(value)
     }
 
@@ -193,5 +267,88 @@ impl Conn for Connection {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// Readers that never pause always hold a snapshot, which alone would keep SQLite from
+    /// starting the log over: the WAL must still stay near its restart length.
+    #[test]
+    fn the_wal_starts_over_while_readers_never_pause() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal.db");
+        let db = Arc::new(open_database(&path, Durability::Normal).unwrap());
+        let stop = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (db, stop) = (db.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        db.read(|c| c.query("SELECT count(*) FROM roles", &[], &mut |_| Ok(false)))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        let wal = dir.path().join("wal.db-wal");
+        let filler = "x".repeat(1000);
+        let mut largest = 0;
+        for commit in 0..3000 {
+            db.write(|c| {
+                for row in 0..10 {
+                    let name = format!("{commit}-{row}-{filler}");
+                    c.execute(
+                        "INSERT INTO roles (name, name_key, created_at) VALUES (?1, ?1, 0)",
+                        &[Arg::Text(&name)],
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+            largest = largest.max(std::fs::metadata(&wal).unwrap().len());
+        }
+        stop.store(true, Ordering::Relaxed);
+        for reader in readers {
+            reader.join().unwrap();
+        }
+        let bound = 2 * WAL_SIZE_LIMIT_BYTES as u64;
+        assert!(
+            largest <= bound,
+            "the WAL grew to {largest} bytes (bound {bound})"
+        );
+    }
+
+    #[test]
+    fn closing_leaves_every_write_in_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("close.db");
+        let db = open_database(&path, Durability::Normal).unwrap();
+        db.write(|c| {
+            c.execute(
+                "INSERT INTO roles (name, name_key, created_at) VALUES ('kept', 'kept', 0)",
+                &[],
+            )
+        })
+        .unwrap();
+        // A reader holding its snapshot in the pool, as after any read.
+        db.read(|c| c.query("SELECT count(*) FROM roles", &[], &mut |_| Ok(false)))
+            .unwrap();
+        drop(db);
+        let wal = dir.path().join("close.db-wal");
+        assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0);
+        // The file alone, copied without its WAL, holds the write.
+        let copy = dir.path().join("copy.db");
+        std::fs::copy(&path, &copy).unwrap();
+        let conn = Connection::open(&copy).unwrap();
+        let kept: i64 = conn
+            .query_row("SELECT count(*) FROM roles WHERE name = 'kept'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, 1);
     }
 }

@@ -9,10 +9,15 @@
 //! it does only when another process (the admin CLI) commits. Such outside writes are therefore
 //! seen within [`WATCH_INTERVAL`], and told to the store's change listener. The watcher also
 //! ends the snapshots of idle readers that have fallen behind, so that an idle connection never
-//! pins old WAL frames and checkpoints keep the WAL short.
+//! pins old WAL frames.
+//!
+//! Busy readers still always hold some snapshot, and SQLite starts the WAL over only when no
+//! reader needs it, so under reads beside writes the log would grow for as long as the load
+//! lasts. [`ReaderPool::let_go_of_snapshots`] is the writer's way out: while it runs, idle
+//! readers' snapshots are ended and busy readers end theirs when their request returns.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -66,6 +71,8 @@ struct Shared {
     generation: AtomicU64,
     idle: Mutex<Vec<Reader>>,
     listener: Mutex<Option<ChangeListener>>,
+    /// Set while the writer waits for every snapshot to end: readers end theirs on return.
+    letting_go: AtomicBool,
 }
 
 /// The pool of read connections over one database file.
@@ -82,6 +89,7 @@ impl ReaderPool {
             generation: AtomicU64::new(0),
             idle: Mutex::new(Vec::new()),
             listener: Mutex::new(None),
+            letting_go: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
@@ -122,10 +130,33 @@ impl ReaderPool {
         reader.refresh(self.shared.generation.load(Ordering::SeqCst))?;
         let result = f(&reader.conn);
         let mut idle = self.shared.idle.lock().unwrap_or_else(|p| p.into_inner());
+        // Read under the lock that `let_go_of_snapshots` sweeps under: a reader either sees the
+        // flag here or is swept after it is pushed.
+        if self.shared.letting_go.load(Ordering::SeqCst) {
+            reader.end_snapshot();
+        }
         if idle.len() < MAX_IDLE_READERS {
             idle.push(reader);
         }
         result
+    }
+
+    /// Run `wait`, which waits for no reader to hold a snapshot, while idle readers have theirs
+    /// ended and busy ones end theirs as they return; snapshots begun meanwhile are new ones.
+    pub fn let_go_of_snapshots<T>(&self, wait: impl FnOnce() -> T) -> T {
+        self.shared.letting_go.store(true, Ordering::SeqCst);
+        for reader in self
+            .shared
+            .idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter_mut()
+        {
+            reader.end_snapshot();
+        }
+        let value = wait();
+        self.shared.letting_go.store(false, Ordering::SeqCst);
+        value
     }
 }
 
