@@ -1,8 +1,9 @@
 //! SCIM Bulk (RFC 7644 §3.7): a list of writes run one after another, each atomic on its own,
-//! with `bulkId` references to what earlier operations created and `failOnErrors`. Each
+//! with `bulkId` references to what other operations of the request create (earlier or later
+//! ones) and `failOnErrors`. Each
 //! operation is carried out by the same code a single request uses (the caller's `exec`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use serde_json::{json, Map, Value};
@@ -69,15 +70,46 @@ pub struct Outcome {
     pub body: Value,
 }
 
+/// The ids that POST operations with a `bulkId` created so far, and the bulkIds whose POST
+/// failed.
+#[derive(Default)]
+struct BulkIds {
+    created: HashMap<String, String>,
+    failed: HashSet<String>,
+}
+
+impl BulkIds {
+    /// The id `reference` stands for: 409 when its POST failed, 400 when no POST declares it.
+    fn get(&self, reference: &str) -> Result<String, ScimError> {
+        if let Some(id) = self.created.get(reference) {
+            return Ok(id.clone());
+        }
+        if self.failed.contains(reference) {
+            return Err(ScimError::status(
+                409,
+                format!("bulkId {reference:?} names an operation that failed"),
+            ));
+        }
+        Err(ScimError::bad_request(
+            "invalidValue",
+            format!("bulkId {reference:?} is not created by any operation of this request"),
+        ))
+    }
+
+    /// True once `reference`'s POST has run (or when none declares it).
+    fn is_settled(&self, reference: &str, declared: &HashSet<&str>) -> bool {
+        !declared.contains(reference)
+            || self.created.contains_key(reference)
+            || self.failed.contains(reference)
+    }
+}
+
 /// Replace every string `bulkId:<id>` inside `value` by the id it stands for.
-fn resolve(value: &mut Value, ids: &HashMap<String, String>) -> Result<(), ScimError> {
+fn resolve(value: &mut Value, ids: &BulkIds) -> Result<(), ScimError> {
     match value {
         Value::String(text) => {
             if let Some(reference) = text.strip_prefix("bulkId:") {
-                *text = ids
-                    .get(reference)
-                    .cloned()
-                    .ok_or_else(|| unknown_reference(reference))?;
+                *text = ids.get(reference)?;
             }
         }
         Value::Array(items) => {
@@ -95,18 +127,34 @@ fn resolve(value: &mut Value, ids: &HashMap<String, String>) -> Result<(), ScimE
     Ok(())
 }
 
-fn unknown_reference(reference: &str) -> ScimError {
-    ScimError::bad_request(
-        "invalidValue",
-        format!("bulkId {reference:?} is not one an earlier operation created"),
-    )
+/// Every bulkId an operation refers to, in its path or anywhere in its data.
+fn references(item: &Value) -> Vec<String> {
+    fn collect(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::String(text) => {
+                if let Some(reference) = text.strip_prefix("bulkId:") {
+                    found.push(reference.to_string());
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect(v, found)),
+            Value::Object(fields) => fields.values().for_each(|v| collect(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    if let Some(path) = item.get("path").and_then(Value::as_str) {
+        for segment in path.split('/') {
+            collect(&Value::String(segment.to_string()), &mut found);
+        }
+    }
+    if let Some(data) = item.get("data") {
+        collect(data, &mut found);
+    }
+    found
 }
 
 /// Read one operation of the request.
-fn operation(
-    item: &Value,
-    ids: &HashMap<String, String>,
-) -> Result<(Operation, Option<String>), ScimError> {
+fn operation(item: &Value, ids: &BulkIds) -> Result<(Operation, Option<String>), ScimError> {
     let fields = item
         .as_object()
         .ok_or_else(|| ScimError::bad_request("invalidSyntax", "each operation is an object"))?;
@@ -134,10 +182,7 @@ fn operation(
             [collection @ ("Users" | "Groups"), id],
         ) => {
             let id = match id.strip_prefix("bulkId:") {
-                Some(reference) => ids
-                    .get(reference)
-                    .cloned()
-                    .ok_or_else(|| unknown_reference(reference))?,
+                Some(reference) => ids.get(reference)?,
                 None => id.to_string(),
             };
             format!("/{collection}/{id}")
@@ -164,8 +209,53 @@ fn operation(
     ))
 }
 
-/// Run a BulkRequest: each operation through `exec`, in order, until the end or until
-/// `failOnErrors` operations have failed. The BulkResponse.
+/// An error as an operation's outcome.
+fn failed(error: &ScimError) -> Outcome {
+    Outcome {
+        status: error.status,
+        location: None,
+        body: error.to_json(),
+    }
+}
+
+/// The BulkResponse entry of the operation `item` that ended in `outcome`.
+fn response_entry(item: &Value, outcome: Outcome) -> Value {
+    let mut entry = Map::new();
+    entry.insert(
+        "method".into(),
+        item.get("method").cloned().unwrap_or(Value::Null),
+    );
+    if let Some(bulk_id) = item.get("bulkId") {
+        entry.insert("bulkId".into(), bulk_id.clone());
+    }
+    if let Some(version) = outcome
+        .body
+        .pointer("/meta/version")
+        .filter(|_| outcome.status < 300)
+    {
+        entry.insert("version".into(), version.clone());
+    }
+    if let Some(location) = outcome.location.or_else(|| {
+        outcome
+            .body
+            .pointer("/meta/location")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }) {
+        entry.insert("location".into(), json!(location));
+    }
+    entry.insert("status".into(), json!(outcome.status.to_string()));
+    if outcome.status >= 400 {
+        entry.insert("response".into(), outcome.body);
+    }
+    Value::Object(entry)
+}
+
+/// Run a BulkRequest: each operation through `exec`, until the end or until `failOnErrors`
+/// operations have failed. Operations run in request order, except that one referring to a
+/// bulkId a later POST declares waits for that POST (RFC 7644 §3.7.2's forward references);
+/// operations whose references form a cycle (which only nested groups could) fail with 409, as
+/// §3.7.1 allows. The BulkResponse lists what ran, in request order.
 pub async fn run<F, Fut>(
     body: &Value,
     max_operations: usize,
@@ -194,60 +284,57 @@ where
             ScimError::bad_request("invalidValue", "failOnErrors is a positive integer")
         })?),
     };
-    let mut ids: HashMap<String, String> = HashMap::new();
-    let mut results = Vec::with_capacity(operations.len());
+    // The bulkId each operation's POST declares: what the others may refer to.
+    let creates: Vec<Option<&str>> = operations
+        .iter()
+        .map(|item| {
+            let method = item.get("method").and_then(Value::as_str);
+            (method.and_then(BulkMethod::parse) == Some(BulkMethod::Post))
+                .then(|| item.get("bulkId").and_then(Value::as_str))
+                .flatten()
+        })
+        .collect();
+    let declared: HashSet<&str> = creates.iter().flatten().copied().collect();
+    let refers_to: Vec<Vec<String>> = operations.iter().map(references).collect();
+    let mut ids = BulkIds::default();
+    let mut outcomes: Vec<Option<Outcome>> = operations.iter().map(|_| None).collect();
+    let mut pending: Vec<usize> = (0..operations.len()).collect();
     let mut errors = 0u64;
-    for item in operations {
-        let method = item.get("method").cloned().unwrap_or(Value::Null);
-        let bulk_id = item.get("bulkId").cloned();
-        let outcome = match operation(item, &ids) {
-            Ok((operation, bulk_id)) => {
-                let outcome = exec(operation).await;
-                if let (Some(bulk_id), 201, Some(id)) = (
-                    bulk_id,
-                    outcome.status,
-                    outcome.body.get("id").and_then(Value::as_str),
-                ) {
-                    ids.insert(bulk_id, id.to_string());
-                }
-                outcome
-            }
-            Err(error) => Outcome {
-                status: error.status,
-                location: None,
-                body: error.to_json(),
-            },
+    while !pending.is_empty() && fail_on_errors.is_none_or(|limit| errors < limit) {
+        let ready = pending.iter().position(|&i| {
+            refers_to[i]
+                .iter()
+                .all(|reference| ids.is_settled(reference, &declared))
+        });
+        let index = pending.remove(ready.unwrap_or(0));
+        let item = &operations[index];
+        let outcome = match ready.map(|_| operation(item, &ids)) {
+            Some(Ok((operation, _))) => exec(operation).await,
+            Some(Err(error)) => failed(&error),
+            None => failed(&ScimError::status(
+                409,
+                "its bulkId references cannot be resolved: they form a cycle or wait on one (a group's members are users, not groups)",
+            )),
         };
-        let mut result = Map::new();
-        result.insert("method".into(), method);
-        if let Some(bulk_id) = bulk_id {
-            result.insert("bulkId".into(), bulk_id);
+        if let Some(bulk_id) = creates[index] {
+            match outcome.body.get("id").and_then(Value::as_str) {
+                Some(id) if outcome.status == 201 => {
+                    ids.created.insert(bulk_id.to_string(), id.to_string());
+                }
+                _ => {
+                    ids.failed.insert(bulk_id.to_string());
+                }
+            }
         }
-        if let Some(version) = outcome
-            .body
-            .pointer("/meta/version")
-            .filter(|_| outcome.status < 300)
-        {
-            result.insert("version".into(), version.clone());
-        }
-        if let Some(location) = outcome.location.or_else(|| {
-            outcome
-                .body
-                .pointer("/meta/location")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        }) {
-            result.insert("location".into(), json!(location));
-        }
-        result.insert("status".into(), json!(outcome.status.to_string()));
         if outcome.status >= 400 {
-            result.insert("response".into(), outcome.body);
             errors += 1;
         }
-        results.push(Value::Object(result));
-        if fail_on_errors.is_some_and(|limit| errors >= limit) {
-            break;
-        }
+        outcomes[index] = Some(outcome);
     }
+    let results: Vec<Value> = operations
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(item, outcome)| Some(response_entry(item, outcome?)))
+        .collect();
     Ok(json!({ "schemas": [BULK_RESPONSE], "Operations": results }))
 }
