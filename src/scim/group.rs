@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::error::ScimError;
 use super::filter::{CompValue, CompareOp, Filter};
 use crate::service::provisioning::{entity_tag, GroupUpdate, GroupView};
-use crate::store::{MatchOp, TextMatch};
+use crate::store::{GroupOrder, GroupSortKey, MatchOp, TextMatch};
 
 /// The core Group schema.
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -90,6 +90,13 @@ fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
     items
         .iter()
         .map(|item| {
+            let kind = item.get("type").and_then(Value::as_str).unwrap_or("User");
+            if kind.eq_ignore_ascii_case("Group") {
+                return Err(ScimError::bad_request(
+                    "invalidValue",
+                    "a group's members are users: nested groups are not supported",
+                ));
+            }
             item.get("value")
                 .and_then(Value::as_str)
                 .map(str::to_string)
@@ -175,6 +182,34 @@ pub fn compile_group_filter(filter: &Filter) -> Result<Option<TextMatch>, ScimEr
             "groups are filtered by displayName (eq, ne, co, sw, ew)",
         )),
     }
+}
+
+/// The order `sortBy` / `sortOrder` ask of a Group list: by `displayName` (the default), `id`,
+/// `externalId`, `meta.created` or `meta.lastModified`, schema-qualified or not.
+pub fn group_sort_order(
+    sort_by: Option<&str>,
+    sort_order: Option<&str>,
+) -> Result<GroupOrder, ScimError> {
+    let descending = super::resource::is_descending(sort_order)?;
+    let path = sort_by.map(str::trim).unwrap_or("");
+    let path = path
+        .strip_prefix(GROUP_SCHEMA)
+        .and_then(|p| p.strip_prefix(':'))
+        .unwrap_or(path);
+    let key = match path.to_ascii_lowercase().as_str() {
+        "" | "displayname" => GroupSortKey::Name,
+        "id" => GroupSortKey::Id,
+        "externalid" => GroupSortKey::ExternalId,
+        "meta.created" => GroupSortKey::Created,
+        "meta.lastmodified" => GroupSortKey::Modified,
+        _ => {
+            return Err(ScimError::bad_request(
+                "invalidValue",
+                format!("groups sort by displayName, id, externalId, meta.created or meta.lastModified, not '{path}'"),
+            ))
+        }
+    };
+    Ok(GroupOrder { key, descending })
 }
 
 /// The change a Group PatchOp makes, given the current members.

@@ -197,20 +197,23 @@ pub fn slot(path: &str) -> Option<Slot> {
     })
 }
 
+/// `sortOrder`: ascending (the default) or descending, in any case.
+pub fn is_descending(sort_order: Option<&str>) -> Result<bool, ScimError> {
+    match sort_order.map(str::trim) {
+        None | Some("") => Ok(false),
+        Some(o) if o.eq_ignore_ascii_case("ascending") => Ok(false),
+        Some(o) if o.eq_ignore_ascii_case("descending") => Ok(true),
+        Some(other) => Err(invalid(format!(
+            "sortOrder is ascending or descending, not {other:?}"
+        ))),
+    }
+}
+
 /// The order `sortBy` / `sortOrder` ask for (RFC 7644 §3.4.2.3): by `userName`, `id`,
 /// `meta.created`, `meta.lastModified`, any single-valued mapped attribute, or the untyped
 /// value of `emails` / `phoneNumbers`; ascending unless `sortOrder` is `descending`.
 pub fn sort_order(sort_by: Option<&str>, sort_order: Option<&str>) -> Result<UserOrder, ScimError> {
-    let descending = match sort_order.map(str::trim) {
-        None | Some("") => false,
-        Some(o) if o.eq_ignore_ascii_case("ascending") => false,
-        Some(o) if o.eq_ignore_ascii_case("descending") => true,
-        Some(other) => {
-            return Err(invalid(format!(
-                "sortOrder is ascending or descending, not {other:?}"
-            )))
-        }
-    };
+    let descending = is_descending(sort_order)?;
     let Some(path) = sort_by.map(str::trim).filter(|p| !p.is_empty()) else {
         return Ok(UserOrder {
             key: SortKey::Name,

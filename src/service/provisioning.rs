@@ -8,8 +8,9 @@ use super::ServiceError;
 use crate::store::password::generate_password;
 use crate::store::policy::claims;
 use crate::store::{
-    ClaimUri, ClaimValue, CreateUserRequest, Password, ProfileName, RoleChange, RoleName,
-    RoleRecord, StoreError, TextMatch, UserLookup, UserName, UserOrder, UserQuery, UserRecord,
+    ClaimUri, ClaimValue, CreateUserRequest, GroupOrder, Password, ProfileName, RoleChange,
+    RoleName, RoleRecord, StoreError, TextMatch, UserLookup, UserName, UserOrder, UserQuery,
+    UserRecord,
 };
 
 /// WSO2's SCIM permissions (identity-inbound-provisioning-scim2), one per kind of access.
@@ -396,16 +397,17 @@ impl Service {
         }
     }
 
-    /// Groups whose name matches: how many, and `count` from `offset` on.
+    /// Groups whose name matches: how many, and `count` from `offset` on in `order`.
     pub fn find_groups(
         &self,
         caller: &Caller,
         name: Option<&TextMatch>,
+        order: GroupOrder,
         offset: usize,
         count: usize,
     ) -> Result<(usize, Vec<GroupView>), ServiceError> {
         self.require_permission(caller, permission::ROLE_VIEW)?;
-        let (total, records) = self.store.query_groups(name, offset, count)?;
+        let (total, records) = self.store.query_groups(name, order, offset, count)?;
         let groups = records
             .into_iter()
             .map(|r| self.group_view(r))

@@ -272,6 +272,31 @@ pub struct UserOrder {
     pub descending: bool,
 }
 
+/// What groups are sorted by (SCIM's `sortBy` on Groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupSortKey {
+    /// The role name, compared case-insensitively.
+    #[default]
+    Name,
+    /// The UUID.
+    Id,
+    /// The provisioning client's identifier (groups without one last).
+    ExternalId,
+    /// When the role was created.
+    Created,
+    /// When its name, external id or members last changed.
+    Modified,
+}
+
+/// An order of groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GroupOrder {
+    /// What is compared.
+    pub key: GroupSortKey,
+    /// Descending instead of ascending.
+    pub descending: bool,
+}
+
 /// A condition on accounts that the store evaluates itself (with its indexes): what SCIM
 /// filters compile to, so no protocol layer loads every user to filter them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -469,10 +494,11 @@ pub trait RoleBackend {
     /// The role whose UUID is `id`.
     fn find_role_by_id(&self, id: &str) -> StoreResult<Option<RoleRecord>>;
     /// The store's own roles (not `Internal/` or `Application/`: SCIM's Groups) whose name
-    /// matches: how many, and `limit` of them from `offset` on, in name order.
+    /// matches: how many, and `limit` of them from `offset` on, in `order` (ties in name order).
     fn query_groups(
         &self,
         name: Option<&TextMatch>,
+        order: GroupOrder,
         offset: usize,
         limit: usize,
     ) -> StoreResult<(usize, Vec<RoleRecord>)>;

@@ -16,10 +16,10 @@ use super::password::{HashParams, Password, PasswordHasher};
 use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
 use super::{
     sort_like_java, AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri,
-    ClaimValue, CreateRoleRequest, CreateUserRequest, LoginHandler, Permission, ProfileName,
-    Protected, RoleBackend, RoleChange, RoleName, RoleRecord, StoreAdmin, StoreError, StoreResult,
-    TextMatch, UserBackend, UserFilter, UserLookup, UserName, UserOrder, UserQuery, UserRecord,
-    UserStore, UserView,
+    ClaimValue, CreateRoleRequest, CreateUserRequest, GroupOrder, GroupSortKey, LoginHandler,
+    Permission, ProfileName, Protected, RoleBackend, RoleChange, RoleName, RoleRecord, StoreAdmin,
+    StoreError, StoreResult, TextMatch, UserBackend, UserFilter, UserLookup, UserName, UserOrder,
+    UserQuery, UserRecord, UserStore, UserView,
 };
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
 use conn::args_of;
@@ -1204,9 +1204,20 @@ impl<D: Database> RoleBackend for SqlStore<D> {
     fn query_groups(
         &self,
         name: Option<&TextMatch>,
+        order: GroupOrder,
         offset: usize,
         limit: usize,
     ) -> StoreResult<(usize, Vec<RoleRecord>)> {
+        let direction = if order.descending { "DESC" } else { "ASC" };
+        let order_by = match order.key {
+            GroupSortKey::Name => format!("r.name_key {direction}"),
+            GroupSortKey::Id => format!("r.uuid {direction}, r.name_key"),
+            GroupSortKey::ExternalId => {
+                format!("(r.external_id IS NULL), r.external_id {direction}, r.name_key")
+            }
+            GroupSortKey::Created => format!("r.created_at {direction}, r.name_key"),
+            GroupSortKey::Modified => format!("r.modified_at {direction}, r.name_key"),
+        };
         let mut condition = String::from(
             "r.name_key NOT LIKE 'internal/%' AND r.name_key NOT LIKE 'application/%'",
         );
@@ -1228,7 +1239,7 @@ impl<D: Database> RoleBackend for SqlStore<D> {
             let rows = conn.rows(
                 &format!(
                     "SELECT {} FROM roles r WHERE {condition}
-                     ORDER BY r.name_key LIMIT ? OFFSET ?",
+                     ORDER BY {order_by} LIMIT ? OFFSET ?",
                     role_columns!()
                 ),
                 &args_of(&page),
