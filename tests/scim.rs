@@ -408,8 +408,12 @@ fn errors_permissions_me_and_discovery(backend: Backend) {
         scim(&s, "GET", &format!("/scim2/Users/{id}"), helpdesk, None).status,
         200
     );
-    // Not yet implemented: said so, with 501.
-    assert_eq!(scim(&s, "POST", "/scim2/.search", ADMIN, None).status, 501);
+    // A search needs its SearchRequest body.
+    let bodiless = scim(&s, "POST", "/scim2/.search", ADMIN, None);
+    assert_eq!(
+        (bodiless.status, bodiless.body["scimType"].clone()),
+        (400, json!("invalidSyntax"))
+    );
     // Wrong media type, broken JSON.
     let post_raw = |content_type: &str, body: &[u8]| {
         s.raw(&request_bytes(
@@ -1050,6 +1054,219 @@ fn bulk_runs_each_operation_with_bulk_id_references(backend: Backend) {
     assert_eq!(config.body["bulk"]["maxOperations"], 1000);
 }
 
+/// Groups sort by `displayName`, `externalId`, ... in either order; `POST /Groups/.search`
+/// takes its page from the body; `POST /.search` at the root pages users and then groups as
+/// one list, each type selected by the filter's attribute.
+fn groups_sort_and_every_search_endpoint(backend: Backend) {
+    let s = Server::start_on(backend);
+    new_user(&s, "ann");
+    create_user(
+        &s,
+        json!({ "userName": "bob", "password": "Group-pw-1", "displayName": "beta" }),
+    );
+    let mut ids = Vec::new();
+    for (name, external) in [("beta", Some("2")), ("Alpha", Some("1")), ("gamma", None)] {
+        let mut body = json!({ "displayName": name });
+        if let Some(external) = external {
+            body["externalId"] = json!(external);
+        }
+        let r = scim(&s, "POST", "/scim2/Groups", ADMIN, Some(&body));
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let alpha_id = &ids[1];
+    let display_names = |list: &Value| -> Vec<String> {
+        list["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let name = g["displayName"].as_str().unwrap();
+                name.strip_prefix("PRIMARY/").unwrap_or(name).to_string()
+            })
+            .collect()
+    };
+    let sorted = |query: &str| {
+        let r = scim(&s, "GET", &format!("/scim2/Groups?{query}"), ADMIN, None);
+        assert_eq!(r.status, 200, "{query}: {}", r.body);
+        display_names(&r.body)
+    };
+    assert_eq!(sorted(""), ["admin", "Alpha", "beta", "gamma"]);
+    assert_eq!(
+        sorted("sortBy=displayName&sortOrder=descending"),
+        ["gamma", "beta", "Alpha", "admin"]
+    );
+    // Groups without an externalId last, in name order, both ways.
+    assert_eq!(
+        sorted("sortBy=externalId"),
+        ["Alpha", "beta", "admin", "gamma"]
+    );
+    assert_eq!(
+        sorted(
+            "sortBy=urn:ietf:params:scim:schemas:core:2.0:Group:externalId&sortOrder=descending"
+        ),
+        ["beta", "Alpha", "admin", "gamma"]
+    );
+    let nested = json!({ "displayName": "outer",
+                         "members": [{ "value": alpha_id, "type": "Group" }] });
+    let refused = scim(&s, "POST", "/scim2/Groups", ADMIN, Some(&nested));
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body["detail"].as_str().unwrap().contains("nested"));
+    let bad = scim(&s, "GET", "/scim2/Groups?sortBy=members", ADMIN, None);
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.body["scimType"], "invalidValue");
+    // Groups/.search: filter, page and projection from the body.
+    let search = |path: &str, body: Value| {
+        let r = scim(&s, "POST", path, ADMIN, Some(&body));
+        (r.status, r.body)
+    };
+    let request = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+    let (status, found) = search(
+        "/scim2/Groups/.search",
+        json!({ "schemas": [request], "filter": "displayName sw \"a\"",
+                "sortBy": "displayName", "sortOrder": "descending",
+                "attributes": ["displayName"] }),
+    );
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(display_names(&found), ["Alpha", "admin"]);
+    assert!(found["Resources"][0].get("members").is_none(), "{found}");
+    // The root: users first, then groups, one total, one page.
+    let kinds = |list: &Value| -> Vec<String> {
+        list["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| match r["schemas"][0].as_str().unwrap() {
+                "urn:ietf:params:scim:schemas:core:2.0:User" => {
+                    format!("user {}", r["userName"].as_str().unwrap())
+                }
+                _ => format!("group {}", r["displayName"].as_str().unwrap()),
+            })
+            .collect()
+    };
+    let (status, everything) = search(
+        "/scim2/.search",
+        json!({ "schemas": [request], "filter": "displayName eq \"beta\"" }),
+    );
+    assert_eq!(status, 200, "{everything}");
+    assert_eq!(everything["totalResults"], 2);
+    assert_eq!(kinds(&everything), ["user bob", "group PRIMARY/beta"]);
+    let (_, by_user_name) = search(
+        "/scim2/.search",
+        json!({ "schemas": [request], "filter": "userName eq \"ann\"" }),
+    );
+    assert_eq!(kinds(&by_user_name), ["user ann"]);
+    let (_, page) = search(
+        "/scim2/.search",
+        json!({ "schemas": [request], "startIndex": 3, "count": 2,
+                "attributes": ["userName", "displayName"] }),
+    );
+    assert_eq!(page["totalResults"], 7, "{page}");
+    assert_eq!(page["startIndex"], 3);
+    assert_eq!(kinds(&page), ["user bob", "group PRIMARY/admin"]);
+    assert!(page["Resources"][1].get("members").is_none(), "{page}");
+    let (status, refused) = search(
+        "/scim2/.search",
+        json!({ "schemas": [request], "sortBy": "userName" }),
+    );
+    assert_eq!(
+        (status, &refused["scimType"]),
+        (400, &json!("invalidValue"))
+    );
+    let (status, refused) = search(
+        "/scim2/.search",
+        json!({ "schemas": [request], "filter": "nosuch eq \"x\"" }),
+    );
+    assert_eq!(
+        (status, &refused["scimType"]),
+        (400, &json!("invalidFilter"))
+    );
+}
+
+/// A reference to a bulkId that a later POST declares waits for that POST (RFC 7644 §3.7.2);
+/// a reference to a POST that failed is 409, and so are references that form a cycle (only
+/// nested groups could, and a group's members are users). Results come in request order.
+fn bulk_resolves_forward_references_and_refuses_cycles(backend: Backend) {
+    let s = Server::start_on(backend);
+    let bulk = |operations: Value| {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": operations
+        });
+        let r = scim(&s, "POST", "/scim2/Bulk", ADMIN, Some(&body));
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["Operations"].as_array().unwrap().clone()
+    };
+    let statuses = |ops: &[Value]| -> Vec<String> {
+        ops.iter()
+            .map(|o| o["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The group and the PATCH come before the user they name.
+    let ops = bulk(json!([
+        { "method": "POST", "path": "/Groups", "bulkId": "g",
+          "data": { "displayName": "guides", "members": [{ "value": "bulkId:alice" }] } },
+        { "method": "PATCH", "path": "/Users/bulkId:alice",
+          "data": { "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{ "op": "replace", "path": "title", "value": "Guide" }] } },
+        { "method": "POST", "path": "/Users", "bulkId": "alice",
+          "data": { "userName": "alice", "password": "Alice-pw-1" } }
+    ]));
+    assert_eq!(statuses(&ops), ["201", "200", "201"], "{ops:?}");
+    assert_eq!(ops[0]["bulkId"], "g");
+    assert_eq!(ops[2]["bulkId"], "alice");
+    assert!(soap_roles_of(&s, "alice").contains(&"guides".to_string()));
+    assert_eq!(soap_claim(&s, "alice", "title").as_deref(), Some("Guide"));
+    // A later POST that fails: what refers to it is 409, and nothing half-made stays.
+    let ops = bulk(json!([
+        { "method": "POST", "path": "/Groups", "bulkId": "g2",
+          "data": { "displayName": "orphans", "members": [{ "value": "bulkId:taken" }] } },
+        { "method": "POST", "path": "/Users", "bulkId": "taken",
+          "data": { "userName": "alice", "password": "Alice-pw-1" } }
+    ]));
+    assert_eq!(statuses(&ops), ["409", "409"], "{ops:?}");
+    assert_eq!(ops[1]["response"]["scimType"], "uniqueness");
+    assert!(ops[0]["response"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("failed"));
+    let orphans = scim(
+        &s,
+        "GET",
+        &format!(
+            "/scim2/Groups?filter={}",
+            encode("displayName eq \"orphans\"")
+        ),
+        ADMIN,
+        None,
+    );
+    assert_eq!(orphans.body["totalResults"], 0, "{}", orphans.body);
+    // Two groups naming each other, and an operation waiting on them: all three 409, and the
+    // user that depends on nothing is still made.
+    let ops = bulk(json!([
+        { "method": "POST", "path": "/Groups", "bulkId": "a",
+          "data": { "displayName": "ring-a", "members": [{ "value": "bulkId:b" }] } },
+        { "method": "POST", "path": "/Groups", "bulkId": "b",
+          "data": { "displayName": "ring-b", "members": [{ "value": "bulkId:a" }] } },
+        { "method": "DELETE", "path": "/Groups/bulkId:b" },
+        { "method": "POST", "path": "/Users", "bulkId": "free",
+          "data": { "userName": "free", "password": "Free-pw-1" } }
+    ]));
+    assert_eq!(statuses(&ops), ["409", "409", "409", "201"], "{ops:?}");
+    assert!(ops[0]["response"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("cycle"));
+    let rings = scim(
+        &s,
+        "GET",
+        &format!("/scim2/Groups?filter={}", encode("displayName sw \"ring\"")),
+        ADMIN,
+        None,
+    );
+    assert_eq!(rings.body["totalResults"], 0, "{}", rings.body);
+}
+
 /// `/Me` lets any authenticated user change his own profile and password (PUT and PATCH, with
 /// `If-Match`), but not his account's state: a lock or disable needs usermgt/update.
 fn me_changes_the_callers_own_profile_and_password_but_not_its_state(backend: Backend) {
@@ -1228,6 +1445,8 @@ crate::on_every_backend!(
     group_external_id_and_last_modified,
     sort_by_and_sort_order_are_applied_by_the_store,
     bulk_runs_each_operation_with_bulk_id_references,
+    bulk_resolves_forward_references_and_refuses_cycles,
+    groups_sort_and_every_search_endpoint,
     me_changes_the_callers_own_profile_and_password_but_not_its_state,
     group_etags_follow_members_from_both_protocols,
 );

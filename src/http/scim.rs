@@ -18,7 +18,7 @@ use crate::scim::resource::{self, LIST_SCHEMA};
 use crate::scim::{bulk, discovery, filter, group, ScimError, View};
 use crate::service::provisioning::{self, Account, GroupUpdate, GroupView};
 use crate::service::{Caller, ServiceError};
-use crate::store::UserQuery;
+use crate::store::{GroupOrder, TextMatch, UserOrder, UserQuery};
 
 /// The SCIM media type.
 const SCIM_JSON: &str = "application/scim+json";
@@ -477,7 +477,7 @@ async fn route(
             };
             ("scim.Users.list", result)
         }
-        (&Method::POST, ["Users", ".search"]) => {
+        (&Method::POST, [".search"] | ["Users" | "Groups", ".search"]) => {
             let result = async {
                 let body = req.json(state).await?;
                 let page = page(
@@ -490,10 +490,19 @@ async fn route(
                     group_domain: view.group_domain,
                     projection: Projection::from_search(&body),
                 };
-                list(&service, caller, page, &view, state).await
+                match segments.first() {
+                    Some(&"Users") => list(&service, caller, page, &view, state).await,
+                    Some(&"Groups") => list_groups(&service, caller, page, &view, state).await,
+                    _ => search_everything(&service, caller, page, &view, state).await,
+                }
             }
             .await;
-            ("scim.Users.search", result)
+            let operation = match segments.first() {
+                Some(&"Users") => "scim.Users.search",
+                Some(&"Groups") => "scim.Groups.search",
+                _ => "scim.search",
+            };
+            (operation, result)
         }
         (&Method::POST, ["Users"]) => {
             let who = caller.name.clone();
@@ -730,13 +739,6 @@ async fn route(
             .await;
             ("scim.Bulk", result)
         }
-        (&Method::POST, [".search"]) => (
-            "scim.unsupported",
-            Err(ScimError::status(
-                501,
-                "not implemented yet in this version of userstore",
-            )),
-        ),
         (_, ["Users" | "Groups"] | ["Users" | "Groups", _] | ["Me"]) => (
             "scim.method",
             Err(ScimError::status(
@@ -865,17 +867,35 @@ async fn list_groups(
         Some(parsed) => group::compile_group_filter(&parsed)?,
         None => None,
     };
-    let service = service.clone();
+    let order = group::group_sort_order(page.sort_by.as_deref(), page.sort_order.as_deref())?;
     let (offset, count) = (page.start_index - 1, page.count);
+    let (total, resources) =
+        group_page(service, caller, name, order, offset, count, view, state).await?;
+    Ok(list_response(total, page.start_index, resources))
+}
+
+/// How many groups match `name`, and `count` of them from `offset` on, rendered.
+#[allow(clippy::too_many_arguments)]
+async fn group_page(
+    service: &crate::service::Service,
+    caller: Caller,
+    name: Option<TextMatch>,
+    order: GroupOrder,
+    offset: usize,
+    count: usize,
+    view: &View,
+    state: &Arc<AppState>,
+) -> Result<(usize, Vec<Value>), ScimError> {
+    let service = service.clone();
     let (total, groups) = run(state, move || {
-        service.find_groups(&caller, name.as_ref(), offset, count)
+        service.find_groups(&caller, name.as_ref(), order, offset, count)
     })
     .await?;
     let resources = groups
         .iter()
         .map(|g| group::render_group(g, view))
         .collect();
-    Ok(list_response(total, page.start_index, resources))
+    Ok((total, resources))
 }
 
 /// A page of users matching the filter, as a ListResponse.
@@ -892,14 +912,30 @@ async fn list(
     };
     let order = resource::sort_order(page.sort_by.as_deref(), page.sort_order.as_deref())?;
     let (offset, count) = (page.start_index - 1, page.count);
+    let (total, resources) =
+        user_page(service, caller, query, order, offset, count, view, state).await?;
+    Ok(list_response(total, page.start_index, resources))
+}
+
+/// How many users match `query`, and `count` of them from `offset` on in `order`, rendered.
+#[allow(clippy::too_many_arguments)]
+async fn user_page(
+    service: &crate::service::Service,
+    caller: Caller,
+    query: UserQuery,
+    order: UserOrder,
+    offset: usize,
+    count: usize,
+    view: &View,
+    state: &Arc<AppState>,
+) -> Result<(usize, Vec<Value>), ScimError> {
+    let service = service.clone();
     let (total, accounts) = if query.selects_at_most_one() {
-        let reader = service.clone();
         cheap_read(state, move || {
-            reader.find_accounts(&caller, &query, &order, offset, count)
+            service.find_accounts(&caller, &query, &order, offset, count)
         })
         .await?
     } else {
-        let service = service.clone();
         run(state, move || {
             service.find_accounts(&caller, &query, &order, offset, count)
         })
@@ -909,6 +945,60 @@ async fn list(
         .iter()
         .map(|a| resource::render_user(a, view))
         .collect();
+    Ok((total, resources))
+}
+
+/// `POST /.search` at the root (RFC 7644 §3.4.3): the users and then the groups that match the
+/// filter, paged as one list. A filter on an attribute only one type has selects only that type
+/// (groups filter on `displayName`); `sortBy` has no meaning across both and is refused.
+async fn search_everything(
+    service: &crate::service::Service,
+    caller: Caller,
+    page: Page,
+    view: &View,
+    state: &Arc<AppState>,
+) -> ScimResult {
+    if page.sort_by.is_some() {
+        return Err(ScimError::bad_request(
+            "invalidValue",
+            "sortBy is not supported when searching Users and Groups at once: search /Users/.search or /Groups/.search",
+        ));
+    }
+    let (users, groups) = match page.parsed_filter()? {
+        None => (Ok(UserQuery::All), Ok(None)),
+        Some(parsed) => (
+            resource::compile_filter(&parsed),
+            group::compile_group_filter(&parsed),
+        ),
+    };
+    let (users, groups) = match (users, groups) {
+        (Err(error), Err(_)) => return Err(error),
+        (users, groups) => (users.ok(), groups.ok()),
+    };
+    let (offset, count) = (page.start_index - 1, page.count);
+    let (mut total, mut resources) = (0, Vec::new());
+    if let Some(query) = users {
+        let order = UserOrder::default();
+        (total, resources) = user_page(
+            service,
+            caller.clone(),
+            query,
+            order,
+            offset,
+            count,
+            view,
+            state,
+        )
+        .await?;
+    }
+    if let Some(name) = groups {
+        let (offset, count) = (offset.saturating_sub(total), count - resources.len());
+        let order = GroupOrder::default();
+        let (groups_total, rendered) =
+            group_page(service, caller, name, order, offset, count, view, state).await?;
+        total += groups_total;
+        resources.extend(rendered);
+    }
     Ok(list_response(total, page.start_index, resources))
 }
 
