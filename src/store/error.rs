@@ -142,6 +142,10 @@ pub enum DatabaseError {
     /// No connection to the database could be had in time.
     #[error("{0}")]
     Unavailable(String),
+    /// The transaction a write shared with others (SQLite's group commit) did not commit, so
+    /// this write, done in it, is not in the database either.
+    #[error("the shared transaction this write was part of failed: {0}")]
+    SharedCommitFailed(String),
 }
 
 impl From<rusqlite::Error> for StoreError {

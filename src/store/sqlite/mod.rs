@@ -1,6 +1,8 @@
 //! The embedded default backend: one SQLite file in WAL mode, one writer connection and a small
-//! pool of readers. Every write runs in one IMMEDIATE transaction.
+//! pool of readers. Every write is atomic on its own; writes that queue behind one another share
+//! an IMMEDIATE transaction and its commit (see [`group_commit`]).
 
+mod group_commit;
 mod migrations;
 mod readers;
 
@@ -10,11 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, ToSql};
 
 use super::sql::{Arg, Conn, Database, Dialect, Row, SqlStore, StoreOptions};
 use super::{ChangeListener, StoreResult};
 
+use group_commit::GroupCommit;
 pub use migrations::SCHEMA_VERSION;
 use readers::ReaderPool;
 pub use readers::WATCH_INTERVAL;
@@ -62,6 +65,7 @@ pub struct SqliteDb {
     // the last connection and SQLite removes the WAL as it closes it.
     readers: ReaderPool,
     writer: Arc<Mutex<Connection>>,
+    group_commit: GroupCommit,
     commits: AtomicU64,
 }
 
@@ -130,6 +134,7 @@ fn open_database(path: &Path, durability: Durability) -> StoreResult<SqliteDb> {
     Ok(SqliteDb {
         readers: ReaderPool::new(path, Arc::downgrade(&writer))?,
         writer,
+        group_commit: GroupCommit::default(),
         commits: AtomicU64::new(0),
     })
 }
@@ -189,20 +194,22 @@ impl Database for SqliteDb {
         })
     }
 
-    /// An IMMEDIATE transaction on the writer connection: writers take turns, so `f` runs once.
+    /// A write on the writer connection, atomic on its own and durable when it returns: writers
+    /// take turns (queued ones share a transaction and its commit), so `f` runs once.
     fn write<T>(&self, mut f: impl FnMut(&dyn Conn) -> StoreResult<T>) -> StoreResult<T> {
         // The wait covers this process's other writers and, inside BEGIN IMMEDIATE, other
         // processes (the admin CLI) holding the database's write lock.
         let waiting = Instant::now();
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        metrics::histogram!(super::metrics::POOL_WAIT, "connection" => "writer")
-            .record(waiting.elapsed());
-        let value = f(&*tx)?;
-        tx.commit()?;
-        self.readers.committed();
-        self.keep_wal_short(&conn);
-        Ok(value)
+        self.group_commit.write(
+            &self.writer,
+            |conn| {
+                metrics::histogram!(super::metrics::POOL_WAIT, "connection" => "writer")
+                    .record(waiting.elapsed());
+                f(conn)
+            },
+            || self.readers.committed(),
+            |conn| self.keep_wal_short(conn),
+        )
     }
 
     fn reads_in_place(&self) -> bool {
