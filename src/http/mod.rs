@@ -83,12 +83,17 @@ pub struct AppState {
     /// Slots for single-account reads of a store that answers them over the network: they wait
     /// on the database, not on a core, and must not queue behind hashing.
     read_slots: Semaphore,
+    /// Slots for writes that hash no password: they wait mostly for a commit, which the store
+    /// shares among the writes waiting together (group commit), so many may wait at once for
+    /// the price of a thread each, not of argon2 memory.
+    write_slots: Semaphore,
 }
 
 impl AppState {
-    /// Bundle the service with transport settings. Blocking work (argon2, SQLite) runs at most
-    /// `2 × cores` jobs at a time; further requests wait asynchronously, so a burst cannot
-    /// allocate hundreds of argon2 memory blocks at once.
+    /// Bundle the service with transport settings. Hashing and other heavy blocking work runs
+    /// at most `2 × cores` jobs at a time; further requests wait asynchronously, so a burst
+    /// cannot allocate hundreds of argon2 memory blocks at once. Writes that hash nothing have
+    /// slots of their own.
     pub fn new(service: Service, settings: HttpSettings) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
@@ -96,6 +101,7 @@ impl AppState {
             settings,
             blocking_slots: Semaphore::new(2 * cores),
             read_slots: Semaphore::new(READ_SLOTS_PER_CORE * cores),
+            write_slots: Semaphore::new(WRITE_SLOTS_PER_CORE * cores),
         }
     }
 }
@@ -357,6 +363,9 @@ fn header(req: &HttpRequest<Incoming>, name: impl hyper::header::AsHeaderName) -
 
 /// How many network-bound reads per core may wait on the database at once.
 const READ_SLOTS_PER_CORE: usize = 8;
+/// How many writes that hash nothing may run or wait for their commit at once, per core: the
+/// most writes one commit can gather.
+const WRITE_SLOTS_PER_CORE: usize = 8;
 
 /// Run blocking service work on the blocking pool so argon2 and SQLite never stall the executor,
 /// bounded by the state's slots.
@@ -374,6 +383,14 @@ async fn blocking_read<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
     on_blocking_pool(&state.read_slots, work).await
+}
+
+/// Run a write that hashes no password on the blocking pool, beside (not behind) hashing.
+async fn blocking_write<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    on_blocking_pool(&state.write_slots, work).await
 }
 
 /// Run `work` on the blocking pool once one of `slots` is free.

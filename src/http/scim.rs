@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 
 use super::identity::{self, Refusal};
 use super::soap_call::read_body;
-use super::{audit, auth, blocking, blocking_read, header, AppState, ClientInfo, Outcome};
+use super::{
+    audit, auth, blocking, blocking_read, blocking_write, header, AppState, ClientInfo, Outcome,
+};
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, LIST_SCHEMA};
 use crate::scim::{bulk, discovery, filter, group, ScimError, View};
@@ -428,6 +430,19 @@ async fn run<T: Send + 'static>(
     scim_result(blocking(state, work).await)
 }
 
+/// Run a write on the blocking pool: with the write slots when it sets no password (it waits
+/// mostly for a commit it may share), else as hashing work.
+async fn run_write<T: Send + 'static>(
+    state: &Arc<AppState>,
+    sets_password: bool,
+    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ScimError> {
+    if sets_password {
+        return run(state, work).await;
+    }
+    scim_result(blocking_write(state, work).await)
+}
+
 /// Service work's outcome from the blocking pool as a SCIM result (`None`: the task failed).
 fn scim_result<T>(done: Option<Result<T, ServiceError>>) -> Result<T, ScimError> {
     match done {
@@ -542,7 +557,8 @@ async fn route(
             let result = async {
                 let write = resource::parse_user(&req.json(state).await?)?;
                 let target = format!("user:{}", write.name);
-                let replaced = run(state, move || {
+                let sets_password = write.password.is_some();
+                let replaced = run_write(state, sets_password, move || {
                     service.replace_account(&caller, &id, write, if_match.as_deref())
                 })
                 .await;
@@ -558,7 +574,7 @@ async fn route(
             let who = caller.name.clone();
             let target = format!("user:{id}");
             let if_match = req.if_match();
-            let deleted = run(state, move || {
+            let deleted = run_write(state, false, move || {
                 service.delete_account(&caller, &id, if_match.as_deref())
             })
             .await;
@@ -579,7 +595,8 @@ async fn route(
             let if_match = req.if_match();
             let result = async {
                 let write = resource::parse_user(&req.json(state).await?)?;
-                let replaced = run(state, move || {
+                let sets_password = write.password.is_some();
+                let replaced = run_write(state, sets_password, move || {
                     service.replace_own_account(&caller, write, if_match.as_deref())
                 })
                 .await;
@@ -655,7 +672,7 @@ async fn route(
             let result = async {
                 let body = group::parse_group(&req.json(state).await?)?;
                 let target = format!("role:{}", body.name);
-                let created = run(state, move || {
+                let created = run_write(state, false, move || {
                     service.create_group(&caller, &body.name, body.external_id, &body.members)
                 })
                 .await;
@@ -706,7 +723,7 @@ async fn route(
             let who = caller.name.clone();
             let target = format!("role-id:{id}");
             let if_match = req.if_match();
-            let deleted = run(state, move || {
+            let deleted = run_write(state, false, move || {
                 service.delete_group(&caller, &id, if_match.as_deref())
             })
             .await;
@@ -806,7 +823,7 @@ async fn update_group(
         };
         change.base_version = Some(current.record.version);
         let (writing, writer, target) = (service.clone(), caller.clone(), id.to_string());
-        match run(state, move || {
+        match run_write(state, false, move || {
             writing.update_group(&writer, &target, change)
         })
         .await
@@ -839,7 +856,8 @@ async fn patch(
         precondition(account.record.version, if_match.as_deref())?;
         let change = crate::scim::patch::change_for(&account, body)?;
         let (writing, writer, own) = (service.clone(), caller.clone(), target == Target::Me);
-        match run(state, move || {
+        let sets_password = change.password.is_some();
+        match run_write(state, sets_password, move || {
             if own {
                 writing.patch_own_account(&writer, &account, change)
             } else {

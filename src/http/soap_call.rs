@@ -12,8 +12,8 @@ use hyper::{Request as HttpRequest, Response, StatusCode};
 use super::endpoint::{Endpoint, ServicePath};
 use super::identity::{self, session_cookie, Refusal, SESSION_COOKIE};
 use super::{
-    audit, auth, blocking, blocking_read, fault_response, header, internal_error, text_response,
-    unauthorized, xml_response, AppState, ClientInfo, Outcome,
+    audit, auth, blocking, blocking_read, blocking_write, fault_response, header, internal_error,
+    text_response, unauthorized, xml_response, AppState, ClientInfo, Outcome,
 };
 use crate::service::catalogue::Contract;
 use crate::service::{Caller, Operation, OperationSpec, Reply, Service, ServiceError};
@@ -121,7 +121,8 @@ pub(super) async fn call(
         }
     };
     // Small bodies are decoded here and cheap reads answered here; hashing, writes and large
-    // bodies go to the blocking pool so they never hold up the executor.
+    // bodies go to the blocking pool so they never hold up the executor, writes that hash no
+    // password with slots of their own.
     let service = state.service.clone();
     let limits = state.settings.decode_limits;
     let work = if body.len() <= INLINE_DECODE_BYTES {
@@ -137,8 +138,14 @@ pub(super) async fn call(
                     .await
                 }
             }
-            Ok(envelope) => {
+            Ok(envelope) if envelope.operation.spec().hashes() => {
                 blocking(&state, move || {
+                    Ok(run_envelope(&service, &caller, envelope))
+                })
+                .await
+            }
+            Ok(envelope) => {
+                blocking_write(&state, move || {
                     Ok(run_envelope(&service, &caller, envelope))
                 })
                 .await

@@ -612,6 +612,19 @@ impl OperationSpec {
         self.output.is_some() && self.operation != Operation::Authenticate
     }
 
+    /// Operations that run argon2 (check or set a password): its memory, not the database,
+    /// bounds how many may run at once.
+    pub fn hashes(&self) -> bool {
+        matches!(
+            self.operation,
+            Operation::Authenticate
+                | Operation::AddUser
+                | Operation::UpdateCredential
+                | Operation::UpdateCredentialByAdmin
+                | Operation::Login
+        )
+    }
+
     /// The service the operation belongs to.
     pub fn service(&self) -> &'static ServiceInfo {
         match self.operation {
