@@ -3,11 +3,12 @@
 //!
 //! With `synchronous = FULL` every commit waits for an fsync, and the writer connection is held
 //! meanwhile, so a burst of small writes (SCIM PATCHes, setUserClaimValue) was bounded by one
-//! fsync per write. Now each write runs alone on the connection as before, inside a SAVEPOINT
-//! of a transaction that stays open while other writes are queued; the last of them commits,
-//! and no write of the batch returns before that commit (and its fsync) succeeded. A write whose
-//! statements fail rolls back to its savepoint, leaving the others; if SQLite aborts the whole
-//! transaction, or a write panics, every write of the batch fails, and none waits forever.
+//! fsync per write. Now each write runs alone on the connection as before, in a transaction that
+//! stays open while other writes are queued, each joining write inside a SAVEPOINT; the last of
+//! them commits, and no write of the batch returns before that commit (and its fsync) succeeded.
+//! A write whose statements fail is undone alone (its savepoint, or the transaction it began);
+//! if SQLite aborts the whole transaction, or a write panics, every write of the batch fails,
+//! and none waits forever.
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,6 +85,7 @@ impl GroupCommit {
         let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
         self.queued.fetch_sub(1, Ordering::SeqCst);
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let began = open.is_none();
         let batch = match open.as_mut() {
             Some(open) => {
                 open.writes += 1;
@@ -99,7 +101,17 @@ impl GroupCommit {
                 batch
             }
         };
-        let result = match catch_unwind(AssertUnwindSafe(|| in_savepoint(&conn, f))) {
+        // A write that began the transaction is alone in it: undoing it is a ROLLBACK, with no
+        // savepoint (one held open around a large write, such as an import batch with its own
+        // per-row savepoints, keeps every row's undo pages until the end).
+        let run = || {
+            if began {
+                Ok(f(&conn))
+            } else {
+                in_savepoint(&conn, f)
+            }
+        };
+        let result = match catch_unwind(AssertUnwindSafe(run)) {
             Ok(Ok(result)) => result,
             Ok(Err(e)) => {
                 // The savepoint could not be undone or released: what this write did cannot
@@ -112,6 +124,14 @@ impl GroupCommit {
                 resume_unwind(panic)
             }
         };
+        if began && result.is_err() {
+            abandon(
+                &conn,
+                &mut open,
+                "the write that began the transaction failed",
+            );
+            return result;
+        }
         if conn.is_autocommit() {
             // SQLite rolled the whole transaction back (an I/O error, a full disk): the batch's
             // earlier writes are gone with it.
@@ -285,6 +305,25 @@ mod tests {
             Err("InvalidInput(\"refused after writing\")".to_string())
         );
         assert_eq!(names(&db), ["first", "second"]);
+    }
+
+    #[test]
+    fn a_failed_write_alone_in_its_transaction_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir);
+        let failed = db.1.write(
+            &db.0,
+            |conn| {
+                insert(conn, "undone")?;
+                Err::<(), _>(StoreError::InvalidInput("refused after writing".into()))
+            },
+            || panic!("nothing was committed"),
+            |_| {},
+        );
+        assert!(matches!(failed, Err(StoreError::InvalidInput(_))));
+        db.1.write(&db.0, |conn| insert(conn, "next"), || {}, |_| {})
+            .unwrap();
+        assert_eq!(names(&db), ["next"]);
     }
 
     #[test]
