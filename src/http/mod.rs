@@ -83,9 +83,9 @@ pub struct AppState {
     /// Slots for single-account reads of a store that answers them over the network: they wait
     /// on the database, not on a core, and must not queue behind hashing.
     read_slots: Semaphore,
-    /// Slots for writes that hash no password: they wait mostly for a commit, which the store
-    /// shares among the writes waiting together (group commit), so many may wait at once for
-    /// the price of a thread each, not of argon2 memory.
+    /// Slots for writes that hash no password, beside hashing: where the store shares a commit
+    /// among the writes waiting together (group commit), many may wait at once for the price
+    /// of a thread each, not of argon2 memory.
     write_slots: Semaphore,
 }
 
@@ -93,15 +93,20 @@ impl AppState {
     /// Bundle the service with transport settings. Hashing and other heavy blocking work runs
     /// at most `2 × cores` jobs at a time; further requests wait asynchronously, so a burst
     /// cannot allocate hundreds of argon2 memory blocks at once. Writes that hash nothing have
-    /// slots of their own.
+    /// slots of their own, more of them where the store shares commits among waiting writes.
     pub fn new(service: Service, settings: HttpSettings) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let write_slots_per_core = if service.writes_share_commits() {
+            SHARED_COMMIT_WRITE_SLOTS_PER_CORE
+        } else {
+            2
+        };
         Self {
             service,
             settings,
             blocking_slots: Semaphore::new(2 * cores),
             read_slots: Semaphore::new(READ_SLOTS_PER_CORE * cores),
-            write_slots: Semaphore::new(WRITE_SLOTS_PER_CORE * cores),
+            write_slots: Semaphore::new(write_slots_per_core * cores),
         }
     }
 }
@@ -363,9 +368,9 @@ fn header(req: &HttpRequest<Incoming>, name: impl hyper::header::AsHeaderName) -
 
 /// How many network-bound reads per core may wait on the database at once.
 const READ_SLOTS_PER_CORE: usize = 8;
-/// How many writes that hash nothing may run or wait for their commit at once, per core: the
-/// most writes one commit can gather.
-const WRITE_SLOTS_PER_CORE: usize = 8;
+/// How many writes that hash nothing may run or wait for their commit at once, per core, on a
+/// store that shares commits: the most writes one commit can gather.
+const SHARED_COMMIT_WRITE_SLOTS_PER_CORE: usize = 8;
 
 /// Run blocking service work on the blocking pool so argon2 and SQLite never stall the executor,
 /// bounded by the state's slots.

@@ -312,6 +312,12 @@ impl Service {
         self.store.reads_in_place()
     }
 
+    /// Whether the store's writes waiting together share one commit, so the transports may let
+    /// more of them wait at once.
+    pub fn writes_share_commits(&self) -> bool {
+        self.store.writes_share_commits()
+    }
+
     /// Run one request against the store. Blocking: may hash passwords and touch the database.
     /// Cached credentials of the users it may have changed are dropped, whatever the outcome.
     pub fn execute(&self, caller: &Caller, request: Request) -> Result<Reply, ServiceError> {

@@ -601,6 +601,10 @@ pub trait UserStore: LoginHandler + UserBackend + RoleBackend + ClaimBackend + S
     /// run on the async executor instead of the blocking pool.
     fn reads_in_place(&self) -> bool;
 
+    /// Whether writes waiting together share one commit (group commit), so that letting more
+    /// of them wait at once raises write throughput instead of only holding resources.
+    fn writes_share_commits(&self) -> bool;
+
     /// Tell `listener` about changes made outside this process, from now on; the bound on how
     /// late a change is told is the backend's (README, Storage).
     fn watch_outside_changes(&self, listener: ChangeListener);

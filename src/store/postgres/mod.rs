@@ -298,6 +298,12 @@ impl Database for PgDb {
         false
     }
 
+    /// Each write holds a pooled connection while it waits for the write lock: more of them
+    /// waiting would take connections from reads and commit no faster.
+    fn writes_share_commits(&self) -> bool {
+        false
+    }
+
     /// LISTENs on [`USER_CHANGES_CHANNEL`] on a connection of its own; the store's writes
     /// NOTIFY it at commit, so another node's change is heard within milliseconds. While that
     /// connection is down changes may be missed, so losing it and getting it back each count as

@@ -162,6 +162,9 @@ pub trait Database: Send + Sync + 'static {
     /// Whether a read is cheap and never blocks on the network, so that it may run on the
     /// async executor instead of the blocking pool.
     fn reads_in_place(&self) -> bool;
+    /// Whether writes waiting together share one commit (see
+    /// [`crate::store::UserStore::writes_share_commits`]).
+    fn writes_share_commits(&self) -> bool;
     /// Tell `listener` about changes other processes make (see
     /// [`crate::store::UserStore::watch_outside_changes`]).
     fn watch_outside_changes(&self, listener: crate::store::ChangeListener);

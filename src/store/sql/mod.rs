@@ -1522,6 +1522,10 @@ impl<D: Database> UserStore for SqlStore<D> {
         self.db.reads_in_place()
     }
 
+    fn writes_share_commits(&self) -> bool {
+        self.db.writes_share_commits()
+    }
+
     fn watch_outside_changes(&self, listener: super::ChangeListener) {
         self.db.watch_outside_changes(listener);
     }

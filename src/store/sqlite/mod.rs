@@ -216,6 +216,10 @@ impl Database for SqliteDb {
         true
     }
 
+    fn writes_share_commits(&self) -> bool {
+        true
+    }
+
     /// The readers' watcher tells of the admin CLI's commits within [`WATCH_INTERVAL`].
     /// SQLite cannot say which accounts changed, so every change is
     /// [`OutsideChange::Unknown`](crate::store::OutsideChange::Unknown).
