@@ -1183,6 +1183,105 @@ fn groups_sort_and_every_search_endpoint(backend: Backend) {
     );
 }
 
+/// Group filters are the RFC's grammar over what a group has: `displayName`, `id`,
+/// `externalId`, `meta` times and `members` (any member's id, `members[value ...]` on one
+/// member), evaluated by the store.
+fn group_filters_are_evaluated_by_the_store(backend: Backend) {
+    let s = Server::start_on(backend);
+    let (ann, bob) = (new_user(&s, "ann"), new_user(&s, "bob"));
+    let mut ids = Vec::new();
+    for (name, external, members) in [
+        ("beta", Some("2"), vec![&ann]),
+        ("Alpha", Some("1"), vec![&ann, &bob]),
+        ("gamma", None, vec![]),
+    ] {
+        let mut body = json!({ "displayName": name,
+            "members": members.iter().map(|id| json!({ "value": id })).collect::<Vec<_>>() });
+        if let Some(external) = external {
+            body["externalId"] = json!(external);
+        }
+        let r = scim(&s, "POST", "/scim2/Groups", ADMIN, Some(&body));
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let filtered = |filter: &str| -> Vec<String> {
+        let r = scim(
+            &s,
+            "GET",
+            &format!("/scim2/Groups?filter={}", encode(filter)),
+            ADMIN,
+            None,
+        );
+        assert_eq!(r.status, 200, "{filter}: {}", r.body);
+        r.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let name = g["displayName"].as_str().unwrap();
+                name.strip_prefix("PRIMARY/").unwrap_or(name).to_string()
+            })
+            .collect()
+    };
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        ("externalId eq \"1\"".into(), vec!["Alpha"]),
+        ("externalId pr".into(), vec!["Alpha", "beta"]),
+        ("not (externalId pr)".into(), vec!["admin", "gamma"]),
+        ("externalId eq null".into(), vec!["admin", "gamma"]),
+        ("externalId ne \"1\"".into(), vec!["admin", "beta", "gamma"]),
+        (format!("members[value eq \"{bob}\"]"), vec!["Alpha"]),
+        (format!("members.value eq \"{ann}\""), vec!["Alpha", "beta"]),
+        (
+            format!("members[value eq \"{ann}\"] and not (members[value eq \"{bob}\"])"),
+            vec!["beta"],
+        ),
+        ("members pr".into(), vec!["admin", "Alpha", "beta"]),
+        ("not (members pr)".into(), vec!["gamma"]),
+        (
+            "displayName sw \"a\" or externalId eq \"2\"".into(),
+            vec!["admin", "Alpha", "beta"],
+        ),
+        ("displayName eq \"PRIMARY/beta\"".into(), vec!["beta"]),
+        (format!("id eq \"{}\"", ids[0]), vec!["beta"]),
+        (
+            "meta.created gt \"2001-01-01T00:00:00Z\"".into(),
+            vec!["admin", "Alpha", "beta", "gamma"],
+        ),
+        (
+            "meta.lastModified lt \"2001-01-01T00:00:00Z\"".into(),
+            vec![],
+        ),
+    ];
+    for (filter, expected) in &cases {
+        assert_eq!(&filtered(filter), expected, "{filter}");
+    }
+    for bad in [
+        "userName eq \"ann\"",
+        "members[display eq \"ann\"]",
+        "meta.created gt \"soon\"",
+    ] {
+        let r = scim(
+            &s,
+            "GET",
+            &format!("/scim2/Groups?filter={}", encode(bad)),
+            ADMIN,
+            None,
+        );
+        assert_eq!(
+            (r.status, &r.body["scimType"]),
+            (400, &json!("invalidFilter")),
+            "{bad}"
+        );
+    }
+    // At the root a filter only groups have selects groups only.
+    let body = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                       "filter": format!("members[value eq \"{bob}\"]") });
+    let r = scim(&s, "POST", "/scim2/.search", ADMIN, Some(&body));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["totalResults"], 1, "{}", r.body);
+    assert_eq!(r.body["Resources"][0]["displayName"], "PRIMARY/Alpha");
+}
+
 /// A reference to a bulkId that a later POST declares waits for that POST (RFC 7644 §3.7.2);
 /// a reference to a POST that failed is 409, and so are references that form a cycle (only
 /// nested groups could, and a group's members are users). Results come in request order.
@@ -1447,6 +1546,7 @@ crate::on_every_backend!(
     bulk_runs_each_operation_with_bulk_id_references,
     bulk_resolves_forward_references_and_refuses_cycles,
     groups_sort_and_every_search_endpoint,
+    group_filters_are_evaluated_by_the_store,
     me_changes_the_callers_own_profile_and_password_but_not_its_state,
     group_etags_follow_members_from_both_protocols,
 );

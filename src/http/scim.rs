@@ -20,7 +20,7 @@ use crate::scim::resource::{self, LIST_SCHEMA};
 use crate::scim::{bulk, discovery, filter, group, ScimError, View};
 use crate::service::provisioning::{self, Account, GroupUpdate, GroupView};
 use crate::service::{Caller, ServiceError};
-use crate::store::{GroupOrder, TextMatch, UserOrder, UserQuery};
+use crate::store::{GroupOrder, GroupQuery, UserOrder, UserQuery};
 
 /// The SCIM media type.
 const SCIM_JSON: &str = "application/scim+json";
@@ -881,23 +881,23 @@ async fn list_groups(
     view: &View,
     state: &Arc<AppState>,
 ) -> ScimResult {
-    let name = match page.parsed_filter()? {
+    let query = match page.parsed_filter()? {
         Some(parsed) => group::compile_group_filter(&parsed)?,
-        None => None,
+        None => GroupQuery::All,
     };
     let order = group::group_sort_order(page.sort_by.as_deref(), page.sort_order.as_deref())?;
     let (offset, count) = (page.start_index - 1, page.count);
     let (total, resources) =
-        group_page(service, caller, name, order, offset, count, view, state).await?;
+        group_page(service, caller, query, order, offset, count, view, state).await?;
     Ok(list_response(total, page.start_index, resources))
 }
 
-/// How many groups match `name`, and `count` of them from `offset` on, rendered.
+/// How many groups match `query`, and `count` of them from `offset` on in `order`, rendered.
 #[allow(clippy::too_many_arguments)]
 async fn group_page(
     service: &crate::service::Service,
     caller: Caller,
-    name: Option<TextMatch>,
+    query: GroupQuery,
     order: GroupOrder,
     offset: usize,
     count: usize,
@@ -906,7 +906,7 @@ async fn group_page(
 ) -> Result<(usize, Vec<Value>), ScimError> {
     let service = service.clone();
     let (total, groups) = run(state, move || {
-        service.find_groups(&caller, name.as_ref(), order, offset, count)
+        service.find_groups(&caller, &query, order, offset, count)
     })
     .await?;
     let resources = groups
@@ -967,8 +967,8 @@ async fn user_page(
 }
 
 /// `POST /.search` at the root (RFC 7644 §3.4.3): the users and then the groups that match the
-/// filter, paged as one list. A filter on an attribute only one type has selects only that type
-/// (groups filter on `displayName`); `sortBy` has no meaning across both and is refused.
+/// filter, paged as one list. A filter on an attribute only one type has selects only that type;
+/// `sortBy` has no meaning across both and is refused.
 async fn search_everything(
     service: &crate::service::Service,
     caller: Caller,
@@ -983,7 +983,7 @@ async fn search_everything(
         ));
     }
     let (users, groups) = match page.parsed_filter()? {
-        None => (Ok(UserQuery::All), Ok(None)),
+        None => (Ok(UserQuery::All), Ok(GroupQuery::All)),
         Some(parsed) => (
             resource::compile_filter(&parsed),
             group::compile_group_filter(&parsed),
@@ -1009,11 +1009,11 @@ async fn search_everything(
         )
         .await?;
     }
-    if let Some(name) = groups {
+    if let Some(query) = groups {
         let (offset, count) = (offset.saturating_sub(total), count - resources.len());
         let order = GroupOrder::default();
         let (groups_total, rendered) =
-            group_page(service, caller, name, order, offset, count, view, state).await?;
+            group_page(service, caller, query, order, offset, count, view, state).await?;
         total += groups_total;
         resources.extend(rendered);
     }

@@ -4,9 +4,9 @@
 use serde_json::{json, Value};
 
 use super::error::ScimError;
-use super::filter::{CompValue, CompareOp, Filter};
+use super::filter::{AttrPath, CompValue, CompareOp, Filter};
 use crate::service::provisioning::{entity_tag, GroupUpdate, GroupView};
-use crate::store::{GroupOrder, GroupSortKey, MatchOp, TextMatch};
+use crate::store::{GroupOrder, GroupQuery, GroupSortKey, MatchOp, MemberQuery, TextMatch};
 
 /// The core Group schema.
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -149,39 +149,152 @@ pub fn parse_group(body: &Value) -> Result<GroupBody, ScimError> {
     })
 }
 
-/// A group filter as a name match: `displayName` (with or without `PRIMARY/`) compared, or
-/// everything.
-pub fn compile_group_filter(filter: &Filter) -> Result<Option<TextMatch>, ScimError> {
-    match filter {
-        Filter::Compare {
-            path,
-            op,
-            value: CompValue::Str(text),
-        } if path.attribute == "displayname" && path.sub_attribute.is_none() => {
-            let op = match op {
-                CompareOp::Eq => MatchOp::Eq,
-                CompareOp::Ne => MatchOp::Ne,
-                CompareOp::Co => MatchOp::Contains,
-                CompareOp::Sw => MatchOp::StartsWith,
-                CompareOp::Ew => MatchOp::EndsWith,
-                _ => {
-                    return Err(ScimError::bad_request(
-                        "invalidFilter",
-                        "displayName compares with eq, ne, co, sw or ew",
-                    ))
-                }
-            };
-            Ok(Some(TextMatch {
-                op,
-                value: role_name(text).to_string(),
-                case_exact: false,
-            }))
+/// A SCIM filter on Groups as a store query: `displayName` (with or without `PRIMARY/`,
+/// case-insensitive), `id`, `externalId` (case-exact), `meta.created`, `meta.lastModified` and
+/// `members` (`members.value`, `members[value ...]`: some member's id), with `and`, `or`, `not`
+/// and `pr`.
+pub fn compile_group_filter(filter: &Filter) -> Result<GroupQuery, ScimError> {
+    Ok(match filter {
+        Filter::And(a, b) => GroupQuery::And(
+            Box::new(compile_group_filter(a)?),
+            Box::new(compile_group_filter(b)?),
+        ),
+        Filter::Or(a, b) => GroupQuery::Or(
+            Box::new(compile_group_filter(a)?),
+            Box::new(compile_group_filter(b)?),
+        ),
+        Filter::Not(inner) => GroupQuery::Not(Box::new(compile_group_filter(inner)?)),
+        Filter::ValuePath { path, filter } if is_members(path) => {
+            GroupQuery::AnyMember(member_condition(filter)?)
         }
-        _ => Err(ScimError::bad_request(
-            "invalidFilter",
-            "groups are filtered by displayName (eq, ne, co, sw, ew)",
-        )),
+        Filter::ValuePath { path, .. } => return Err(unknown_group_attribute(path)),
+        Filter::Present(path) => match (path.attribute.as_str(), path.sub_attribute.as_deref()) {
+            ("displayname" | "id", None) | ("meta", Some("created" | "lastmodified")) => {
+                GroupQuery::All
+            }
+            ("externalid", None) => GroupQuery::HasExternalId,
+            _ if is_members(path) => GroupQuery::HasMembers,
+            _ => return Err(unknown_group_attribute(path)),
+        },
+        Filter::Compare { path, op, value } => group_comparison(path, *op, value)?,
+    })
+}
+
+/// `members` or `members.value`: the attribute a member's id is.
+fn is_members(path: &AttrPath) -> bool {
+    path.attribute == "members" && matches!(path.sub_attribute.as_deref(), None | Some("value"))
+}
+
+fn unknown_group_attribute(path: &AttrPath) -> ScimError {
+    ScimError::bad_request(
+        "invalidFilter",
+        format!("groups filter on displayName, id, externalId, meta.created, meta.lastModified or members, not '{path}'"),
+    )
+}
+
+/// A text comparison; `None` for a comparison with `null`.
+fn text_match(op: CompareOp, value: &CompValue, case_exact: bool) -> Option<TextMatch> {
+    super::resource::value_text(value).map(|value| TextMatch {
+        op: super::resource::match_op(op),
+        value,
+        case_exact,
+    })
+}
+
+/// `present` for `ne null`, its negation for `eq null` (and nothing else compares with null).
+fn null_comparison(op: CompareOp, present: GroupQuery) -> GroupQuery {
+    match op {
+        CompareOp::Ne => present,
+        CompareOp::Eq => GroupQuery::Not(Box::new(present)),
+        _ => GroupQuery::Nothing,
     }
+}
+
+fn group_comparison(
+    path: &AttrPath,
+    op: CompareOp,
+    value: &CompValue,
+) -> Result<GroupQuery, ScimError> {
+    Ok(
+        match (path.attribute.as_str(), path.sub_attribute.as_deref()) {
+            ("displayname", None) => match text_match(op, value, false) {
+                Some(mut m) => {
+                    m.value = role_name(&m.value).to_string();
+                    GroupQuery::Name(m)
+                }
+                None => null_comparison(op, GroupQuery::All),
+            },
+            ("id", None) => match text_match(op, value, true) {
+                Some(m) => GroupQuery::Id(m),
+                None => null_comparison(op, GroupQuery::All),
+            },
+            ("externalid", None) => match text_match(op, value, true) {
+                Some(m) => GroupQuery::ExternalId(m),
+                None => null_comparison(op, GroupQuery::HasExternalId),
+            },
+            ("meta", Some(field @ ("created" | "lastmodified"))) => {
+                let text = text_match(op, value, true)
+                    .map(|m| m.value)
+                    .unwrap_or_default();
+                let ms = super::resource::parse_rfc3339(&text).ok_or_else(|| {
+                    ScimError::bad_request(
+                        "invalidFilter",
+                        format!("meta.{field} needs an RFC 3339 time"),
+                    )
+                })?;
+                let op = super::resource::match_op(op);
+                if field == "created" {
+                    GroupQuery::Created(op, ms)
+                } else {
+                    GroupQuery::Modified(op, ms)
+                }
+            }
+            _ if is_members(path) => match text_match(op, value, true) {
+                Some(m) => GroupQuery::AnyMember(MemberQuery::Id(m)),
+                None => null_comparison(op, GroupQuery::HasMembers),
+            },
+            _ => return Err(unknown_group_attribute(path)),
+        },
+    )
+}
+
+/// The filter inside `members[...]`, on one member: its `value` (the user's id).
+fn member_condition(filter: &Filter) -> Result<MemberQuery, ScimError> {
+    let unknown = |path: &AttrPath| {
+        ScimError::bad_request(
+            "invalidFilter",
+            format!("members[...] filters on value (a user's id), not '{path}'"),
+        )
+    };
+    Ok(match filter {
+        Filter::And(a, b) => MemberQuery::And(
+            Box::new(member_condition(a)?),
+            Box::new(member_condition(b)?),
+        ),
+        Filter::Or(a, b) => MemberQuery::Or(
+            Box::new(member_condition(a)?),
+            Box::new(member_condition(b)?),
+        ),
+        Filter::Not(inner) => MemberQuery::Not(Box::new(member_condition(inner)?)),
+        Filter::Compare { path, op, value }
+            if path.attribute == "value" && path.sub_attribute.is_none() =>
+        {
+            let m = text_match(*op, value, true).ok_or_else(|| {
+                ScimError::bad_request("invalidFilter", "a member's value is never null")
+            })?;
+            MemberQuery::Id(m)
+        }
+        Filter::Present(path) if path.attribute == "value" && path.sub_attribute.is_none() => {
+            MemberQuery::Id(TextMatch {
+                op: MatchOp::Ne,
+                value: String::new(),
+                case_exact: true,
+            })
+        }
+        Filter::Compare { path, .. } | Filter::Present(path) | Filter::ValuePath { path, .. } => {
+            return Err(unknown(path))
+        }
+    })
 }
 
 /// The order `sortBy` / `sortOrder` ask of a Group list: by `displayName` (the default), `id`,

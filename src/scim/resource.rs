@@ -573,7 +573,8 @@ pub fn parse_user(body: &Value) -> Result<AccountWrite, ScimError> {
     })
 }
 
-fn match_op(op: CompareOp) -> MatchOp {
+/// A filter operator as the store's comparison.
+pub(super) fn match_op(op: CompareOp) -> MatchOp {
     match op {
         CompareOp::Eq => MatchOp::Eq,
         CompareOp::Ne => MatchOp::Ne,
@@ -587,7 +588,8 @@ fn match_op(op: CompareOp) -> MatchOp {
     }
 }
 
-fn value_text(value: &CompValue) -> Option<String> {
+/// A filter value as the text the store compares; `None` for `null`.
+pub(super) fn value_text(value: &CompValue) -> Option<String> {
     match value {
         CompValue::Str(s) => Some(s.clone()),
         CompValue::Number(n) => Some(n.clone()),

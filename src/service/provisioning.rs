@@ -8,8 +8,8 @@ use super::ServiceError;
 use crate::store::password::generate_password;
 use crate::store::policy::claims;
 use crate::store::{
-    ClaimUri, ClaimValue, CreateUserRequest, GroupOrder, Password, ProfileName, RoleChange,
-    RoleName, RoleRecord, StoreError, TextMatch, UserLookup, UserName, UserOrder, UserQuery,
+    ClaimUri, ClaimValue, CreateUserRequest, GroupOrder, GroupQuery, Password, ProfileName,
+    RoleChange, RoleName, RoleRecord, StoreError, UserLookup, UserName, UserOrder, UserQuery,
     UserRecord,
 };
 
@@ -397,17 +397,17 @@ impl Service {
         }
     }
 
-    /// Groups whose name matches: how many, and `count` from `offset` on in `order`.
+    /// Groups that satisfy `query`: how many, and `count` from `offset` on in `order`.
     pub fn find_groups(
         &self,
         caller: &Caller,
-        name: Option<&TextMatch>,
+        query: &GroupQuery,
         order: GroupOrder,
         offset: usize,
         count: usize,
     ) -> Result<(usize, Vec<GroupView>), ServiceError> {
         self.require_permission(caller, permission::ROLE_VIEW)?;
-        let (total, records) = self.store.query_groups(name, order, offset, count)?;
+        let (total, records) = self.store.query_groups(query, order, offset, count)?;
         let groups = records
             .into_iter()
             .map(|r| self.group_view(r))

@@ -272,6 +272,51 @@ pub struct UserOrder {
     pub descending: bool,
 }
 
+/// A condition on groups (the store's own roles) that the store evaluates itself: what SCIM
+/// Group filters compile to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupQuery {
+    /// Every group.
+    All,
+    /// No group.
+    Nothing,
+    /// The role name matches, case-insensitively (a `PRIMARY/` prefix in the value is dropped).
+    Name(TextMatch),
+    /// The UUID matches.
+    Id(TextMatch),
+    /// The provisioning client's identifier matches (a group without one never does).
+    ExternalId(TextMatch),
+    /// The group has an external id.
+    HasExternalId,
+    /// The role's creation time compares with this time (ms since the epoch).
+    Created(MatchOp, i64),
+    /// The role's last change compares with this time (ms since the epoch).
+    Modified(MatchOp, i64),
+    /// Some member satisfies the condition.
+    AnyMember(MemberQuery),
+    /// The group has members.
+    HasMembers,
+    /// Both hold.
+    And(Box<GroupQuery>, Box<GroupQuery>),
+    /// Either holds.
+    Or(Box<GroupQuery>, Box<GroupQuery>),
+    /// The inner condition does not hold.
+    Not(Box<GroupQuery>),
+}
+
+/// A condition on one member of a group, as inside SCIM's `members[...]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberQuery {
+    /// The member's UUID matches.
+    Id(TextMatch),
+    /// Both hold for the same member.
+    And(Box<MemberQuery>, Box<MemberQuery>),
+    /// Either holds for the same member.
+    Or(Box<MemberQuery>, Box<MemberQuery>),
+    /// The inner condition does not hold for the member.
+    Not(Box<MemberQuery>),
+}
+
 /// What groups are sorted by (SCIM's `sortBy` on Groups).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum GroupSortKey {
@@ -493,11 +538,11 @@ pub trait RoleBackend {
     fn role_record(&self, role: &RoleName) -> StoreResult<Option<RoleRecord>>;
     /// The role whose UUID is `id`.
     fn find_role_by_id(&self, id: &str) -> StoreResult<Option<RoleRecord>>;
-    /// The store's own roles (not `Internal/` or `Application/`: SCIM's Groups) whose name
-    /// matches: how many, and `limit` of them from `offset` on, in `order` (ties in name order).
+    /// The store's own roles (not `Internal/` or `Application/`: SCIM's Groups) that satisfy
+    /// `query`: how many, and `limit` of them from `offset` on, in `order` (ties in name order).
     fn query_groups(
         &self,
-        name: Option<&TextMatch>,
+        query: &GroupQuery,
         order: GroupOrder,
         offset: usize,
         limit: usize,

@@ -16,10 +16,10 @@ use super::password::{HashParams, Password, PasswordHasher};
 use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
 use super::{
     sort_like_java, AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri,
-    ClaimValue, CreateRoleRequest, CreateUserRequest, GroupOrder, GroupSortKey, LoginHandler,
+    ClaimValue, CreateRoleRequest, CreateUserRequest, GroupOrder, GroupQuery, LoginHandler,
     Permission, ProfileName, Protected, RoleBackend, RoleChange, RoleName, RoleRecord, StoreAdmin,
-    StoreError, StoreResult, TextMatch, UserBackend, UserFilter, UserLookup, UserName, UserOrder,
-    UserQuery, UserRecord, UserStore, UserView,
+    StoreError, StoreResult, UserBackend, UserFilter, UserLookup, UserName, UserOrder, UserQuery,
+    UserRecord, UserStore, UserView,
 };
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
 use conn::args_of;
@@ -1203,30 +1203,18 @@ impl<D: Database> RoleBackend for SqlStore<D> {
 
     fn query_groups(
         &self,
-        name: Option<&TextMatch>,
+        query: &GroupQuery,
         order: GroupOrder,
         offset: usize,
         limit: usize,
     ) -> StoreResult<(usize, Vec<RoleRecord>)> {
-        let direction = if order.descending { "DESC" } else { "ASC" };
-        let order_by = match order.key {
-            GroupSortKey::Name => format!("r.name_key {direction}"),
-            GroupSortKey::Id => format!("r.uuid {direction}, r.name_key"),
-            GroupSortKey::ExternalId => {
-                format!("(r.external_id IS NULL), r.external_id {direction}, r.name_key")
-            }
-            GroupSortKey::Created => format!("r.created_at {direction}, r.name_key"),
-            GroupSortKey::Modified => format!("r.modified_at {direction}, r.name_key"),
-        };
-        let mut condition = String::from(
-            "r.name_key NOT LIKE 'internal/%' AND r.name_key NOT LIKE 'application/%'",
-        );
-        let mut values = Vec::new();
-        if let Some(m) = name {
-            condition.push_str(" AND ");
-            condition.push_str(&query::role_name_condition(m, &mut values));
-        }
+        let order_by = query::group_order_by(order);
         self.db.read(|conn| {
+            let mut condition = String::from(
+                "r.name_key NOT LIKE 'internal/%' AND r.name_key NOT LIKE 'application/%' AND ",
+            );
+            let mut values = Vec::new();
+            query::compile_group(conn.dialect(), query, &mut condition, &mut values);
             let total = conn
                 .int(
                     &format!("SELECT COUNT(*) FROM roles r WHERE {condition}"),

@@ -1,11 +1,16 @@
 //! [`UserQuery`] as SQL over `users u`: names through their case-folded key, claims through
-//! EXISTS on `user_claims` (its value indexes, one of them case-insensitive), times as numbers.
+//! EXISTS on `user_claims` (its value indexes, one of them case-insensitive), times as numbers;
+//! [`GroupQuery`] likewise over `roles r`, members through `user_roles` and their UUID claims.
 //! Values are always bound parameters. Case-insensitive comparisons fold ASCII letters on both
 //! backends (SQLite's NOCASE, PostgreSQL's `lower` under the "C" collation).
 
 use super::conn::{Dialect, Value};
 use crate::store::names::DEFAULT_PROFILE;
-use crate::store::{MatchOp, SortKey, TextMatch, UserOrder, UserQuery};
+use crate::store::policy::claims;
+use crate::store::{
+    GroupOrder, GroupQuery, GroupSortKey, MatchOp, MemberQuery, SortKey, TextMatch, UserOrder,
+    UserQuery,
+};
 
 /// `LIKE` pattern for `value` with `%`, `_` and `\` taken literally.
 fn like_literal(value: &str) -> String {
@@ -132,43 +137,152 @@ pub(super) fn compile(
                 "EXISTS (SELECT 1 FROM user_claims c WHERE c.user_id = u.id AND c.claim_uri = ? AND c.profile = ? AND c.value <> '')",
             );
         }
-        UserQuery::Created(op, ms) | UserQuery::Modified(op, ms) => {
-            let column = if matches!(query, UserQuery::Created(..)) {
-                "u.created_at"
-            } else {
-                "u.modified_at"
-            };
-            values.push(Value::Int(*ms));
-            let op = match op {
-                MatchOp::Ne => "<>",
-                other => comparison(*other),
-            };
-            // Times compare as numbers; text operators on them match nothing.
-            if op == "LIKE" {
-                values.pop();
-                sql.push_str("FALSE");
-            } else {
-                sql.push_str(&format!("{column} {op} ?"));
-            }
+        UserQuery::Created(op, ms) => {
+            sql.push_str(&time_condition("u.created_at", *op, *ms, values))
         }
-        UserQuery::And(a, b) | UserQuery::Or(a, b) => {
-            let joiner = if matches!(query, UserQuery::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            sql.push('(');
-            compile(dialect, a, sql, values);
-            sql.push_str(joiner);
-            compile(dialect, b, sql, values);
-            sql.push(')');
+        UserQuery::Modified(op, ms) => {
+            sql.push_str(&time_condition("u.modified_at", *op, *ms, values))
         }
-        UserQuery::Not(inner) => {
-            sql.push_str("NOT (");
-            compile(dialect, inner, sql, values);
-            sql.push(')');
-        }
+        UserQuery::And(a, b) => both(dialect, compile, a, " AND ", b, sql, values),
+        UserQuery::Or(a, b) => both(dialect, compile, a, " OR ", b, sql, values),
+        UserQuery::Not(inner) => negation(dialect, compile, inner, sql, values),
     }
+}
+
+/// `column <op> ?` for a time in ms; times compare as numbers, and text operators on them match
+/// nothing.
+fn time_condition(column: &str, op: MatchOp, ms: i64, values: &mut Vec<Value>) -> String {
+    let op = match op {
+        MatchOp::Ne => "<>",
+        other => comparison(other),
+    };
+    if op == "LIKE" {
+        return "FALSE".to_string();
+    }
+    values.push(Value::Int(ms));
+    format!("{column} {op} ?")
+}
+
+/// `condition`, or for a `Ne` match its negation, where an absent value (NULL) is not equal.
+fn negated_for_ne(m: &TextMatch, condition: String) -> String {
+    if m.op == MatchOp::Ne {
+        format!("NOT COALESCE(({condition}), FALSE)")
+    } else {
+        condition
+    }
+}
+
+/// Append the SQL condition for `query` (over `roles r`) and its parameters.
+pub(super) fn compile_group(
+    dialect: Dialect,
+    query: &GroupQuery,
+    sql: &mut String,
+    values: &mut Vec<Value>,
+) {
+    match query {
+        GroupQuery::All => sql.push_str("TRUE"),
+        GroupQuery::Nothing => sql.push_str("FALSE"),
+        GroupQuery::Name(m) => sql.push_str(&role_name_condition(m, values)),
+        GroupQuery::Id(m) => {
+            let condition = text_condition(dialect, "r.uuid", m, values);
+            sql.push_str(&negated_for_ne(m, condition));
+        }
+        GroupQuery::ExternalId(m) => {
+            let condition = text_condition(dialect, "r.external_id", m, values);
+            sql.push_str(&negated_for_ne(m, condition));
+        }
+        GroupQuery::HasExternalId => {
+            sql.push_str("(r.external_id IS NOT NULL AND r.external_id <> '')")
+        }
+        GroupQuery::Created(op, ms) => {
+            sql.push_str(&time_condition("r.created_at", *op, *ms, values))
+        }
+        GroupQuery::Modified(op, ms) => {
+            sql.push_str(&time_condition("r.modified_at", *op, *ms, values))
+        }
+        GroupQuery::AnyMember(member) => {
+            values.push(Value::Text(claims::USER_ID.to_string()));
+            values.push(Value::Text(DEFAULT_PROFILE.to_string()));
+            sql.push_str(
+                "EXISTS (SELECT 1 FROM user_roles ur JOIN user_claims c ON c.user_id = ur.user_id \
+                 WHERE ur.role_id = r.id AND c.claim_uri = ? AND c.profile = ? AND ",
+            );
+            compile_member(dialect, member, sql, values);
+            sql.push(')');
+        }
+        GroupQuery::HasMembers => {
+            sql.push_str("EXISTS (SELECT 1 FROM user_roles ur WHERE ur.role_id = r.id)")
+        }
+        GroupQuery::And(a, b) => both(dialect, compile_group, a, " AND ", b, sql, values),
+        GroupQuery::Or(a, b) => both(dialect, compile_group, a, " OR ", b, sql, values),
+        GroupQuery::Not(inner) => negation(dialect, compile_group, inner, sql, values),
+    }
+}
+
+/// A condition on one member's UUID claim `c.value`.
+fn compile_member(
+    dialect: Dialect,
+    query: &MemberQuery,
+    sql: &mut String,
+    values: &mut Vec<Value>,
+) {
+    match query {
+        MemberQuery::Id(m) => {
+            let condition = text_condition(dialect, "c.value", m, values);
+            sql.push_str(&negated_for_ne(m, condition));
+        }
+        MemberQuery::And(a, b) => both(dialect, compile_member, a, " AND ", b, sql, values),
+        MemberQuery::Or(a, b) => both(dialect, compile_member, a, " OR ", b, sql, values),
+        MemberQuery::Not(inner) => negation(dialect, compile_member, inner, sql, values),
+    }
+}
+
+/// The ORDER BY of a group query over `roles r`: the key, groups without one last, then the
+/// name so that pages are stable.
+pub(super) fn group_order_by(order: GroupOrder) -> String {
+    let direction = if order.descending { "DESC" } else { "ASC" };
+    match order.key {
+        GroupSortKey::Name => format!("r.name_key {direction}"),
+        GroupSortKey::Id => format!("r.uuid {direction}, r.name_key"),
+        GroupSortKey::ExternalId => {
+            format!("(r.external_id IS NULL), r.external_id {direction}, r.name_key")
+        }
+        GroupSortKey::Created => format!("r.created_at {direction}, r.name_key"),
+        GroupSortKey::Modified => format!("r.modified_at {direction}, r.name_key"),
+    }
+}
+
+/// How one kind of query is compiled: appended to the SQL, its parameters to the values.
+type Compile<Q> = fn(Dialect, &Q, &mut String, &mut Vec<Value>);
+
+/// `(a <joiner> b)`.
+fn both<Q>(
+    dialect: Dialect,
+    compile: Compile<Q>,
+    a: &Q,
+    joiner: &str,
+    b: &Q,
+    sql: &mut String,
+    values: &mut Vec<Value>,
+) {
+    sql.push('(');
+    compile(dialect, a, sql, values);
+    sql.push_str(joiner);
+    compile(dialect, b, sql, values);
+    sql.push(')');
+}
+
+/// `NOT (inner)`.
+fn negation<Q>(
+    dialect: Dialect,
+    compile: Compile<Q>,
+    inner: &Q,
+    sql: &mut String,
+    values: &mut Vec<Value>,
+) {
+    sql.push_str("NOT (");
+    compile(dialect, inner, sql, values);
+    sql.push(')');
 }
 
 /// Names compare through `name_key` (lower case), so equality uses its unique index.
