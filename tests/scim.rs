@@ -605,6 +605,19 @@ fn soap_roles_of(s: &Server, user: &str) -> Vec<String> {
     .collect()
 }
 
+/// The groups of a ListResponse by name, without WSO2's `PRIMARY/` domain.
+fn group_names(list: &Value) -> Vec<String> {
+    list["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let name = g["displayName"].as_str().unwrap();
+            name.strip_prefix("PRIMARY/").unwrap_or(name).to_string()
+        })
+        .collect()
+}
+
 /// POST a User as the admin; it must be created. Its representation.
 fn create_user(s: &Server, body: Value) -> Value {
     let r = scim(s, "POST", "/scim2/Users", ADMIN, Some(&body));
@@ -1075,21 +1088,10 @@ fn groups_sort_and_every_search_endpoint(backend: Backend) {
         ids.push(r.body["id"].as_str().unwrap().to_string());
     }
     let alpha_id = &ids[1];
-    let display_names = |list: &Value| -> Vec<String> {
-        list["Resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| {
-                let name = g["displayName"].as_str().unwrap();
-                name.strip_prefix("PRIMARY/").unwrap_or(name).to_string()
-            })
-            .collect()
-    };
     let sorted = |query: &str| {
         let r = scim(&s, "GET", &format!("/scim2/Groups?{query}"), ADMIN, None);
         assert_eq!(r.status, 200, "{query}: {}", r.body);
-        display_names(&r.body)
+        group_names(&r.body)
     };
     assert_eq!(sorted(""), ["admin", "Alpha", "beta", "gamma"]);
     assert_eq!(
@@ -1128,7 +1130,7 @@ fn groups_sort_and_every_search_endpoint(backend: Backend) {
                 "attributes": ["displayName"] }),
     );
     assert_eq!(status, 200, "{found}");
-    assert_eq!(display_names(&found), ["Alpha", "admin"]);
+    assert_eq!(group_names(&found), ["Alpha", "admin"]);
     assert!(found["Resources"][0].get("members").is_none(), "{found}");
     // The root: users first, then groups, one total, one page.
     let kinds = |list: &Value| -> Vec<String> {
@@ -1213,15 +1215,7 @@ fn group_filters_are_evaluated_by_the_store(backend: Backend) {
             None,
         );
         assert_eq!(r.status, 200, "{filter}: {}", r.body);
-        r.body["Resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| {
-                let name = g["displayName"].as_str().unwrap();
-                name.strip_prefix("PRIMARY/").unwrap_or(name).to_string()
-            })
-            .collect()
+        group_names(&r.body)
     };
     let cases: Vec<(String, Vec<&str>)> = vec![
         ("externalId eq \"1\"".into(), vec!["Alpha"]),

@@ -103,6 +103,14 @@ struct Page {
 }
 
 impl Page {
+    /// The part of the list this page asks for (`startIndex` is 1-based).
+    fn window(&self) -> Window {
+        Window {
+            offset: self.start_index - 1,
+            count: self.count,
+        }
+    }
+
     /// The filter, parsed (a syntax error is SCIM's `invalidFilter`).
     fn parsed_filter(&self) -> Result<Option<filter::Filter>, ScimError> {
         self.filter
@@ -113,6 +121,13 @@ impl Page {
             })
             .transpose()
     }
+}
+
+/// Which part of a list a page is: how many to skip, and at most how many to return.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    offset: usize,
+    count: usize,
 }
 
 /// The page named by a request's parameters: the query string's, or a `.search` body's.
@@ -886,25 +901,23 @@ async fn list_groups(
         None => GroupQuery::All,
     };
     let order = group::group_sort_order(page.sort_by.as_deref(), page.sort_order.as_deref())?;
-    let (offset, count) = (page.start_index - 1, page.count);
     let (total, resources) =
-        group_page(service, caller, query, order, offset, count, view, state).await?;
+        group_page(service, caller, query, order, page.window(), view, state).await?;
     Ok(list_response(total, page.start_index, resources))
 }
 
-/// How many groups match `query`, and `count` of them from `offset` on in `order`, rendered.
-#[allow(clippy::too_many_arguments)]
+/// How many groups match `query`, and the `window` of them in `order`, rendered.
 async fn group_page(
     service: &crate::service::Service,
     caller: Caller,
     query: GroupQuery,
     order: GroupOrder,
-    offset: usize,
-    count: usize,
+    window: Window,
     view: &View,
     state: &Arc<AppState>,
 ) -> Result<(usize, Vec<Value>), ScimError> {
     let service = service.clone();
+    let Window { offset, count } = window;
     let (total, groups) = run(state, move || {
         service.find_groups(&caller, &query, order, offset, count)
     })
@@ -929,25 +942,23 @@ async fn list(
         None => UserQuery::All,
     };
     let order = resource::sort_order(page.sort_by.as_deref(), page.sort_order.as_deref())?;
-    let (offset, count) = (page.start_index - 1, page.count);
     let (total, resources) =
-        user_page(service, caller, query, order, offset, count, view, state).await?;
+        user_page(service, caller, query, order, page.window(), view, state).await?;
     Ok(list_response(total, page.start_index, resources))
 }
 
-/// How many users match `query`, and `count` of them from `offset` on in `order`, rendered.
-#[allow(clippy::too_many_arguments)]
+/// How many users match `query`, and the `window` of them in `order`, rendered.
 async fn user_page(
     service: &crate::service::Service,
     caller: Caller,
     query: UserQuery,
     order: UserOrder,
-    offset: usize,
-    count: usize,
+    window: Window,
     view: &View,
     state: &Arc<AppState>,
 ) -> Result<(usize, Vec<Value>), ScimError> {
     let service = service.clone();
+    let Window { offset, count } = window;
     let (total, accounts) = if query.selects_at_most_one() {
         cheap_read(state, move || {
             service.find_accounts(&caller, &query, &order, offset, count)
@@ -993,27 +1004,22 @@ async fn search_everything(
         (Err(error), Err(_)) => return Err(error),
         (users, groups) => (users.ok(), groups.ok()),
     };
-    let (offset, count) = (page.start_index - 1, page.count);
+    let window = page.window();
     let (mut total, mut resources) = (0, Vec::new());
     if let Some(query) = users {
         let order = UserOrder::default();
-        (total, resources) = user_page(
-            service,
-            caller.clone(),
-            query,
-            order,
-            offset,
-            count,
-            view,
-            state,
-        )
-        .await?;
+        (total, resources) =
+            user_page(service, caller.clone(), query, order, window, view, state).await?;
     }
     if let Some(query) = groups {
-        let (offset, count) = (offset.saturating_sub(total), count - resources.len());
+        // The groups' part of the window: what the users did not fill.
+        let rest = Window {
+            offset: window.offset.saturating_sub(total),
+            count: window.count - resources.len(),
+        };
         let order = GroupOrder::default();
         let (groups_total, rendered) =
-            group_page(service, caller, query, order, offset, count, view, state).await?;
+            group_page(service, caller, query, order, rest, view, state).await?;
         total += groups_total;
         resources.extend(rendered);
     }
