@@ -141,12 +141,12 @@ fn references(item: &Value) -> Vec<String> {
             _ => {}
         }
     }
-    let mut found = Vec::new();
-    if let Some(path) = item.get("path").and_then(Value::as_str) {
-        for segment in path.split('/') {
-            collect(&Value::String(segment.to_string()), &mut found);
-        }
-    }
+    let path = item.get("path").and_then(Value::as_str).unwrap_or("");
+    let mut found: Vec<String> = path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix("bulkId:"))
+        .map(str::to_string)
+        .collect();
     if let Some(data) = item.get("data") {
         collect(data, &mut found);
     }
@@ -154,7 +154,7 @@ fn references(item: &Value) -> Vec<String> {
 }
 
 /// Read one operation of the request.
-fn operation(item: &Value, ids: &BulkIds) -> Result<(Operation, Option<String>), ScimError> {
+fn operation(item: &Value, ids: &BulkIds) -> Result<Operation, ScimError> {
     let fields = item
         .as_object()
         .ok_or_else(|| ScimError::bad_request("invalidSyntax", "each operation is an object"))?;
@@ -165,8 +165,7 @@ fn operation(item: &Value, ids: &BulkIds) -> Result<(Operation, Option<String>),
         .ok_or_else(|| {
             ScimError::bad_request("invalidSyntax", "method is POST, PUT, PATCH or DELETE")
         })?;
-    let bulk_id = text("bulkId");
-    if method == BulkMethod::Post && bulk_id.is_none() {
+    if method == BulkMethod::Post && text("bulkId").is_none() {
         return Err(ScimError::bad_request(
             "invalidSyntax",
             "a POST needs a bulkId",
@@ -198,15 +197,12 @@ fn operation(item: &Value, ids: &BulkIds) -> Result<(Operation, Option<String>),
     if let Some(data) = &mut data {
         resolve(data, ids)?;
     }
-    Ok((
-        Operation {
-            method,
-            path,
-            data,
-            version: text("version"),
-        },
-        bulk_id,
-    ))
+    Ok(Operation {
+        method,
+        path,
+        data,
+        version: text("version"),
+    })
 }
 
 /// An error as an operation's outcome.
@@ -309,7 +305,7 @@ where
         let index = pending.remove(ready.unwrap_or(0));
         let item = &operations[index];
         let outcome = match ready.map(|_| operation(item, &ids)) {
-            Some(Ok((operation, _))) => exec(operation).await,
+            Some(Ok(operation)) => exec(operation).await,
             Some(Err(error)) => failed(&error),
             None => failed(&ScimError::status(
                 409,
