@@ -233,15 +233,7 @@ fn group_comparison(
                 None => null_comparison(op, GroupQuery::HasExternalId),
             },
             ("meta", Some(field @ ("created" | "lastmodified"))) => {
-                let text = text_match(op, value, true)
-                    .map(|m| m.value)
-                    .unwrap_or_default();
-                let ms = super::resource::parse_rfc3339(&text).ok_or_else(|| {
-                    ScimError::bad_request(
-                        "invalidFilter",
-                        format!("meta.{field} needs an RFC 3339 time"),
-                    )
-                })?;
+                let ms = super::resource::filter_time(field, value)?;
                 let op = super::resource::match_op(op);
                 if field == "created" {
                     GroupQuery::Created(op, ms)

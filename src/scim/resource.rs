@@ -573,6 +573,16 @@ pub fn parse_user(body: &Value) -> Result<AccountWrite, ScimError> {
     })
 }
 
+/// The time a filter compares `meta.<field>` with, in ms since the epoch.
+pub(super) fn filter_time(field: &str, value: &CompValue) -> Result<i64, ScimError> {
+    parse_rfc3339(&value_text(value).unwrap_or_default()).ok_or_else(|| {
+        ScimError::bad_request(
+            "invalidFilter",
+            format!("meta.{field} needs an RFC 3339 time"),
+        )
+    })
+}
+
 /// A filter operator as the store's comparison.
 pub(super) fn match_op(op: CompareOp) -> MatchOp {
     match op {
@@ -737,12 +747,7 @@ fn attribute_query(
             let Some((op, value)) = comparison else {
                 return Ok(UserQuery::All);
             };
-            let ms = parse_rfc3339(&text_of(value)).ok_or_else(|| {
-                ScimError::bad_request(
-                    "invalidFilter",
-                    format!("meta.{field} needs an RFC 3339 time"),
-                )
-            })?;
+            let ms = filter_time(field, value)?;
             Ok(if field == "created" {
                 UserQuery::Created(match_op(op), ms)
             } else {
