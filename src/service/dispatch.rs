@@ -384,7 +384,7 @@ impl Service {
                 store.delete_claim_values(&user, &[claim], &profile)?;
                 Reply::Accepted
             }
-            Request::IsExistingUser { user } => Reply::Boolean(store.find_user(&user)?.is_some()),
+            Request::IsExistingUser { user } => Reply::Boolean(store.user_exists(&user)?),
             Request::UpdateCredentialByAdmin { user, new } => {
                 store.update_credential_by_admin(&user, &new)?;
                 Reply::Accepted
@@ -393,7 +393,7 @@ impl Service {
             Request::GetTenantId => Reply::Int(SUPER_TENANT_ID),
             // WSO2 reads the tenant from the user's row: -1 when there is none.
             Request::GetTenantIdOfUser { user } => Reply::Int(match user {
-                Some(user) if store.find_user(&user)?.is_some() => SUPER_TENANT_ID,
+                Some(user) if store.user_exists(&user)? => SUPER_TENANT_ID,
                 _ => UNKNOWN_ID,
             }),
             // WSO2's service returns an empty table (`new String[0][0]`) to the super tenant.

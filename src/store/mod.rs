@@ -457,6 +457,9 @@ pub trait UserBackend {
     fn delete_user(&self, user: &UserName) -> StoreResult<()>;
     /// The stored account, if any.
     fn find_user(&self, user: &UserName) -> StoreResult<Option<UserRecord>>;
+    /// Whether the account exists: answered from the name index alone, without reading the
+    /// account's row (the commonest read, isExistingUser).
+    fn user_exists(&self, user: &UserName) -> StoreResult<bool>;
     /// The account whose UUID (`http://wso2.org/claims/userid`) is `id`.
     fn find_user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>>;
     /// An account with its default-profile claims and its roles, read from one snapshot (what

@@ -829,6 +829,16 @@ impl<D: Database> UserBackend for SqlStore<D> {
         self.db.read(|conn| record_by_name(conn, user))
     }
 
+    fn user_exists(&self, user: &UserName) -> StoreResult<bool> {
+        self.db.read(|conn| {
+            conn.int(
+                "SELECT 1 FROM users WHERE name_key = ?1",
+                &[user.key().into()],
+            )
+            .map(|found| found.is_some())
+        })
+    }
+
     fn find_user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
         self.db.read(|conn| record_by_id(conn, id))
     }
