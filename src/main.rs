@@ -18,6 +18,7 @@ use cli::admin::{ClaimCommand, RoleCommand, UserCommand};
 use cli::{open_store, StoreArgs};
 use userstore::bulk;
 use userstore::config::{Config, Synchronous, ADMIN_PASSWORD_ENV};
+use userstore::http::log_writer::BatchedStderr;
 use userstore::http::{self, audit, tls, AppState, HttpSettings, Listener, WsdlPublishing};
 use userstore::service::catalogue::WsdlVersion;
 use userstore::service::{Service, ServiceSettings};
@@ -265,12 +266,15 @@ fn config_command(command: ConfigCommand) -> anyhow::Result<std::process::ExitCo
 
 /// Logs (RUST_LOG, default info) go to stderr; audit events go to stdout and, when configured,
 /// as JSON lines to a file.
-fn init_logging(config: &Config) -> anyhow::Result<()> {
+/// Route the request log to stderr in batches (`http::log_writer`) and the audit trail to
+/// stdout and its file; the returned writer is flushed at exit.
+fn init_logging(config: &Config) -> anyhow::Result<BatchedStderr> {
     let env_filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info"))
         .add_directive(format!("{}=off", audit::TARGET).parse()?);
+    let stderr = BatchedStderr::start().context("cannot start the log writer")?;
     let logs = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(stderr.clone())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_filter(env_filter);
     let audit_only = || Targets::new().with_target(audit::TARGET, tracing::Level::INFO);
@@ -299,7 +303,7 @@ fn init_logging(config: &Config) -> anyhow::Result<()> {
         .with(audit_stdout)
         .with(audit_file)
         .init();
-    Ok(())
+    Ok(stderr)
 }
 
 async fn shutdown_signal() {
@@ -473,7 +477,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if let Some(database) = database {
                 config.database.point_at(&database);
             }
-            init_logging(&config)?;
+            let log = init_logging(&config)?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -481,6 +485,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             // Connections still open after the grace period are dropped here, and with them
             // the last handles on the database, which SQLite then closes cleanly.
             runtime.shutdown_timeout(Duration::from_secs(5));
+            log.flush();
             result.and(done)
         }
         Command::Wsdl {

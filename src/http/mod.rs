@@ -5,6 +5,7 @@ pub mod audit;
 mod auth;
 mod endpoint;
 mod identity;
+pub mod log_writer;
 pub mod metrics;
 mod scim;
 mod soap_call;
