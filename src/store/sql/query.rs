@@ -163,8 +163,15 @@ fn time_condition(column: &str, op: MatchOp, ms: i64, values: &mut Vec<Value>) -
     format!("{column} {op} ?")
 }
 
-/// `condition`, or for a `Ne` match its negation, where an absent value (NULL) is not equal.
-fn negated_for_ne(m: &TextMatch, condition: String) -> String {
+/// [`text_condition`] on a column that may be NULL: for a `Ne` match the negation of the
+/// equality, where an absent value (NULL) is not equal.
+fn nullable_text_condition(
+    dialect: Dialect,
+    column: &str,
+    m: &TextMatch,
+    values: &mut Vec<Value>,
+) -> String {
+    let condition = text_condition(dialect, column, m, values);
     if m.op == MatchOp::Ne {
         format!("NOT COALESCE(({condition}), FALSE)")
     } else {
@@ -183,14 +190,13 @@ pub(super) fn compile_group(
         GroupQuery::All => sql.push_str("TRUE"),
         GroupQuery::Nothing => sql.push_str("FALSE"),
         GroupQuery::Name(m) => sql.push_str(&role_name_condition(m, values)),
-        GroupQuery::Id(m) => {
-            let condition = text_condition(dialect, "r.uuid", m, values);
-            sql.push_str(&negated_for_ne(m, condition));
-        }
-        GroupQuery::ExternalId(m) => {
-            let condition = text_condition(dialect, "r.external_id", m, values);
-            sql.push_str(&negated_for_ne(m, condition));
-        }
+        GroupQuery::Id(m) => sql.push_str(&nullable_text_condition(dialect, "r.uuid", m, values)),
+        GroupQuery::ExternalId(m) => sql.push_str(&nullable_text_condition(
+            dialect,
+            "r.external_id",
+            m,
+            values,
+        )),
         GroupQuery::HasExternalId => {
             sql.push_str("(r.external_id IS NOT NULL AND r.external_id <> '')")
         }
@@ -227,10 +233,7 @@ fn compile_member(
     values: &mut Vec<Value>,
 ) {
     match query {
-        MemberQuery::Id(m) => {
-            let condition = text_condition(dialect, "c.value", m, values);
-            sql.push_str(&negated_for_ne(m, condition));
-        }
+        MemberQuery::Id(m) => sql.push_str(&nullable_text_condition(dialect, "c.value", m, values)),
         MemberQuery::And(a, b) => both(dialect, compile_member, a, " AND ", b, sql, values),
         MemberQuery::Or(a, b) => both(dialect, compile_member, a, " OR ", b, sql, values),
         MemberQuery::Not(inner) => negation(dialect, compile_member, inner, sql, values),
