@@ -15,6 +15,7 @@ use tracing_subscriber::Layer as _;
 mod cli;
 
 use cli::admin::{ClaimCommand, RoleCommand, UserCommand};
+use cli::tokens::TokenCommand;
 use cli::{open_store, StoreArgs};
 use userstore::bulk;
 use userstore::config::{Config, Synchronous, ADMIN_PASSWORD_ENV};
@@ -128,6 +129,10 @@ enum Command {
     /// Read and set user claims.
     #[command(subcommand)]
     Claim(ClaimCommand),
+    /// API tokens for machine clients (SCIM provisioning from Entra ID or Okta): create,
+    /// list, revoke. A request with `Authorization: Bearer <token>` acts as the token's user.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Print the default configuration, or check a configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -511,6 +516,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::User(command) => cli::admin::user(command).and(done),
         Command::Role(command) => cli::admin::role(command).and(done),
         Command::Claim(command) => cli::admin::claim(command).and(done),
+        Command::Token(command) => cli::tokens::token(command).and(done),
         Command::Config(command) => config_command(command),
         Command::Export { file, store } => export(file.as_deref(), &store).and(done),
         Command::Migrate { from, to, config } => {

@@ -571,11 +571,15 @@ fn patch_adds_replaces_and_removes_all_or_nothing(backend: Backend) {
             "invalidPath",
         ),
         (
-            json!([{ "op": "replace", "path": "title", "value": "Mayor" }, { "op": "replace", "path": "userName", "value": "x" }]),
+            json!([{ "op": "replace", "path": "title", "value": "Mayor" }, { "op": "remove", "path": "userName" }]),
             "mutability",
         ),
         (
-            json!([{ "op": "replace", "path": "emails[type eq \"other\"].value", "value": "x@y" }]),
+            json!([{ "op": "replace", "path": "title", "value": "Mayor" }, { "op": "replace", "path": "userName", "value": "x" }]),
+            "invalidValue",
+        ),
+        (
+            json!([{ "op": "replace", "path": "emails[value eq \"nobody@nowhere\"].value", "value": "x@y" }]),
             "noTarget",
         ),
         (json!([{ "op": "remove" }]), "noTarget"),

@@ -200,7 +200,7 @@ fn credential_policy_is_enforced_with_the_rule_in_the_fault() {
     )
     .assert_fault(policy);
     s.call(Soap::V11, "addUser", "<ser:userName>ab</ser:userName><ser:credential>Abc-pw-1</ser:credential>")
-        .assert_fault("31301 - Username ab is not valid. User name must be a non null string with following format, ^[\\S]{3,30}$");
+        .assert_fault("31301 - Username ab is not valid. User name must be a non null string with following format, ^[\\S]{3,100}$");
     // Password changes explain the rule in the operator's words (PasswordJavaRegExViolationErrorMsg).
     let r = s.call(Soap::V11, "updateCredential", "<ser:userName>carol</ser:userName><ser:newCredential>abc</ser:newCredential><ser:oldCredential>Carol-pw1</ser:oldCredential>");
     assert_eq!(

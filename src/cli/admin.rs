@@ -21,10 +21,10 @@ use super::StoreArgs;
 #[derive(Args)]
 pub struct Common {
     #[command(flatten)]
-    store: StoreArgs,
+    pub(super) store: StoreArgs,
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// `userstore user …`
@@ -193,7 +193,7 @@ fn store_error(e: StoreError) -> anyhow::Error {
     }
 }
 
-trait OrStoreError<T> {
+pub(super) trait OrStoreError<T> {
     fn or_store_error(self) -> anyhow::Result<T>;
 }
 
@@ -213,7 +213,7 @@ fn claim_uri(raw: &str) -> anyhow::Result<ClaimUri> {
     ClaimUri::parse(&full).or_store_error()
 }
 
-fn existing_user(store: &dyn StoreAdmin, raw: &str) -> anyhow::Result<UserName> {
+pub(super) fn existing_user(store: &dyn StoreAdmin, raw: &str) -> anyhow::Result<UserName> {
     let user = UserName::lookup(raw).or_store_error()?;
     if store.find_user(&user).or_store_error()?.is_none() {
         return Err(store_error(StoreError::UserNotFound(user.to_string())));
@@ -261,7 +261,7 @@ fn print_names(header: &str, names: &[String], json: bool) {
 }
 
 /// Confirmation of a change: a sentence, or `{"ok": true, …}`.
-fn print_done(message: String, json: bool, fields: serde_json::Value) {
+pub(super) fn print_done(message: String, json: bool, fields: serde_json::Value) {
     if json {
         let mut object = json!({ "ok": true });
         if let (Some(target), Some(extra)) = (object.as_object_mut(), fields.as_object()) {
@@ -274,7 +274,7 @@ fn print_done(message: String, json: bool, fields: serde_json::Value) {
 }
 
 /// Milliseconds since the epoch as an RFC 3339 UTC time.
-fn utc(ms: i64) -> String {
+pub(super) fn utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

@@ -1,6 +1,7 @@
 //! Command-line pieces shared by the subcommands that work on the database directly.
 
 pub mod admin;
+pub mod tokens;
 
 use std::path::PathBuf;
 

@@ -5,6 +5,8 @@
 
 use std::net::SocketAddr;
 
+use crate::service::Caller;
+
 /// tracing target of audit events.
 pub const TARGET: &str = "userstore::audit";
 
@@ -21,15 +23,28 @@ pub fn login(client: SocketAddr, user: &str, outcome: &str) {
     );
 }
 
-/// An operation that changes state, or an `authenticate` call.
-pub fn operation(client: SocketAddr, who: &str, action: &str, target: &str, outcome: &str) {
-    tracing::info!(
-        target: TARGET,
-        event = "operation",
-        who,
-        action,
-        target,
-        outcome,
-        client = %client,
-    );
+/// An operation that changes state, or an `authenticate` call; a caller that came with an API
+/// token is named with the token's label (never the token).
+pub fn operation(client: SocketAddr, who: &Caller, action: &str, target: &str, outcome: &str) {
+    match who.token.as_deref() {
+        Some(token) => tracing::info!(
+            target: TARGET,
+            event = "operation",
+            who = who.name,
+            token,
+            action,
+            target,
+            outcome,
+            client = %client,
+        ),
+        None => tracing::info!(
+            target: TARGET,
+            event = "operation",
+            who = who.name,
+            action,
+            target,
+            outcome,
+            client = %client,
+        ),
+    }
 }

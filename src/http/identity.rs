@@ -1,7 +1,9 @@
-//! Who is calling, as Carbon's authenticators decide it: a live session (`JSESSIONID`) or HTTP
+//! Who is calling, as Carbon's authenticators decide it: a live session (`JSESSIONID`), an API
+//! token (`Authorization: Bearer`, as Carbon's OAuth authenticator takes a token) or HTTP
 //! Basic credentials. Recently verified credentials are recognised without hashing, on the
 //! executor; only a miss pays for argon2 on the blocking pool, is audited as a login, and opens
-//! a session (returned for the cookie). Each protocol writes the refusals its own way.
+//! a session (returned for the cookie). A token costs one read and opens no session. Each
+//! protocol writes the refusals its own way.
 
 use std::sync::Arc;
 
@@ -9,7 +11,7 @@ use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, COOKIE};
 use hyper::Request as HttpRequest;
 
-use super::{audit, auth, blocking, header, AppState, ClientInfo};
+use super::{audit, auth, blocking, blocking_read, header, AppState, ClientInfo};
 use crate::service::{AuthFailure, Caller};
 use crate::store::AuthOutcome;
 
@@ -23,6 +25,9 @@ pub(super) enum Refusal {
     NoCredentials,
     /// Wrong password, unknown, locked or disabled user.
     Refused,
+    /// An unknown, wrong, revoked or expired bearer token, or one whose user is locked or
+    /// disabled (answered 401 with a `Bearer` challenge).
+    BadToken,
     /// Checking failed for a system error (logged).
     SystemError,
 }
@@ -56,6 +61,9 @@ pub(super) async fn identify(
             }
         }
     }
+    if let Some(bearer) = auth::bearer_token(header(req, AUTHORIZATION)) {
+        return token_caller(bearer.to_string(), client, state).await;
+    }
     let Some((user, password)) = auth::basic_credentials(header(req, AUTHORIZATION)) else {
         return Err(Refusal::NoCredentials);
     };
@@ -81,6 +89,33 @@ pub(super) async fn identify(
         }
         Some(Err(AuthFailure::Failed(e))) => {
             tracing::error!(error = %e, "authentication failed with a system error");
+            Err(Refusal::SystemError)
+        }
+        None => Err(Refusal::SystemError),
+    }
+}
+
+/// The caller a bearer token acts as: read where the store's reads are cheap, else on the
+/// blocking pool. The token itself is never logged; a refusal is audited without it.
+async fn token_caller(
+    bearer: String,
+    client: ClientInfo,
+    state: &Arc<AppState>,
+) -> Result<(Caller, Option<String>), Refusal> {
+    let checked = if state.service.reads_in_place() {
+        Some(state.service.token_caller(&bearer))
+    } else {
+        let service = state.service.clone();
+        blocking_read(state, move || service.token_caller(&bearer)).await
+    };
+    match checked {
+        Some(Ok(Some(caller))) => Ok((caller, None)),
+        Some(Ok(None)) => {
+            audit::login(client.peer, "-", "bad_token");
+            Err(Refusal::BadToken)
+        }
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "token check failed with a system error");
             Err(Refusal::SystemError)
         }
         None => Err(Refusal::SystemError),

@@ -363,6 +363,16 @@ fn unauthorized() -> Response<Full<Bytes>> {
     response
 }
 
+/// A refused bearer token: 401 with the `Bearer` challenge (RFC 6750), whatever the protocol.
+fn bearer_unauthorized() -> Response<Full<Bytes>> {
+    let mut response = unauthorized();
+    response.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static(auth::BEARER_CHALLENGE),
+    );
+    response
+}
+
 fn header(req: &HttpRequest<Incoming>, name: impl hyper::header::AsHeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }

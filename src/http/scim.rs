@@ -231,15 +231,22 @@ pub(super) async fn handle(
                 Refusal::NoCredentials | Refusal::Refused => {
                     error_response(&ScimError::status(401, "authentication required"))
                 }
+                Refusal::BadToken => error_response(&ScimError::status(
+                    401,
+                    "the token is unknown, revoked or expired, or its user may not log in",
+                )),
                 Refusal::SystemError => error_response(&ScimError::status(
                     500,
                     "authentication failed with a system error",
                 )),
             };
-            response.headers_mut().insert(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static(auth::BASIC_CHALLENGE),
-            );
+            let challenge = match refusal {
+                Refusal::BadToken => auth::BEARER_CHALLENGE,
+                _ => auth::BASIC_CHALLENGE,
+            };
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
             return Outcome::refused(response);
         }
     };
@@ -535,7 +542,7 @@ async fn route(
             (operation, result)
         }
         (&Method::POST, ["Users"]) => {
-            let who = caller.name.clone();
+            let who = caller.clone();
             let result = async {
                 let write = resource::parse_user(&req.json(state).await?)?;
                 let name = write.name.clone();
@@ -567,7 +574,7 @@ async fn route(
         }
         (&Method::PUT, ["Users", id]) => {
             let id = id.to_string();
-            let who = caller.name.clone();
+            let who = caller.clone();
             let if_match = req.if_match();
             let result = async {
                 let write = resource::parse_user(&req.json(state).await?)?;
@@ -586,7 +593,7 @@ async fn route(
         }
         (&Method::DELETE, ["Users", id]) => {
             let id = id.to_string();
-            let who = caller.name.clone();
+            let who = caller.clone();
             let target = format!("user:{id}");
             let if_match = req.if_match();
             let deleted = run_write(state, false, move || {
@@ -606,7 +613,7 @@ async fn route(
             ("scim.Me.get", result)
         }
         (&Method::PUT, ["Me"]) => {
-            let who = caller.name.clone();
+            let who = caller.clone();
             let if_match = req.if_match();
             let result = async {
                 let write = resource::parse_user(&req.json(state).await?)?;
@@ -620,7 +627,7 @@ async fn route(
                     client.peer,
                     &who,
                     "scim.replaceMe",
-                    &format!("user:{who}"),
+                    &format!("user:{}", who.name),
                     label,
                 );
                 found_user(replaced?, view)
@@ -629,7 +636,7 @@ async fn route(
             ("scim.Me.replace", result)
         }
         (&Method::PATCH, ["Me"]) => {
-            let who = caller.name.clone();
+            let who = caller.clone();
             let if_match = req.if_match();
             let result = async {
                 let body = req.json(state).await?;
@@ -639,7 +646,7 @@ async fn route(
                     client.peer,
                     &who,
                     "scim.patchMe",
-                    &format!("user:{who}"),
+                    &format!("user:{}", who.name),
                     label,
                 );
                 patched.map(|account| user_response(StatusCode::OK, &account, view))
@@ -649,7 +656,7 @@ async fn route(
         }
         (&Method::PATCH, ["Users", id]) => {
             let id = id.to_string();
-            let who = caller.name.clone();
+            let who = caller.clone();
             let if_match = req.if_match();
             let result = async {
                 let body = req.json(state).await?;
@@ -683,7 +690,7 @@ async fn route(
             ("scim.Groups.list", result)
         }
         (&Method::POST, ["Groups"]) => {
-            let who = caller.name.clone();
+            let who = caller.clone();
             let result = async {
                 let body = group::parse_group(&req.json(state).await?)?;
                 let target = format!("role:{}", body.name);
@@ -713,7 +720,7 @@ async fn route(
         }
         (&Method::PUT | &Method::PATCH, ["Groups", id]) => {
             let id = id.to_string();
-            let who = caller.name.clone();
+            let who = caller.clone();
             let is_put = method == Method::PUT;
             let if_match = req.if_match();
             let result = async {
@@ -735,7 +742,7 @@ async fn route(
         }
         (&Method::DELETE, ["Groups", id]) => {
             let id = id.to_string();
-            let who = caller.name.clone();
+            let who = caller.clone();
             let target = format!("role-id:{id}");
             let if_match = req.if_match();
             let deleted = run_write(state, false, move || {

@@ -91,6 +91,7 @@ pub(super) async fn call(
     let (caller, new_session) = match identity::identify(&req, client, &state).await {
         Ok(identified) => identified,
         Err(Refusal::NoCredentials) => return Outcome::refused(unauthorized()),
+        Err(Refusal::BadToken) => return Outcome::refused(super::bearer_unauthorized()),
         Err(Refusal::Refused) => {
             return Outcome::refused(fault_response(
                 version,
@@ -113,6 +114,7 @@ pub(super) async fn call(
         caller: Some(caller.name.clone()),
         refused_login: false,
     };
+    let actor = caller.clone();
     let body = match read_body(req, &state).await {
         Ok(body) => body,
         Err(response) => {
@@ -179,10 +181,9 @@ pub(super) async fn call(
             Err(ServiceError::AccessDenied { .. }) => "denied",
             Err(_) => "error",
         };
-        let who = outcome.caller.as_deref().unwrap_or("-");
         audit::operation(
             client.peer,
-            who,
+            &actor,
             spec.name,
             executed.target.as_deref().unwrap_or("-"),
             label,

@@ -317,54 +317,93 @@ pub fn group_sort_order(
     Ok(GroupOrder { key, descending })
 }
 
-/// The change a Group PatchOp makes, given the current members.
+/// The member a `members[value eq "<id>"]` path selects.
+fn filtered_member(path: &str) -> Result<String, ScimError> {
+    let inside = path
+        .get(8..path.len().saturating_sub(1))
+        .filter(|_| path.ends_with(']'))
+        .ok_or_else(|| {
+            ScimError::bad_request("invalidPath", format!("'{path}' has no closing ']'"))
+        })?;
+    let filter = super::filter::parse(inside)
+        .map_err(|e| ScimError::bad_request("invalidPath", e.to_string()))?;
+    match filter {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::Str(id),
+        } if path.attribute == "value" => Ok(id),
+        _ => Err(ScimError::bad_request(
+            "invalidPath",
+            "members are selected by id: members[value eq \"id\"]",
+        )),
+    }
+}
+
+/// The attributes of a path-less Add or Replace: `displayName`, `externalId` and `members`
+/// (case-insensitive); read-only ones (`id`, Okta sends it; `meta`, `schemas`) are ignored.
+fn group_attribute<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
+    value
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// The change a Group PatchOp makes, given the current members. The operations apply in
+/// order to the member list: `Remove members` with a value list removes exactly those
+/// members (Entra's form), without one every member (RFC 7644 §3.5.2.2).
 pub fn group_change(current: &[String], body: &Value) -> Result<GroupUpdate, ScimError> {
     let operations = body
-        .get("Operations")
-        .or_else(|| body.get("operations"))
-        .and_then(Value::as_array)
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("Operations")))
+        .and_then(|(_, v)| v.as_array())
         .filter(|ops| !ops.is_empty())
         .ok_or_else(|| {
             ScimError::bad_request("invalidSyntax", "Operations must be a non-empty array")
         })?;
     let mut change = GroupUpdate::default();
+    let mut members: Vec<String> = current.to_vec();
+    let add = |members: &mut Vec<String>, ids: Vec<String>| {
+        for id in ids {
+            if !members.contains(&id) {
+                members.push(id);
+            }
+        }
+    };
     for operation in operations {
-        let op = operation
-            .get("op")
+        let field = |name: &str| group_attribute(operation, name);
+        let op = field("op")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_ascii_lowercase();
-        let path = operation.get("path").and_then(Value::as_str).map(str::trim);
-        let value = operation.get("value").cloned().unwrap_or(Value::Null);
+        let path = field("path").and_then(Value::as_str).map(str::trim);
+        let value = field("value").cloned().unwrap_or(Value::Null);
+        let is = |p: &str, name: &str| {
+            p.eq_ignore_ascii_case(name)
+                || p.strip_prefix(GROUP_SCHEMA)
+                    .and_then(|rest| rest.strip_prefix(':'))
+                    .is_some_and(|rest| rest.eq_ignore_ascii_case(name))
+        };
         match (op.as_str(), path) {
-            ("add", Some(p)) if p.eq_ignore_ascii_case("members") => {
-                change.add.extend(member_ids(&value)?)
+            ("add", Some(p)) if is(p, "members") => add(&mut members, member_ids(&value)?),
+            ("replace", Some(p)) if is(p, "members") => {
+                members.clear();
+                add(&mut members, member_ids(&value)?);
             }
-            ("replace", Some(p)) if p.eq_ignore_ascii_case("members") => {
-                change.remove.extend(current.iter().cloned());
-                change.add.extend(member_ids(&value)?);
-            }
-            ("remove", Some(p)) if p.eq_ignore_ascii_case("members") => {
-                change.remove.extend(current.iter().cloned())
-            }
-            ("remove", Some(p)) if p.to_ascii_lowercase().starts_with("members[") => {
-                let filter = super::filter::parse(&p[8..p.len().saturating_sub(1)])
-                    .map_err(|e| ScimError::bad_request("invalidPath", e.to_string()))?;
-                match filter {
-                    Filter::Compare {
-                        path,
-                        op: CompareOp::Eq,
-                        value: CompValue::Str(id),
-                    } if path.attribute == "value" => change.remove.push(id),
-                    _ => {
-                        return Err(ScimError::bad_request(
-                            "invalidPath",
-                            "remove members[value eq \"id\"]",
-                        ))
-                    }
+            ("remove", Some(p)) if is(p, "members") => {
+                let named = member_ids(&value)?;
+                if named.is_empty() {
+                    members.clear();
+                } else {
+                    members.retain(|id| !named.contains(id));
                 }
             }
-            ("replace" | "add", Some(p)) if p.eq_ignore_ascii_case("displayName") => {
+            ("remove", Some(p)) if p.to_ascii_lowercase().starts_with("members[") => {
+                let id = filtered_member(p)?;
+                members.retain(|member| *member != id);
+            }
+            ("replace" | "add", Some(p)) if is(p, "displayName") => {
                 change.name = Some(
                     value
                         .as_str()
@@ -375,24 +414,25 @@ pub fn group_change(current: &[String], body: &Value) -> Result<GroupUpdate, Sci
                         .to_string(),
                 )
             }
-            ("replace" | "add", Some(p)) if p.eq_ignore_ascii_case("externalId") => {
+            ("replace" | "add", Some(p)) if is(p, "externalId") => {
                 change.external_id = Some(external_id(Some(&value))?)
             }
-            ("remove", Some(p)) if p.eq_ignore_ascii_case("externalId") => {
-                change.external_id = Some(None)
-            }
+            ("remove", Some(p)) if is(p, "externalId") => change.external_id = Some(None),
             ("add" | "replace", None) => {
-                if let Some(name) = value.get("displayName").and_then(Value::as_str) {
+                if let Some(name) = group_attribute(&value, "displayName") {
+                    let name = name.as_str().ok_or_else(|| {
+                        ScimError::bad_request("invalidValue", "displayName is a string")
+                    })?;
                     change.name = Some(role_name(name).to_string());
                 }
-                if let Some(id) = value.get("externalId") {
+                if let Some(id) = group_attribute(&value, "externalId") {
                     change.external_id = Some(external_id(Some(id))?);
                 }
-                if let Some(members) = value.get("members") {
+                if let Some(given) = group_attribute(&value, "members") {
                     if op == "replace" {
-                        change.remove.extend(current.iter().cloned());
+                        members.clear();
                     }
-                    change.add.extend(member_ids(members)?);
+                    add(&mut members, member_ids(given)?);
                 }
             }
             ("add" | "replace" | "remove", Some(p)) => {
@@ -412,7 +452,68 @@ pub fn group_change(current: &[String], body: &Value) -> Result<GroupUpdate, Sci
             }
         }
     }
-    // A member both removed and added stays (replace with the same member).
-    change.remove.retain(|id| !change.add.contains(id));
+    change.add = members
+        .iter()
+        .filter(|id| !current.contains(id))
+        .cloned()
+        .collect();
+    change.remove = current
+        .iter()
+        .filter(|id| !members.contains(id))
+        .cloned()
+        .collect();
     Ok(change)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn change(current: &[&str], operations: Value) -> GroupUpdate {
+        group_change(&ids(current), &json!({ "Operations": operations })).unwrap()
+    }
+
+    #[test]
+    fn every_form_of_member_removal_removes_exactly_what_it_names() {
+        // Entra: a value list.
+        let c = change(
+            &["a", "b", "c"],
+            json!([{"op": "Remove", "path": "members", "value": [{"value": "b"}]}]),
+        );
+        assert_eq!((c.add, c.remove), (ids(&[]), ids(&["b"])));
+        // A filter.
+        let c = change(
+            &["a", "b"],
+            json!([{"op": "remove", "path": "members[value eq \"a\"]"}]),
+        );
+        assert_eq!(c.remove, ids(&["a"]));
+        // No value: every member (RFC 7644 §3.5.2.2).
+        let c = change(&["a", "b"], json!([{"op": "remove", "path": "members"}]));
+        assert_eq!(c.remove, ids(&["a", "b"]));
+        // An id that is no member changes nothing.
+        let c = change(
+            &["a"],
+            json!([{"op": "Remove", "path": "members", "value": [{"value": "z"}]}]),
+        );
+        assert!(c.add.is_empty() && c.remove.is_empty());
+    }
+
+    #[test]
+    fn operations_apply_in_order() {
+        let c = change(
+            &["a"],
+            json!([
+                {"op": "Add", "path": "members", "value": [{"value": "b"}]},
+                {"op": "Remove", "path": "members", "value": [{"value": "b"}]},
+                {"op": "replace", "value": {"id": "g1", "displayName": "Sales Team"}},
+            ]),
+        );
+        assert!(c.add.is_empty() && c.remove.is_empty());
+        assert_eq!(c.name.as_deref(), Some("Sales Team"));
+    }
 }

@@ -27,6 +27,7 @@ fn invalid_path(detail: impl Into<String>) -> ScimError {
 struct Draft {
     claims: BTreeMap<String, Option<String>>,
     password: Option<Password>,
+    user_name: Option<String>,
 }
 
 impl Draft {
@@ -176,7 +177,7 @@ fn apply_path(
             )),
         };
     }
-    if ["id", "meta", "username", "schemas"]
+    if ["id", "meta", "schemas"]
         .iter()
         .any(|a| attribute.eq_ignore_ascii_case(a))
         || attribute.to_ascii_lowercase().starts_with("meta.")
@@ -185,6 +186,23 @@ fn apply_path(
             "mutability",
             format!("{attribute} cannot be changed with PATCH"),
         ));
+    }
+    if attribute.eq_ignore_ascii_case("userName") {
+        // readWrite (RFC 7643 §4.1.1): Entra renames a user when its UPN changes.
+        return match (op, value) {
+            (Op::Remove, _) => Err(ScimError::bad_request(
+                "mutability",
+                "userName is required and cannot be removed",
+            )),
+            (_, Some(Value::String(name))) if !name.trim().is_empty() => {
+                draft.user_name = Some(name.clone());
+                Ok(())
+            }
+            _ => Err(ScimError::bad_request(
+                "invalidValue",
+                "userName must be a non-empty string",
+            )),
+        };
     }
     if attribute.eq_ignore_ascii_case("password") {
         return match (op, value) {
@@ -204,6 +222,20 @@ fn apply_path(
     }
     if let Some(values) = resource::multi_valued_slots(attribute) {
         return apply_multi_valued(draft, op, target, &values, value);
+    }
+    if attribute.eq_ignore_ascii_case("addresses") {
+        return apply_addresses(draft, op, target, value);
+    }
+    if let Some((parent, field)) = attribute.split_once('.') {
+        if parent.eq_ignore_ascii_case("addresses") {
+            // A field of every address: of the work address, the only one most clients send.
+            let target = Target {
+                attribute: parent.to_string(),
+                filter: target.filter.clone(),
+                sub_attribute: Some(field.to_string()),
+            };
+            return apply_addresses(draft, op, &target, value);
+        }
     }
     if target.filter.is_some() {
         return Err(invalid_path(format!("{attribute} is not multi-valued")));
@@ -229,6 +261,18 @@ fn apply_path(
             }
             Ok(())
         }
+        (_, Some(Value::String(text))) if slot.is_complex_parent => {
+            // `manager` given as its id alone (Entra): the parent's value.
+            let claim = resource::value_child(&slot).ok_or_else(|| {
+                ScimError::bad_request(
+                    "invalidValue",
+                    format!("{attribute} takes an object of its sub-attributes"),
+                )
+            })?;
+            slot.children.iter().for_each(|c| draft.remove(c));
+            draft.set(claim, text.clone());
+            Ok(())
+        }
         (_, Some(_)) if slot.is_complex_parent => Err(ScimError::bad_request(
             "invalidValue",
             format!("{attribute} takes an object of its sub-attributes"),
@@ -249,6 +293,112 @@ fn set_slot(draft: &mut Draft, slot: &Slot, value: &Value) -> Result<(), ScimErr
     Ok(())
 }
 
+/// One value of `emails` or `phoneNumbers`: its type as the table spells it (`None`:
+/// untyped, the primary value) and the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Item {
+    kind: Option<&'static str>,
+    value: String,
+}
+
+/// The values of a multi-valued attribute as the draft holds them (several values of one type
+/// share its claim).
+fn items_of(draft: &Draft, slots: &[(Option<&'static str>, &'static str)]) -> Vec<Item> {
+    slots
+        .iter()
+        .filter_map(|(kind, claim)| Some((*kind, draft.current(claim)?)))
+        .flat_map(|(kind, stored)| {
+            resource::split_values(stored).map(move |value| Item {
+                kind,
+                value: value.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Write the values back, each type's into its claim.
+fn store_items(
+    draft: &mut Draft,
+    attribute: &str,
+    slots: &[(Option<&'static str>, &'static str)],
+    items: &[Item],
+) -> Result<(), ScimError> {
+    for (kind, claim) in slots {
+        let values: Vec<String> = items
+            .iter()
+            .filter(|item| item.kind == *kind)
+            .map(|item| item.value.clone())
+            .collect();
+        if values.is_empty() {
+            draft.remove(claim);
+        } else {
+            draft.set(claim, resource::join_values(attribute, &values)?);
+        }
+    }
+    Ok(())
+}
+
+/// The table's spelling of a type a request names; a type without a claim of its own is kept
+/// as the untyped value, as WSO2 keeps it.
+fn table_kind(
+    slots: &[(Option<&'static str>, &'static str)],
+    kind: Option<&str>,
+) -> Option<&'static str> {
+    let kind = kind?;
+    slots
+        .iter()
+        .filter_map(|(k, _)| *k)
+        .find(|k| k.eq_ignore_ascii_case(kind))
+}
+
+/// The type a value filter selects by (`type eq "work"`, alone or in an `and`), for an
+/// Add or Replace that creates the value it found missing; `Some(None)` for the primary value.
+fn filter_kind(filter: &Filter) -> Option<Option<String>> {
+    match filter {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::Str(kind),
+        } if path.attribute == "type" && path.sub_attribute.is_none() => Some(Some(kind.clone())),
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::Bool(true),
+        } if path.attribute == "primary" => Some(None),
+        Filter::And(a, b) => filter_kind(a).or_else(|| filter_kind(b)),
+        _ => None,
+    }
+}
+
+/// The value an Add or Replace through a value filter writes: `….value` with a string, or
+/// the item as an object; `Ok(None)` for a sub-attribute that is not stored (`primary`,
+/// `display`), which is accepted and changes nothing.
+fn filtered_value(
+    attribute: &str,
+    sub_attribute: Option<&str>,
+    value: Option<&Value>,
+) -> Result<Option<String>, ScimError> {
+    match (sub_attribute, value) {
+        (Some(sub), Some(Value::String(text))) if sub.eq_ignore_ascii_case("value") => {
+            Ok(Some(text.clone()))
+        }
+        (Some(sub), _)
+            if ["primary", "display"]
+                .iter()
+                .any(|s| sub.eq_ignore_ascii_case(s)) =>
+        {
+            Ok(None)
+        }
+        (None, Some(item @ Value::Object(_))) => {
+            Ok(Some(resource::multi_value_item(attribute, item)?.1))
+        }
+        _ => Err(ScimError::bad_request(
+            "invalidValue",
+            format!("set {attribute}[…].value to a string, or {attribute}[…] to a value object"),
+        )),
+    }
+}
+
 /// `emails`, `emails[type eq "work"]`, `emails[type eq "work"].value`.
 fn apply_multi_valued(
     draft: &mut Draft,
@@ -258,75 +408,139 @@ fn apply_multi_valued(
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
     let attribute = target.attribute.as_str();
-    let Some(filter) = &target.filter else {
-        // The whole attribute.
-        if op == Op::Remove {
-            slots.iter().for_each(|(_, claim)| draft.remove(claim));
-            return Ok(());
-        }
-        if op == Op::Replace {
-            slots.iter().for_each(|(_, claim)| draft.remove(claim));
-        }
-        let items = match value {
-            Some(Value::Array(items)) => items.clone(),
-            Some(item @ (Value::Object(_) | Value::String(_))) => vec![item.clone()],
-            _ => {
-                return Err(ScimError::bad_request(
-                    "invalidValue",
-                    format!("{attribute} needs values"),
-                ))
+    let mut items = items_of(draft, slots);
+    match &target.filter {
+        None => {
+            // The whole attribute.
+            if op != Op::Add {
+                items.clear();
             }
-        };
-        for item in &items {
-            let (kind, text) = resource::multi_value_item(attribute, item)?;
-            let claim = resource::multi_valued_claim(attribute, kind.as_deref());
-            draft.set(claim, text);
+            if op != Op::Remove {
+                let given = match value {
+                    Some(Value::Array(given)) => given.as_slice(),
+                    Some(item @ (Value::Object(_) | Value::String(_))) => {
+                        std::slice::from_ref(item)
+                    }
+                    _ => {
+                        return Err(ScimError::bad_request(
+                            "invalidValue",
+                            format!("{attribute} needs values"),
+                        ))
+                    }
+                };
+                for item in given {
+                    let (kind, text) = resource::multi_value_item(attribute, item)?;
+                    let item = Item {
+                        kind: table_kind(slots, kind.as_deref()),
+                        value: text,
+                    };
+                    if !items.contains(&item) {
+                        items.push(item);
+                    }
+                }
+            }
         }
-        return Ok(());
+        Some(filter) => {
+            let selected = |item: &Item| value_matches(filter, item.kind, Some(&item.value));
+            match op {
+                Op::Remove => items.retain(|item| !selected(item)),
+                Op::Add | Op::Replace => {
+                    let Some(text) =
+                        filtered_value(attribute, target.sub_attribute.as_deref(), value)?
+                    else {
+                        return Ok(());
+                    };
+                    if items.iter().any(selected) {
+                        items
+                            .iter_mut()
+                            .filter(|item| selected(item))
+                            .for_each(|item| item.value = text.clone());
+                    } else {
+                        // Entra adds `emails[type eq "work"].value` to a user who has no work
+                        // e-mail yet: the value of that type is created.
+                        let kind = filter_kind(filter).ok_or_else(|| {
+                            no_target(format!("no value of {attribute} matches the filter"))
+                        })?;
+                        items.push(Item {
+                            kind: table_kind(slots, kind.as_deref()),
+                            value: text,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    store_items(draft, attribute, slots, &items)
+}
+
+/// `addresses`, `addresses[type eq "work"]`, `addresses[type eq "work"].locality`: each
+/// address type's fields are claims.
+fn apply_addresses(
+    draft: &mut Draft,
+    op: Op,
+    target: &Target,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
+    let kind = match &target.filter {
+        None => None,
+        Some(filter) => {
+            let named = filter_kind(filter).ok_or_else(|| {
+                invalid_path("addresses are selected by type: addresses[type eq \"work\"]")
+            })?;
+            Some(resource::address_type(named.as_deref()).ok_or_else(|| {
+                no_target("addresses are of type work, home or other".to_string())
+            })?)
+        }
     };
-    let selected: Vec<&'static str> = slots
-        .iter()
-        .filter(|(kind, claim)| {
-            // Only values the user has can be selected.
-            draft
-                .current(claim)
-                .is_some_and(|value| value_matches(filter, *kind, Some(value)))
-        })
-        .map(|(_, claim)| *claim)
-        .collect();
-    match op {
-        Op::Remove => {
-            selected.iter().for_each(|claim| draft.remove(claim));
-            Ok(())
-        }
-        Op::Add | Op::Replace => {
-            if selected.is_empty() {
-                return Err(no_target(format!(
-                    "no value of {attribute} matches the filter"
-                )));
-            }
-            let text = match (target.sub_attribute.as_deref(), value) {
-                (Some(sub), Some(Value::String(text))) if sub.eq_ignore_ascii_case("value") => {
-                    text.clone()
-                }
-                (None, Some(item @ Value::Object(_))) => {
-                    resource::multi_value_item(attribute, item)?.1
-                }
+    let kinds: Vec<&'static str> = match kind {
+        Some(kind) => vec![kind],
+        None if target.sub_attribute.is_some() => vec!["work"],
+        None => resource::ADDRESS_TYPES.to_vec(),
+    };
+    if let Some(field) = target.sub_attribute.as_deref() {
+        for kind in kinds {
+            let claim = resource::address_claim(kind, field)
+                .ok_or_else(|| invalid_path(format!("addresses have no field '{field}'")))?;
+            match (op, value) {
+                (Op::Remove, _) | (_, Some(Value::Null)) => draft.remove(claim),
+                (_, Some(Value::String(text))) => draft.set(claim, text.clone()),
                 _ => {
                     return Err(ScimError::bad_request(
                         "invalidValue",
-                        format!(
-                        "set {attribute}[…].value to a string, or {attribute}[…] to a value object"
-                    ),
+                        format!("addresses.{field} is a string"),
                     ))
                 }
-            };
-            selected
-                .iter()
-                .for_each(|claim| draft.set(claim, text.clone()));
-            Ok(())
+            }
+        }
+        return Ok(());
+    }
+    if op != Op::Add {
+        for kind in &kinds {
+            resource::address_claims(kind).for_each(|claim| draft.remove(claim));
         }
     }
+    if op == Op::Remove {
+        return Ok(());
+    }
+    let Some(value) = value else {
+        return Err(ScimError::bad_request(
+            "invalidValue",
+            "the operation needs a value",
+        ));
+    };
+    let value = match (kind, value) {
+        // `addresses[type eq "home"]` with an address object: it is that type's.
+        (Some(kind), Value::Object(fields)) => {
+            let mut fields = fields.clone();
+            fields.insert("type".to_string(), Value::String(kind.to_string()));
+            Value::Object(fields)
+        }
+        _ => value.clone(),
+    };
+    for (claim, text) in resource::address_claim_values(&value)? {
+        draft.set(claim, text);
+    }
+    Ok(())
 }
 
 /// The change a PatchOp body makes to `account`.
@@ -350,6 +564,7 @@ pub fn change_for(account: &Account, body: &Value) -> Result<AccountChange, Scim
             .map(|c| (c.uri.as_str().to_string(), Some(c.value.clone())))
             .collect(),
         password: None,
+        user_name: None,
     };
     for operation in operations {
         let operation = operation.as_object().ok_or_else(|| {
@@ -393,6 +608,9 @@ pub fn change_for(account: &Account, body: &Value) -> Result<AccountChange, Scim
         .collect();
     let mut change = AccountChange {
         password: draft.password,
+        user_name: draft
+            .user_name
+            .filter(|name| name.as_str() != account.record.name),
         ..AccountChange::default()
     };
     for (claim, value) in draft.claims {
@@ -427,15 +645,14 @@ fn apply_object(
                     format!("{key} must be an object"),
                 ))
             }
-            (None, _) if key.eq_ignore_ascii_case("schemas") => {}
-            (None, _) => {
-                let target = Target {
-                    attribute: key.clone(),
-                    filter: None,
-                    sub_attribute: None,
-                };
-                apply_path(draft, op, &target, Some(value))?;
-            }
+            // Read-only attributes in a value are ignored, as in a PUT (Okta sends the id).
+            (None, _)
+                if ["schemas", "id", "meta"]
+                    .iter()
+                    .any(|k| key.eq_ignore_ascii_case(k)) => {}
+            // A key may be an attribute path (`name.givenName`, `emails[type eq "work"].value`,
+            // `urn:…:enterprise:2.0:User:department`), as Entra sends them.
+            (None, _) => apply_path(draft, op, &parse_path(key)?, Some(value))?,
         }
     }
     Ok(())

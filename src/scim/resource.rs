@@ -92,6 +92,7 @@ const ATTRIBUTES: &[Attribute] = &[
         "http://wso2.org/claims/preferredLanguage",
     ),
     text(USER_SCHEMA, "timezone", "http://wso2.org/claims/timeZone"),
+    text(USER_SCHEMA, "locale", "http://wso2.org/claims/locale"),
     Attribute {
         schema: USER_SCHEMA,
         path: "active",
@@ -107,6 +108,39 @@ const ATTRIBUTES: &[Attribute] = &[
         ENTERPRISE_SCHEMA,
         "department",
         "http://wso2.org/claims/department",
+    ),
+    // WSO2's SCIM 2.0 dialect maps employeeNumber and the manager's reference and name onto
+    // these "extended" claims; division and the manager's id have none there, so userstore
+    // adds `division` and `manager` to the local dialect.
+    text(
+        ENTERPRISE_SCHEMA,
+        "employeeNumber",
+        "http://wso2.org/claims/extendedExternalId",
+    ),
+    text(
+        ENTERPRISE_SCHEMA,
+        "costCenter",
+        "http://wso2.org/claims/costCenter",
+    ),
+    text(
+        ENTERPRISE_SCHEMA,
+        "division",
+        "http://wso2.org/claims/division",
+    ),
+    text(
+        ENTERPRISE_SCHEMA,
+        "manager.value",
+        "http://wso2.org/claims/manager",
+    ),
+    text(
+        ENTERPRISE_SCHEMA,
+        "manager.$ref",
+        "http://wso2.org/claims/extendedRef",
+    ),
+    text(
+        ENTERPRISE_SCHEMA,
+        "manager.displayName",
+        "http://wso2.org/claims/extendedDisplayName",
     ),
     text(WSO2_SCHEMA, "country", "http://wso2.org/claims/country"),
     Attribute {
@@ -143,7 +177,156 @@ const MULTI_VALUED: &[(&str, Option<&str>, &str)] = &[
         Some("work"),
         "http://wso2.org/claims/phoneNumbers.work",
     ),
+    (
+        "phoneNumbers",
+        Some("fax"),
+        "http://wso2.org/claims/phoneNumbers.fax",
+    ),
+    (
+        "phoneNumbers",
+        Some("pager"),
+        "http://wso2.org/claims/phoneNumbers.pager",
+    ),
+    (
+        "phoneNumbers",
+        Some("other"),
+        "http://wso2.org/claims/phoneNumbers.other",
+    ),
 ];
+
+/// The sub-attributes of an address that are stored.
+pub const ADDRESS_FIELDS: [&str; 6] = [
+    "formatted",
+    "streetAddress",
+    "locality",
+    "region",
+    "postalCode",
+    "country",
+];
+
+/// `addresses`: each type's fields are claims. A work address (and one without a type) lives
+/// in WSO2's own address claims; home and other addresses in claims userstore adds.
+const ADDRESSES: &[(&str, &str, &str)] = &[
+    ("work", "formatted", "http://wso2.org/claims/addresses"),
+    (
+        "work",
+        "streetAddress",
+        "http://wso2.org/claims/streetaddress",
+    ),
+    ("work", "locality", "http://wso2.org/claims/locality"),
+    ("work", "region", "http://wso2.org/claims/region"),
+    ("work", "postalCode", "http://wso2.org/claims/postalcode"),
+    ("work", "country", "http://wso2.org/claims/country"),
+    (
+        "home",
+        "formatted",
+        "http://wso2.org/claims/addresses.home.formatted",
+    ),
+    (
+        "home",
+        "streetAddress",
+        "http://wso2.org/claims/addresses.home.streetAddress",
+    ),
+    (
+        "home",
+        "locality",
+        "http://wso2.org/claims/addresses.home.locality",
+    ),
+    (
+        "home",
+        "region",
+        "http://wso2.org/claims/addresses.home.region",
+    ),
+    (
+        "home",
+        "postalCode",
+        "http://wso2.org/claims/addresses.home.postalCode",
+    ),
+    (
+        "home",
+        "country",
+        "http://wso2.org/claims/addresses.home.country",
+    ),
+    (
+        "other",
+        "formatted",
+        "http://wso2.org/claims/addresses.other.formatted",
+    ),
+    (
+        "other",
+        "streetAddress",
+        "http://wso2.org/claims/addresses.other.streetAddress",
+    ),
+    (
+        "other",
+        "locality",
+        "http://wso2.org/claims/addresses.other.locality",
+    ),
+    (
+        "other",
+        "region",
+        "http://wso2.org/claims/addresses.other.region",
+    ),
+    (
+        "other",
+        "postalCode",
+        "http://wso2.org/claims/addresses.other.postalCode",
+    ),
+    (
+        "other",
+        "country",
+        "http://wso2.org/claims/addresses.other.country",
+    ),
+];
+
+/// The address types with claims, in the order a User lists them.
+pub const ADDRESS_TYPES: [&str; 3] = ["work", "home", "other"];
+
+/// The address type a request names (`Work`, absent: work); `None` for a type with no claims.
+pub fn address_type(kind: Option<&str>) -> Option<&'static str> {
+    let kind = kind.unwrap_or("work");
+    ADDRESS_TYPES
+        .into_iter()
+        .find(|t| t.eq_ignore_ascii_case(kind))
+}
+
+/// The claim of an address field (`streetAddress`, any case) of an address type.
+pub fn address_claim(kind: &str, field: &str) -> Option<&'static str> {
+    ADDRESSES
+        .iter()
+        .find(|(k, f, _)| *k == kind && f.eq_ignore_ascii_case(field))
+        .map(|(_, _, claim)| *claim)
+}
+
+/// Every claim of one address type.
+pub fn address_claims(kind: &str) -> impl Iterator<Item = &'static str> + '_ {
+    ADDRESSES
+        .iter()
+        .filter(move |(k, _, _)| *k == kind)
+        .map(|(_, _, claim)| *claim)
+}
+
+/// WSO2's separator of a multi-valued claim's values (its MultiAttributeSeparator): several
+/// values of one type (two work e-mails) are one claim.
+pub const VALUE_SEPARATOR: char = ',';
+
+/// The values a multi-valued claim holds.
+pub fn split_values(stored: &str) -> impl Iterator<Item = &str> {
+    stored
+        .split(VALUE_SEPARATOR)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// Several values as one claim's text; a value holding the separator cannot share a claim.
+pub fn join_values(attribute: &str, values: &[String]) -> Result<String, ScimError> {
+    if values.len() > 1 && values.iter().any(|v| v.contains(VALUE_SEPARATOR)) {
+        return Err(invalid(format!(
+            "{attribute}: a value with ',' cannot share its type with another value"
+        )));
+    }
+    Ok(values.join(","))
+}
 
 /// Every claim the SCIM User owns: a PUT replaces exactly these.
 pub fn managed_claims() -> Vec<String> {
@@ -151,6 +334,7 @@ pub fn managed_claims() -> Vec<String> {
         .iter()
         .map(|a| a.claim)
         .chain(MULTI_VALUED.iter().map(|(_, _, c)| *c))
+        .chain(ADDRESSES.iter().map(|(_, _, c)| *c))
         .map(str::to_string)
         .collect()
 }
@@ -158,6 +342,8 @@ pub fn managed_claims() -> Vec<String> {
 /// Where a single-valued attribute lives, for PATCH.
 #[derive(Debug, Clone)]
 pub struct Slot {
+    /// Its path as the table spells it (the parent's, for a complex parent).
+    pub path: &'static str,
     /// Its claim (empty for a complex parent such as `name`).
     pub claim: &'static str,
     kind: Kind,
@@ -174,27 +360,43 @@ pub fn slot(path: &str) -> Option<Slot> {
         .find(|a| a.path.eq_ignore_ascii_case(path))
     {
         return Some(Slot {
+            path: a.path,
             claim: a.claim,
             kind: a.kind,
             is_complex_parent: false,
             children: Vec::new(),
         });
     }
-    let children: Vec<&'static str> = ATTRIBUTES
+    let children: Vec<&Attribute> = ATTRIBUTES
         .iter()
         .filter(|a| {
             a.path
                 .split_once('.')
                 .is_some_and(|(parent, _)| parent.eq_ignore_ascii_case(path))
         })
-        .map(|a| a.claim)
         .collect();
-    (!children.is_empty()).then_some(Slot {
+    let parent = children.first()?.path.split_once('.')?.0;
+    let children = children.iter().map(|a| a.claim).collect();
+    Some(Slot {
+        path: parent,
         claim: "",
         kind: Kind::Text,
         is_complex_parent: true,
         children,
     })
+}
+
+/// The claim of a complex parent's `value` sub-attribute (`manager.value`), which a bare
+/// string given for the parent sets (Entra sends the manager as its id alone).
+pub fn value_child(parent: &Slot) -> Option<&'static str> {
+    ATTRIBUTES
+        .iter()
+        .find(|a| {
+            a.path
+                .split_once('.')
+                .is_some_and(|(p, c)| p == parent.path && c == "value")
+        })
+        .map(|a| a.claim)
 }
 
 /// `sortOrder`: ascending (the default) or descending, in any case.
@@ -246,16 +448,41 @@ pub fn sort_order(sort_by: Option<&str>, sort_order: Option<&str>) -> Result<Use
     Ok(UserOrder { key, descending })
 }
 
+/// A boolean as clients send it: JSON's, or a string `true`/`false` in any case (Microsoft
+/// Entra sends `"False"`).
+fn as_bool(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// A JSON value as the claim text of an attribute of `kind` (`Ok(None)` for null);
+/// `Err(())` when the value has the wrong type.
+fn claim_text(kind: Kind, value: &Value) -> Result<Option<String>, ()> {
+    match (kind, value) {
+        (_, Value::Null) => Ok(None),
+        (Kind::Text, Value::String(s)) => Ok(Some(s.clone())),
+        // Numbers (an employeeNumber sent as one) are kept as written.
+        (Kind::Text, Value::Number(n)) => Ok(Some(n.to_string())),
+        (Kind::Text, _) => Err(()),
+        (Kind::Boolean, v) => as_bool(v).map(|b| Some(b.to_string())).ok_or(()),
+        (Kind::NegatedBoolean, v) => as_bool(v).map(|b| Some((!b).to_string())).ok_or(()),
+    }
+}
+
+fn wrong_type(kind: Kind, path: &str) -> ScimError {
+    match kind {
+        Kind::Text => invalid(format!("{path} must be a string")),
+        _ => invalid(format!("{path} must be a boolean")),
+    }
+}
+
 /// A JSON value as the claim text of `slot` (`None` for null: remove it).
 pub fn slot_text(slot: &Slot, value: &Value) -> Result<Option<String>, ScimError> {
-    Ok(match (slot.kind, value) {
-        (_, Value::Null) => None,
-        (Kind::Text, Value::String(s)) => Some(s.clone()),
-        (Kind::Boolean, Value::Bool(b)) => Some(b.to_string()),
-        (Kind::NegatedBoolean, Value::Bool(b)) => Some((!b).to_string()),
-        (Kind::Text, _) => return Err(invalid("a string is needed")),
-        _ => return Err(invalid("a boolean is needed")),
-    })
+    claim_text(slot.kind, value).map_err(|()| wrong_type(slot.kind, slot.path))
 }
 
 /// The values of a multi-valued attribute (`emails`, `phoneNumbers`): each type and its claim.
@@ -276,7 +503,14 @@ pub fn multi_valued_claim(attribute: &str, kind: Option<&str>) -> &'static str {
     let name = multi_valued(attribute).unwrap_or("emails");
     MULTI_VALUED
         .iter()
-        .find(|(n, k, _)| *n == name && *k == kind)
+        .find(|(n, k, _)| {
+            *n == name
+                && match (k, kind) {
+                    (Some(k), Some(kind)) => k.eq_ignore_ascii_case(kind),
+                    (None, None) => true,
+                    _ => false,
+                }
+        })
         .or_else(|| {
             MULTI_VALUED
                 .iter()
@@ -294,11 +528,16 @@ pub fn multi_value_item(
     match item {
         Value::String(v) => Ok((None, v.clone())),
         Value::Object(o) => {
-            let value = match o.get("value") {
+            let field = |name: &str| {
+                o.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v)
+            };
+            let value = match field("value") {
                 Some(Value::String(v)) => v.clone(),
                 _ => return Err(invalid(format!("each of {attribute} needs a string value"))),
             };
-            let kind = o.get("type").and_then(Value::as_str).map(str::to_lowercase);
+            let kind = field("type").and_then(Value::as_str).map(str::to_lowercase);
             Ok((kind, value))
         }
         _ => Err(invalid(format!("{attribute} holds objects or strings"))),
@@ -424,9 +663,9 @@ pub fn render_user(account: &Account, view: &super::View) -> Value {
         let values: Vec<Value> = MULTI_VALUED
             .iter()
             .filter(|(name, _, _)| *name == attribute)
-            .filter_map(|(_, kind, claim)| {
-                let value = claim_of(account, claim)?;
-                Some(match kind {
+            .filter_map(|(_, kind, claim)| Some((kind, claim_of(account, claim)?)))
+            .flat_map(|(kind, stored)| {
+                split_values(stored).map(move |value| match kind {
                     // WSO2 writes an untyped value as a bare string.
                     None => Value::String(value.to_string()),
                     Some(kind) => json!({ "type": kind, "value": value }),
@@ -436,6 +675,25 @@ pub fn render_user(account: &Account, view: &super::View) -> Value {
         if !values.is_empty() {
             core.insert(attribute.to_string(), Value::Array(values));
         }
+    }
+    let addresses: Vec<Value> = ADDRESS_TYPES
+        .into_iter()
+        .filter_map(|kind| {
+            let mut address = Map::new();
+            for field in ADDRESS_FIELDS {
+                let stored = address_claim(kind, field).and_then(|c| claim_of(account, c));
+                if let Some(stored) = stored {
+                    address.insert(field.to_string(), json!(stored));
+                }
+            }
+            (!address.is_empty()).then(|| {
+                address.insert("type".to_string(), json!(kind));
+                Value::Object(address)
+            })
+        })
+        .collect();
+    if !addresses.is_empty() {
+        core.insert("addresses".to_string(), Value::Array(addresses));
     }
     let groups: Vec<Value> = account
         .role_records
@@ -531,46 +789,99 @@ pub fn parse_user(body: &Value) -> Result<AccountWrite, ScimError> {
         Some(Value::String(p)) => Some(Password::new(p.clone())),
         Some(_) => return Err(invalid("password must be a string")),
     };
-    let mut claims = Vec::new();
+    // By claim: an attribute mapped twice (the WSO2 extension's country and the work
+    // address's) is set once, by the last one read.
+    let mut claims: Vec<(&'static str, String)> = Vec::new();
+    let mut put =
+        |uri: &'static str, value: String| match claims.iter_mut().find(|(u, _)| *u == uri) {
+            Some(existing) => existing.1 = value,
+            None => claims.push((uri, value)),
+        };
     for attribute in ATTRIBUTES {
         let Some(value) = lookup(body, attribute.schema, attribute.path) else {
             continue;
         };
-        let text = match (attribute.kind, value) {
-            (_, Value::Null) => continue,
-            (Kind::Text, Value::String(s)) => s.clone(),
-            (Kind::Boolean, Value::Bool(b)) => b.to_string(),
-            (Kind::NegatedBoolean, Value::Bool(b)) => (!b).to_string(),
-            (Kind::Text, _) => return Err(invalid(format!("{} must be a string", attribute.path))),
-            _ => return Err(invalid(format!("{} must be a boolean", attribute.path))),
-        };
-        claims.push(claim(attribute.claim, text)?);
+        // `"manager": "<id>"`: the parent given as its value.
+        if let Some(text) = claim_text(attribute.kind, value)
+            .map_err(|()| wrong_type(attribute.kind, attribute.path))?
+        {
+            put(attribute.claim, text);
+        }
+    }
+    if let Some(Value::String(id)) = lookup(body, ENTERPRISE_SCHEMA, "manager") {
+        if let Some(claim) = slot("manager").as_ref().and_then(value_child) {
+            put(claim, id.clone());
+        }
     }
     for attribute in ["emails", "phoneNumbers"] {
         let Some(values) = lookup(body, USER_SCHEMA, attribute) else {
             continue;
         };
-        let Value::Array(values) = values else {
-            return Err(invalid(format!("{attribute} must be an array")));
+        let items = match values {
+            Value::Array(items) => items.as_slice(),
+            Value::Null => &[],
+            _ => return Err(invalid(format!("{attribute} must be an array"))),
         };
-        for item in values {
+        let mut by_claim: Vec<(&'static str, Vec<String>)> = Vec::new();
+        for item in items {
             let (kind, value) = multi_value_item(attribute, item)?;
             let uri = multi_valued_claim(attribute, kind.as_deref());
-            if claims.iter().any(|c: &ClaimValue| c.uri.as_str() == uri) {
-                return Err(invalid(format!(
-                    "{attribute} has two values of type {}",
-                    kind.as_deref().unwrap_or("(none)")
-                )));
+            match by_claim.iter_mut().find(|(u, _)| *u == uri) {
+                Some((_, values)) => values.push(value),
+                None => by_claim.push((uri, vec![value])),
             }
-            claims.push(claim(uri, value)?);
+        }
+        for (uri, values) in by_claim {
+            put(uri, join_values(attribute, &values)?);
+        }
+    }
+    if let Some(addresses) = lookup(body, USER_SCHEMA, "addresses") {
+        for (uri, value) in address_claim_values(addresses)? {
+            put(uri, value);
         }
     }
     Ok(AccountWrite {
         name,
         password,
-        claims,
+        claims: claims
+            .into_iter()
+            .map(|(uri, value)| claim(uri, value))
+            .collect::<Result<_, _>>()?,
         managed_claims: managed_claims(),
     })
+}
+
+/// The claims an `addresses` value sets: each address's stored fields under its type (none:
+/// work; one this store has no claims for: other).
+pub fn address_claim_values(addresses: &Value) -> Result<Vec<(&'static str, String)>, ScimError> {
+    let items = match addresses {
+        Value::Array(items) => items.as_slice(),
+        item @ Value::Object(_) => std::slice::from_ref(item),
+        Value::Null => &[],
+        _ => return Err(invalid("addresses must be an array of objects")),
+    };
+    let mut claims = Vec::new();
+    for item in items {
+        let Value::Object(fields) = item else {
+            return Err(invalid("each address is an object"));
+        };
+        let kind = fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("type"))
+            .and_then(|(_, v)| v.as_str());
+        let kind = address_type(kind).unwrap_or("other");
+        for (field, value) in fields {
+            let Some(uri) = address_claim(kind, field) else {
+                continue;
+            };
+            match value {
+                Value::String(text) => claims.push((uri, text.clone())),
+                Value::Null => {}
+                _ => return Err(invalid(format!("addresses.{field} must be a string"))),
+            }
+        }
+    }
+    Ok(claims)
 }
 
 /// The time a filter compares `meta.<field>` with, in ms since the epoch.
@@ -908,6 +1219,20 @@ fn multi_valued_definition(attribute: &str) -> Value {
     complex
 }
 
+/// `addresses`: a multi-valued complex attribute of the stored fields and `type`.
+fn address_definition() -> Value {
+    let mut subs: Vec<Value> = ADDRESS_FIELDS
+        .into_iter()
+        .map(|field| definition(field, "string", false, "readWrite", "default"))
+        .collect();
+    let mut type_definition = definition("type", "string", false, "readWrite", "default");
+    type_definition["canonicalValues"] = json!(ADDRESS_TYPES);
+    subs.push(type_definition);
+    let mut complex = definition("addresses", "complex", true, "readWrite", "default");
+    complex["subAttributes"] = json!(subs);
+    complex
+}
+
 /// A read-only list of references to other resources (`groups`, `members`).
 /// `kinds` are the canonical values of its `type`.
 pub(super) fn reference_list_definition(
@@ -933,7 +1258,7 @@ pub(super) fn reference_list_definition(
 /// The User schemas (core, enterprise, WSO2's), generated from the same table requests and
 /// replies are mapped with, so discovery describes exactly what is stored.
 pub fn user_schemas() -> Vec<Value> {
-    let mut user_name = definition("userName", "string", false, "immutable", "always");
+    let mut user_name = definition("userName", "string", false, "readWrite", "always");
     user_name["required"] = json!(true);
     user_name["uniqueness"] = json!("server");
     let mut core = vec![user_name];
@@ -947,6 +1272,7 @@ pub fn user_schemas() -> Vec<Value> {
     ));
     core.push(multi_valued_definition("emails"));
     core.push(multi_valued_definition("phoneNumbers"));
+    core.push(address_definition());
     core.push(reference_list_definition(
         "groups",
         "readOnly",
@@ -1072,6 +1398,24 @@ mod tests {
                         && kind.as_ref().is_none_or(|k| r.contains(k.as_str()))
                 }),
                 "README lacks a row for {attribute} {kind:?} -> {claim}"
+            );
+        }
+        for (kind, field, claim) in ADDRESSES {
+            // Home and other addresses are one row each, naming the claims' common form.
+            let generic = format!("http://wso2.org/claims/addresses.{kind}.{field}");
+            let claim = if *claim == generic {
+                format!("`http://wso2.org/claims/addresses.{kind}.<field>`")
+            } else {
+                format!("`{claim}`")
+            };
+            assert!(
+                rows.iter().any(|r| {
+                    r.starts_with("| `addresses` type")
+                        && r.contains(&format!("type `{kind}`"))
+                        && r.contains(&format!("`{field}`"))
+                        && r.contains(&claim)
+                }),
+                "README lacks a row for the {kind} address's {field} -> {claim}"
             );
         }
     }

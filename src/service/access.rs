@@ -19,6 +19,9 @@ pub struct Caller {
     /// Resource paths granted with `ui.execute` by any of the caller's roles (shared: a cached
     /// caller is handed to every request of a busy client).
     pub permissions: Arc<[String]>,
+    /// The label of the API token the caller presented, when it came with one (audit events
+    /// name it).
+    pub token: Option<Arc<str>>,
 }
 
 /// Whether holding `granted` grants `required`: the same path or an ancestor of it, compared

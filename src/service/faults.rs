@@ -43,6 +43,8 @@ fn protected_text(set: MessageSet, protected: Protected) -> String {
             "30008",
             "RemoveAdminUser Cannot remove Admin user from Admin role",
         ),
+        // No SOAP operation renames a user; SCIM reports it in its own words.
+        Protected::RenameAdminUser => ("30010", "Cannot rename admin user"),
     };
     coded(set, code, text)
 }

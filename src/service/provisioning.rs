@@ -8,9 +8,9 @@ use super::ServiceError;
 use crate::store::password::generate_password;
 use crate::store::policy::claims;
 use crate::store::{
-    ClaimUri, ClaimValue, CreateUserRequest, GroupOrder, GroupQuery, Password, ProfileName,
-    RoleChange, RoleName, RoleRecord, StoreError, UserLookup, UserName, UserOrder, UserQuery,
-    UserRecord,
+    AccountUpdate, ClaimUri, ClaimValue, CreateUserRequest, GroupOrder, GroupQuery, Password,
+    ProfileName, RoleChange, RoleName, RoleRecord, StoreError, UserLookup, UserName, UserOrder,
+    UserQuery, UserRecord,
 };
 
 /// WSO2's SCIM permissions (identity-inbound-provisioning-scim2), one per kind of access.
@@ -127,6 +127,8 @@ pub struct AccountChange {
     pub remove: Vec<String>,
     /// A new password.
     pub password: Option<Password>,
+    /// A new user name (SCIM's userName is readWrite).
+    pub user_name: Option<String>,
 }
 
 impl Service {
@@ -232,6 +234,9 @@ impl Service {
         if_match: Option<&str>,
     ) -> Result<Option<Account>, ServiceError> {
         self.check_own_write(caller, write.claims.iter().map(|c| c.uri.as_str()))?;
+        if UserName::lookup(&write.name)?.as_str() != UserName::lookup(&caller.name)?.as_str() {
+            self.require_permission(caller, permission::UPDATE)?;
+        }
         write.managed_claims.retain(|uri| !is_account_state(uri));
         let Some(record) = self.store.find_user(&UserName::lookup(&caller.name)?)? else {
             return Ok(None);
@@ -247,11 +252,8 @@ impl Service {
     ) -> Result<Account, ServiceError> {
         check_precondition(record.version, if_match)?;
         let user = UserName::lookup(&record.name)?;
-        if UserName::lookup(&write.name)?.key() != user.key() {
-            return Err(ServiceError::BadRequest(
-                "userName cannot be changed".to_string(),
-            ));
-        }
+        let new_name = UserName::lookup(&write.name)?;
+        let renamed = (new_name.as_str() != user.as_str()).then_some(&new_name);
         let profile = ProfileName::default();
         let current = self.store.claim_values(&user, &profile)?;
         let dropped: Vec<ClaimUri> = current
@@ -265,10 +267,18 @@ impl Service {
         if let Some(password) = &write.password {
             self.store.update_credential_by_admin(&user, password)?;
         }
-        self.store
-            .update_claims(&user, &write.claims, &dropped, &profile, None)?;
+        self.store.update_account(
+            &user,
+            AccountUpdate {
+                set: &write.claims,
+                remove: &dropped,
+                profile: &profile,
+                expected_version: None,
+                new_name: renamed,
+            },
+        )?;
         self.credentials.forget(user.key());
-        self.reload(&user)
+        self.reload(renamed.unwrap_or(&user))
     }
 
     /// A user may change his own profile and password without any permission, but not his
@@ -311,6 +321,10 @@ impl Service {
                 "this is not the caller's account".to_string(),
             ));
         }
+        if change.user_name.is_some() {
+            // A rename ends the caller's own logins: only for who could rename anyone.
+            self.require_permission(caller, permission::UPDATE)?;
+        }
         let touched = change.set.iter().map(|c| c.uri.as_str());
         self.check_own_write(
             caller,
@@ -330,17 +344,28 @@ impl Service {
             .iter()
             .map(|uri| ClaimUri::parse(uri))
             .collect::<Result<Vec<_>, _>>()?;
+        let new_name = change
+            .user_name
+            .as_deref()
+            .map(UserName::lookup)
+            .transpose()?;
         let profile = ProfileName::default();
-        self.store.update_claims(
+        self.store.update_account(
             &user,
-            &change.set,
-            &remove,
-            &profile,
-            Some(base.record.version),
+            AccountUpdate {
+                set: &change.set,
+                remove: &remove,
+                profile: &profile,
+                expected_version: Some(base.record.version),
+                new_name: new_name.as_ref(),
+            },
         )?;
+        let user = new_name.unwrap_or(user);
         if let Some(password) = &change.password {
             self.store.update_credential_by_admin(&user, password)?;
         }
+        self.credentials
+            .forget(UserName::lookup(&base.record.name)?.key());
         self.credentials.forget(user.key());
         self.reload(&user)
     }

@@ -223,6 +223,7 @@ mod tests {
         Caller {
             name: "admin".into(),
             permissions: vec!["/permission".to_string()].into(),
+            token: None,
         }
     }
 

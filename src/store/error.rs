@@ -20,6 +20,8 @@ pub enum Protected {
     UpdateEveryoneRole,
     /// Removing the admin user from the admin role.
     RemoveAdminFromAdminRole,
+    /// Renaming the realm's admin user (`[realm] admin_user` names it).
+    RenameAdminUser,
 }
 
 impl std::fmt::Display for Protected {
@@ -34,6 +36,7 @@ impl std::fmt::Display for Protected {
             Protected::RemoveAdminFromAdminRole => {
                 "the admin user cannot be removed from the admin role"
             }
+            Protected::RenameAdminUser => "the admin user cannot be renamed",
         })
     }
 }

@@ -9,10 +9,12 @@ pub mod policy;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
+pub mod tokens;
 
 pub use error::{DatabaseError, Protected, StoreError};
 pub use names::{ClaimUri, NameKind, ProfileName, RoleName, UserName};
 pub use password::{Password, PasswordHasher};
+pub use tokens::{ApiToken, IssuedToken, TokenBackend};
 
 /// Result of every store call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -563,6 +565,22 @@ pub trait RoleBackend {
     ) -> StoreResult<()>;
 }
 
+/// One change of an account's profile, all or nothing: claims set and removed, and a new
+/// name (SCIM's userName is readWrite); only if the account is still at `expected_version`.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountUpdate<'a> {
+    /// Claims to set (insert or replace).
+    pub set: &'a [ClaimValue],
+    /// Claims to remove.
+    pub remove: &'a [ClaimUri],
+    /// The profile they belong to.
+    pub profile: &'a ProfileName,
+    /// Refuse with [`StoreError::VersionChanged`] unless the account is at this version.
+    pub expected_version: Option<i64>,
+    /// Rename the account; its id, password, claims, roles and tokens stay.
+    pub new_name: Option<&'a UserName>,
+}
+
 /// Per-profile user attributes (claims).
 pub trait ClaimBackend {
     /// One claim value, if set.
@@ -574,16 +592,8 @@ pub trait ClaimBackend {
     ) -> StoreResult<Option<String>>;
     /// All claims of a user in a profile, sorted by URI.
     fn claim_values(&self, user: &UserName, profile: &ProfileName) -> StoreResult<Vec<ClaimValue>>;
-    /// Remove `remove` and set `set` claims in one transaction; when `expected_version` is
-    /// given, only if the account is still at that version (else [`StoreError::VersionChanged`]).
-    fn update_claims(
-        &self,
-        user: &UserName,
-        set: &[ClaimValue],
-        remove: &[ClaimUri],
-        profile: &ProfileName,
-        expected_version: Option<i64>,
-    ) -> StoreResult<()>;
+    /// Apply one [`AccountUpdate`] in one transaction.
+    fn update_account(&self, user: &UserName, update: AccountUpdate<'_>) -> StoreResult<()>;
     /// Set (insert or replace) claims, all or nothing.
     fn set_claim_values(
         &self,
@@ -633,7 +643,9 @@ pub enum OutsideChange {
 pub type ChangeListener = std::sync::Arc<dyn Fn(OutsideChange) + Send + Sync>;
 
 /// A complete backend: what the service layer is written against.
-pub trait UserStore: LoginHandler + UserBackend + RoleBackend + ClaimBackend + Send + Sync {
+pub trait UserStore:
+    LoginHandler + UserBackend + RoleBackend + ClaimBackend + TokenBackend + Send + Sync
+{
     /// Whether writes are refused (isReadOnly).
     fn is_read_only(&self) -> bool {
         false

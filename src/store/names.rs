@@ -8,6 +8,8 @@
 //!   as in WSO2's JDBC store with `CaseInsensitiveUsername=true`.
 //! - A new user or role name is 1 to [`MAX_NAME_CHARS`] characters with no whitespace, no control
 //!   characters and no `/` (a role may carry one `Internal/` or `Application/` domain prefix).
+//!   A role name may hold spaces between words ("Sales Team", as SCIM clients name groups);
+//!   whether it may is then `realm.rolename_regex`'s to say.
 //!   Lookups accept any trimmed, non-empty name and simply find nothing when it is not a valid name.
 
 use std::fmt;
@@ -76,7 +78,11 @@ fn check_plain_segment(kind: NameKind, whole: &str, segment: &str) -> Result<(),
     if chars == 0 || whole.chars().count() > MAX_NAME_CHARS {
         return Err(invalid("it must be 1 to 100 characters long"));
     }
-    if segment.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let inner_space = |c: char| kind == NameKind::Role && c == ' ';
+    if segment
+        .chars()
+        .any(|c| (c.is_whitespace() && !inner_space(c)) || c.is_control())
+    {
         return Err(invalid(
             "it must not contain whitespace or control characters",
         ));

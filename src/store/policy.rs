@@ -97,12 +97,15 @@ pub struct PolicyPatterns<'a> {
     pub password_explanation: Option<&'a str>,
 }
 
-/// WSO2's default user-name rule.
-pub const DEFAULT_USERNAME_REGEX: &str = r"^[\S]{3,30}$";
+/// The default user-name rule: WSO2's (`^[\S]{3,30}$`) with room for the user names SCIM
+/// clients send (Microsoft Entra's documented ones are 46 characters; UPNs and e-mail
+/// addresses are often longer than 30), up to the store's own limit of 100.
+pub const DEFAULT_USERNAME_REGEX: &str = r"^[\S]{3,100}$";
 /// WSO2's default password rule.
 pub const DEFAULT_PASSWORD_REGEX: &str = r"^[\S]{5,30}$";
-/// WSO2's default role-name rule.
-pub const DEFAULT_ROLENAME_REGEX: &str = r"^[\S]{3,30}$";
+/// The default role-name rule: WSO2's (`^[\S]{3,30}$`) with spaces between words, as SCIM
+/// clients name groups ("Sales Team"), up to 100 characters.
+pub const DEFAULT_ROLENAME_REGEX: &str = r"^[\S ]{3,100}$";
 /// WSO2's explanation of its default password rule.
 pub const DEFAULT_PASSWORD_EXPLANATION: &str =
     "Password length should be within 5 to 30 characters";
@@ -192,19 +195,39 @@ pub struct ClaimDialect {
     allow_any: bool,
 }
 
-/// WSO2's default local claims (`http://wso2.org/claims/...`), by the part after the dialect.
+/// WSO2's default local claims (`http://wso2.org/claims/...`), by the part after the dialect,
+/// and the ones userstore adds for SCIM attributes WSO2 has no claim for (`addresses.home.*`,
+/// `addresses.other.*`, `division`, `locale`, `manager`, phone numbers of type fax, pager and
+/// other; README "Connecting Microsoft Entra ID and Okta").
 pub const DEFAULT_LOCAL_CLAIMS: &[&str] = &[
     "addresses",
+    "addresses.home.country",
+    "addresses.home.formatted",
+    "addresses.home.locality",
+    "addresses.home.postalCode",
+    "addresses.home.region",
+    "addresses.home.streetAddress",
+    "addresses.other.country",
+    "addresses.other.formatted",
+    "addresses.other.locality",
+    "addresses.other.postalCode",
+    "addresses.other.region",
+    "addresses.other.streetAddress",
+    "costCenter",
     "country",
     "created",
     "department",
     "displayName",
+    "division",
     "dob",
     "emailaddress",
     "emails",
     "emails.home",
     "emails.other",
     "emails.work",
+    "extendedDisplayName",
+    "extendedExternalId",
+    "extendedRef",
     "externalid",
     "fullname",
     "gender",
@@ -212,8 +235,10 @@ pub const DEFAULT_LOCAL_CLAIMS: &[&str] = &[
     "groups",
     "im",
     "lastname",
+    "locale",
     "locality",
     "location",
+    "manager",
     "middleName",
     "mobile",
     "modified",
@@ -221,8 +246,11 @@ pub const DEFAULT_LOCAL_CLAIMS: &[&str] = &[
     "organization",
     "otherphone",
     "phoneNumbers",
+    "phoneNumbers.fax",
     "phoneNumbers.home",
     "phoneNumbers.mobile",
+    "phoneNumbers.other",
+    "phoneNumbers.pager",
     "phoneNumbers.work",
     "photourl",
     "postalcode",

@@ -540,6 +540,68 @@ impl Server {
     pub fn call(&self, soap: Soap, op: &str, inner: &str) -> HttpResponse {
         self.call_as("admin", ADMIN_PASSWORD, soap, op, inner)
     }
+
+    /// A SCIM request with `authorization` (a header value, `Bearer …` or `Basic …`) and an
+    /// optional JSON body; the status, the JSON reply (`Null` when empty) and the response.
+    pub fn scim_with(
+        &self,
+        method: &str,
+        path: &str,
+        authorization: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value, HttpResponse) {
+        let mut headers = vec![
+            ("Accept".to_string(), "application/scim+json".to_string()),
+            ("Authorization".to_string(), authorization.to_string()),
+        ];
+        if body.is_some() {
+            headers.push(("Content-Type".into(), "application/scim+json".into()));
+        }
+        let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+        let response = self.raw(&request_bytes(
+            method,
+            &self.addr,
+            path,
+            &headers,
+            bytes.as_bytes(),
+        ));
+        let json = if response.body.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&response.body)
+                .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", response.body))
+        };
+        (response.status, json, response)
+    }
+
+    /// Make an API token for `user` with the CLI (on this server's database, as an operator
+    /// would while it runs); the bearer string it prints once.
+    pub fn create_token(&self, user: &str, label: &str, extra: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_userstore"))
+            .args(["token", "create", "--user", user, "--name", label, "--json"])
+            .args(extra)
+            .arg("--database")
+            .arg(&self.db)
+            .output()
+            .expect("run userstore token create");
+        assert!(
+            out.status.success(),
+            "token create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        printed["token"].as_str().unwrap().to_string()
+    }
+}
+
+/// Percent-encode a query parameter's value.
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 impl Drop for Server {

@@ -66,6 +66,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX users_by_name ON users(name_key, name);
     DROP INDEX user_claims_by_profile;
     "#,
+    // 3: SQLite's step 8: API tokens.
+    r#"
+    CREATE TABLE api_tokens (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        label TEXT COLLATE "C" NOT NULL UNIQUE,
+        secret_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT NOT NULL
+    );
+    CREATE INDEX api_tokens_by_user ON api_tokens(user_id);
+    "#,
 ];
 
 /// The schema version this build writes.

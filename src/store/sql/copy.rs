@@ -58,6 +58,18 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("value", Text),
         ],
     ),
+    (
+        "api_tokens",
+        &[
+            ("id", Text),
+            ("user_id", Int),
+            ("label", Text),
+            ("secret_hash", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+            ("revoked_at", Int),
+        ],
+    ),
 ];
 
 /// Rows per table in both databases after a copy.

@@ -8,6 +8,7 @@ mod bulk;
 pub mod conn;
 mod copy;
 mod query;
+mod tokens;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,11 +16,11 @@ use super::names::{check_claim_value, DEFAULT_PROFILE, EVERYONE_ROLE};
 use super::password::{HashParams, Password, PasswordHasher};
 use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
 use super::{
-    sort_like_java, AccountLock, AccountStatus, AppendRule, AuthOutcome, ClaimBackend, ClaimUri,
-    ClaimValue, CreateRoleRequest, CreateUserRequest, GroupOrder, GroupQuery, LoginHandler,
-    Permission, ProfileName, Protected, RoleBackend, RoleChange, RoleName, RoleRecord, StoreAdmin,
-    StoreError, StoreResult, UserBackend, UserFilter, UserLookup, UserName, UserOrder, UserQuery,
-    UserRecord, UserStore, UserView,
+    sort_like_java, AccountLock, AccountStatus, AccountUpdate, AppendRule, AuthOutcome,
+    ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, GroupOrder,
+    GroupQuery, LoginHandler, Permission, ProfileName, Protected, RoleBackend, RoleChange,
+    RoleName, RoleRecord, StoreAdmin, StoreError, StoreResult, UserBackend, UserFilter, UserLookup,
+    UserName, UserOrder, UserQuery, UserRecord, UserStore, UserView,
 };
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
 use conn::args_of;
@@ -173,6 +174,33 @@ fn insert_user(tx: &dyn Conn, user: &UserName, hash: &str) -> StoreResult<i64> {
         ],
     )?
     .ok_or_else(|| StoreError::UserExists(user.to_string()))
+}
+
+/// Give account `uid` (now `old`) the name `new`: the unique name_key refuses a name another
+/// account has; a stored `username` claim follows. Other nodes hear of the old name too.
+fn rename_user(tx: &dyn Conn, uid: i64, old: &UserName, new: &UserName) -> StoreResult<()> {
+    if tx.dialect() == Dialect::Postgres {
+        tx.execute(
+            "SELECT pg_notify(?1, ?2)",
+            &[USER_CHANGES_CHANNEL.into(), old.key().into()],
+        )?;
+    }
+    let clash = tx.int(
+        "SELECT id FROM users WHERE name_key = ?1",
+        &[new.key().into()],
+    )?;
+    if clash.is_some_and(|other| other != uid) {
+        return Err(StoreError::UserExists(new.to_string()));
+    }
+    tx.execute(
+        "UPDATE users SET name = ?1, name_key = ?2 WHERE id = ?3",
+        &[new.as_str().into(), new.key().into(), uid.into()],
+    )?;
+    tx.execute(
+        "UPDATE user_claims SET value = ?1 WHERE user_id = ?2 AND claim_uri = ?3",
+        &[new.as_str().into(), uid.into(), claims::USERNAME.into()],
+    )?;
+    Ok(())
 }
 
 /// Record that an account changed: its modification time and version move on.
@@ -1384,19 +1412,19 @@ impl<D: Database> ClaimBackend for SqlStore<D> {
         })
     }
 
-    fn update_claims(
-        &self,
-        user: &UserName,
-        set: &[ClaimValue],
-        remove: &[ClaimUri],
-        profile: &ProfileName,
-        expected_version: Option<i64>,
-    ) -> StoreResult<()> {
-        self.check_claims(set)?;
-        let removed: Vec<&str> = remove.iter().map(ClaimUri::as_str).collect();
+    fn update_account(&self, user: &UserName, update: AccountUpdate<'_>) -> StoreResult<()> {
+        self.check_claims(update.set)?;
+        if let Some(new_name) = update.new_name {
+            if user.key() == self.admin_user.key() && new_name.key() != user.key() {
+                return Err(StoreError::Protected(Protected::RenameAdminUser));
+            }
+            self.credential_policy.check_username(new_name)?;
+            UserName::new_account(new_name.as_str())?;
+        }
+        let removed: Vec<&str> = update.remove.iter().map(ClaimUri::as_str).collect();
         self.db.write(|tx| {
             let uid = user_id(tx, user)?;
-            if let Some(expected) = expected_version {
+            if let Some(expected) = update.expected_version {
                 let version = tx
                     .int("SELECT version FROM users WHERE id = ?1", &[uid.into()])?
                     .unwrap_or(0);
@@ -1404,9 +1432,12 @@ impl<D: Database> ClaimBackend for SqlStore<D> {
                     return Err(StoreError::VersionChanged(version));
                 }
             }
-            delete_claims(tx, uid, profile.as_str(), &removed)?;
+            if let Some(new_name) = update.new_name {
+                rename_user(tx, uid, user, new_name)?;
+            }
+            delete_claims(tx, uid, update.profile.as_str(), &removed)?;
             touch_user(tx, uid)?;
-            upsert_claims(tx, uid, set, profile)
+            upsert_claims(tx, uid, update.set, update.profile)
         })
     }
 

@@ -95,6 +95,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX users_by_name ON users(name_key, name);
     DROP INDEX user_claims_by_profile;
     "#,
+    // 8: API tokens for machine clients (bearer tokens): the secret's digest only; times of 0
+    // mean never.
+    r#"
+    CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        label TEXT NOT NULL UNIQUE,
+        secret_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER NOT NULL
+    );
+    CREATE INDEX api_tokens_by_user ON api_tokens(user_id);
+    "#,
 ];
 
 /// The schema version this build writes.
