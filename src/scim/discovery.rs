@@ -27,6 +27,11 @@ pub fn service_provider_config(
             "name": "HTTP Basic",
             "description": "HTTP Basic credentials of a user whose roles grant WSO2's usermgt permissions (or the JSESSIONID of a login)",
             "primary": true
+        }, {
+            "type": "oauthbearertoken",
+            "name": "API token",
+            "description": "Authorization: Bearer with an API token made by `userstore token create`; it acts as its user",
+            "primary": false
         }],
         "meta": { "resourceType": "ServiceProviderConfig", "location": "/scim2/ServiceProviderConfig" }
     })
