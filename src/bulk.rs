@@ -130,7 +130,7 @@ fn claim_values(
 }
 
 fn to_import(line: usize, user: JsonUser) -> Result<ImportedUser, RejectedRow> {
-    let reject = |reason: String| RejectedRow { line, reason };
+    let reject = |reason: String| RejectedRow::new(line, reason);
     let credential = match (user.password, user.password_hash) {
         (Some(p), None) => ImportCredential::Password(Password::new(p)),
         (None, Some(h)) => ImportCredential::Hash(h),
@@ -197,7 +197,7 @@ pub fn import_file(
     let flush = |batch: &mut Batch, summary: &mut ImportSummary| -> Result<(), BulkError> {
         let users = std::mem::take(&mut batch.users);
         let attempted = users.len();
-        let rejected = store.import_batch(users)?;
+        let rejected = store.import_batch(users, false)?;
         summary.imported += attempted - rejected.len();
         summary.rejected.append(&mut batch.rejected);
         summary.rejected.extend(rejected);
@@ -208,7 +208,7 @@ pub fn import_file(
         rejected: Vec::new(),
     };
     let push = |batch: &mut Batch, line: usize, parsed: Result<JsonUser, String>| match parsed
-        .map_err(|reason| RejectedRow { line, reason })
+        .map_err(|reason| RejectedRow::new(line, reason))
         .and_then(|user| to_import(line, user))
     {
         Ok(user) => batch.users.push(user),

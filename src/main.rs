@@ -25,8 +25,8 @@ use userstore::service::catalogue::WsdlVersion;
 use userstore::service::{Service, ServiceSettings};
 use userstore::soap::DecodeLimits;
 use userstore::store::sql::AdminBootstrap;
+use userstore::store::Password;
 use userstore::store::StoreAdmin;
-use userstore::store::{Password, RoleName};
 
 /// Request buffers are allocated on one executor thread and freed on another; glibc's malloc
 /// then contends on its arena locks, mimalloc frees across threads without them.
@@ -87,12 +87,20 @@ enum Command {
     /// Works in batched transactions, creates missing roles, and reports bad rows with their
     /// line numbers while importing the rest; exits with status 2 when any row was skipped.
     /// Formats: see README "Bulk import and export".
+    ///
+    /// With --from-keycloak, users come from another system instead (README "Moving from WSO2
+    /// Identity Server (and Keycloak)"): read whole and checked first (an unreadable or
+    /// truncated source writes nothing), passwords kept working under argon2id; exits with 1
+    /// on such a fatal error, 2 when rows were skipped.
     Import {
         /// The file (`.csv` is read as CSV, anything else as JSON Lines).
-        file: PathBuf,
+        #[arg(required_unless_present_any = ["from_keycloak"])]
+        file: Option<PathBuf>,
         /// Users per transaction.
         #[arg(long, default_value_t = 10_000)]
         batch: usize,
+        #[command(flatten)]
+        sources: cli::import::SourceArgs,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -200,17 +208,7 @@ fn import(
     if summary.rejected.len() > LISTED {
         println!("  … and {} more", summary.rejected.len() - LISTED);
     }
-    let admin_role = RoleName::new_role(&config.realm.admin_role)?;
-    if store
-        .users_of_role(&admin_role)
-        .map(|m| m.is_empty())
-        .unwrap_or(false)
-    {
-        println!(
-            "warning: no user is in the admin role '{admin_role}', so nobody can use the admin API; \
-             import one, or start `serve` on an empty database to create one"
-        );
-    }
+    cli::warn_without_admin(&*store, &config)?;
     Ok(if summary.rejected.is_empty() {
         std::process::ExitCode::SUCCESS
     } else {
@@ -512,7 +510,18 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             key,
             force,
         } => write_certificate(&hosts, &cert, &key, force).and(done),
-        Command::Import { file, batch, store } => import(&file, batch, &store),
+        Command::Import {
+            file,
+            batch,
+            sources,
+            store,
+        } => match file {
+            Some(_) if !sources.named() && (sources.dry_run || sources.no_wrap) => Err(
+                anyhow::anyhow!("--dry-run and --no-wrap go with --from-keycloak"),
+            ),
+            Some(file) if !sources.named() => import(&file, batch, &store),
+            _ => cli::import::import_from(&sources, batch, &store),
+        },
         Command::User(command) => cli::admin::user(command).and(done),
         Command::Role(command) => cli::admin::role(command).and(done),
         Command::Claim(command) => cli::admin::claim(command).and(done),

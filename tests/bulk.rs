@@ -58,7 +58,7 @@ fn import_reports_bad_rows_and_export_round_trips() {
         "line 5: user name 'a b' is not valid",
         "line 6: password or password_hash is required",
         "line 7: Username alice already exists",
-        "line 8: password_hash is not a PHC string",
+        "line 8: password_hash is neither an argon2 PHC string nor a wrapped or legacy hash",
         "line 9: Credential is not valid",
     ] {
         assert!(

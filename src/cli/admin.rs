@@ -92,7 +92,13 @@ pub enum UserCommand {
         #[command(flatten)]
         common: Common,
     },
-    /// Show a user: roles, lock state, password age and claims.
+    /// Count users by the kind of password hash they hold: after an import from WSO2 or
+    /// Keycloak, the wrapped and legacy ones fall to zero as users log in.
+    Credentials {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show a user: roles, lock state, password age and hash, claims.
     Show {
         /// The user.
         name: String,
@@ -386,6 +392,20 @@ pub fn user(command: UserCommand) -> anyhow::Result<()> {
             let store = common.store.open_existing()?;
             show_user(&*store, &name, common.json)?;
         }
+        UserCommand::Credentials { common } => {
+            let store = common.store.open_existing()?;
+            let counts = store.credential_schemes().or_store_error()?;
+            if common.json {
+                let map: serde_json::Map<String, serde_json::Value> =
+                    counts.iter().map(|(k, n)| (k.clone(), json!(n))).collect();
+                println!("{}", serde_json::Value::Object(map));
+            } else {
+                println!("{:<32} USERS", "PASSWORD HASH");
+                for (scheme, users) in &counts {
+                    println!("{scheme:<32} {users}");
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -423,6 +443,10 @@ fn show_user(store: &dyn StoreAdmin, name: &str, json_output: bool) -> anyhow::R
         .or_store_error()?
         .ok_or_else(missing)?;
     let roles = store.roles_of_user(&user).or_store_error()?;
+    let scheme = store
+        .credential_scheme(&user)
+        .or_store_error()?
+        .unwrap_or_default();
     let profile = ProfileName::default();
     // The account-state claims are shown as the rows above, not again as profile data.
     let values: Vec<ClaimValue> = store
@@ -455,6 +479,7 @@ fn show_user(store: &dyn StoreAdmin, name: &str, json_output: bool) -> anyhow::R
                 "disabled": status.disabled,
                 "failed_login_attempts": status.failed_attempts,
                 "password_changed_at": utc(record.password_changed_at_ms),
+                "password_scheme": scheme,
                 "claims": claims_json,
             })
         );
@@ -476,6 +501,7 @@ fn show_user(store: &dyn StoreAdmin, name: &str, json_output: bool) -> anyhow::R
         ),
         ("failed logins", status.failed_attempts.to_string()),
         ("password set", utc(record.password_changed_at_ms)),
+        ("password hash", scheme),
     ];
     for (label, value) in rows {
         println!("{label:<14} {value}");

@@ -1,6 +1,7 @@
 //! Command-line pieces shared by the subcommands that work on the database directly.
 
 pub mod admin;
+pub mod import;
 pub mod tokens;
 
 use std::path::PathBuf;
@@ -89,6 +90,22 @@ pub fn open_store(config: &Config) -> anyhow::Result<Box<dyn StoreAdmin>> {
     let store = sqlite::open(path, options, durability(config))
         .with_context(|| format!("cannot open database {}", path.display()))?;
     Ok(Box::new(store))
+}
+
+/// After an import: warn when nobody is in the admin role, so nobody could use the admin API.
+pub fn warn_without_admin(store: &dyn StoreAdmin, config: &Config) -> anyhow::Result<()> {
+    let admin_role = RoleName::new_role(&config.realm.admin_role)?;
+    if store
+        .users_of_role(&admin_role)
+        .map(|m| m.is_empty())
+        .unwrap_or(false)
+    {
+        println!(
+            "warning: no user is in the admin role '{admin_role}', so nobody can use the admin API; \
+             import one, or start `serve` on an empty database to create one"
+        );
+    }
+    Ok(())
 }
 
 /// `userstore migrate`: copy the SQLite store `from` (`sqlite:PATH` or a path) into the empty

@@ -7,6 +7,7 @@ pub mod names;
 pub mod password;
 pub mod policy;
 pub mod postgres;
+pub mod schemes;
 pub mod sql;
 pub mod sqlite;
 pub mod tokens;
@@ -674,10 +675,21 @@ pub trait UserStore:
 pub trait StoreAdmin: UserStore {
     /// On a database with no users, create the admin user (see [`sql::AdminBootstrap`]).
     fn ensure_admin_user(&self, provided: Option<Password>) -> StoreResult<sql::AdminBootstrap>;
-    /// Import one batch of users in one transaction; the rows skipped, with why.
-    fn import_batch(&self, rows: Vec<sql::ImportedUser>) -> StoreResult<Vec<sql::RejectedRow>>;
+    /// Import one batch of users in one transaction; the rows skipped, with why. A dry run
+    /// checks everything and writes nothing.
+    fn import_batch(
+        &self,
+        rows: Vec<sql::ImportedUser>,
+        dry_run: bool,
+    ) -> StoreResult<Vec<sql::RejectedRow>>;
     /// Every user in creation order, from one snapshot, until `sink` returns false.
     fn export_users(&self, sink: &mut dyn FnMut(sql::ExportedUser) -> bool) -> StoreResult<usize>;
+    /// What a user's stored credential is (`argon2id`, `wrapped pbkdf2-sha256`, `legacy
+    /// wso2-sha256-salted`, `none`); `None` for an unknown user.
+    fn credential_scheme(&self, user: &UserName) -> StoreResult<Option<String>>;
+    /// How many users hold each kind of credential: a migration's progress (the wrapped and
+    /// legacy ones fall as users log in).
+    fn credential_schemes(&self) -> StoreResult<Vec<(String, usize)>>;
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 
+use super::schemes::{self, LegacyHash, StoredCredential};
 use super::StoreError;
 
 /// Longest password accepted, in bytes: bounds the hashing cost of one request.
@@ -52,7 +53,7 @@ impl Password {
         Ok(())
     }
 
-    fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
 
@@ -274,14 +275,45 @@ impl PasswordHasher {
             || param("p") != Some(self.params.parallelism)
     }
 
-    /// Constant-time check of `password` against a stored PHC string (any argon2 variant and
-    /// parameters); `None` (unknown user) verifies against the decoy so the time spent is the
-    /// same.
+    /// Constant-time check of `password` against a stored credential: an argon2 PHC string
+    /// (any variant and parameters), a wrapped legacy hash (argon2id over it) or a bare legacy
+    /// one (see [`super::schemes`]). Every path costs one argon2 computation, whatever is
+    /// stored: `None` (unknown user), an unreadable value and a bare legacy hash verify against
+    /// the decoy too, so the time spent does not tell what the account holds.
     pub fn verify(&self, password: &Password, stored: Option<&str>) -> bool {
-        let known = stored.is_some();
-        let phc = stored.unwrap_or(&self.decoy_hash);
-        let matches = self.recompute_matches(password, phc).unwrap_or(false);
-        matches && known
+        let decoy = |hasher: &Self| {
+            let _ = hasher.recompute_matches(password, &hasher.decoy_hash);
+        };
+        match stored.and_then(StoredCredential::parse) {
+            Some(StoredCredential::Argon2(phc)) => {
+                self.recompute_matches(password, phc).unwrap_or(false)
+            }
+            Some(StoredCredential::Wrapped { scheme, phc }) => match scheme.compute(password) {
+                Some(inner) => self
+                    .recompute_matches(&Password::new(inner), phc)
+                    .unwrap_or(false),
+                None => {
+                    decoy(self);
+                    false
+                }
+            },
+            Some(StoredCredential::Legacy(hash)) => {
+                let matches = hash.matches(password);
+                decoy(self);
+                matches
+            }
+            None => {
+                decoy(self);
+                false
+            }
+        }
+    }
+
+    /// The wrapped form of a legacy hash: argon2id, with the configured parameters, over its
+    /// canonical text.
+    pub fn wrap(&self, hash: &LegacyHash) -> Result<String, StoreError> {
+        let phc = self.hash(&Password::new(hash.canonical.clone()))?;
+        Ok(schemes::wrapped(hash, &phc))
     }
 
     fn recompute_matches(&self, password: &Password, phc: &str) -> Option<bool> {

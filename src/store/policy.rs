@@ -198,7 +198,8 @@ pub struct ClaimDialect {
 /// WSO2's default local claims (`http://wso2.org/claims/...`), by the part after the dialect,
 /// and the ones userstore adds for SCIM attributes WSO2 has no claim for (`addresses.home.*`,
 /// `addresses.other.*`, `division`, `locale`, `manager`, phone numbers of type fax, pager and
-/// other; README "Connecting Microsoft Entra ID and Okta").
+/// other; README "Connecting Microsoft Entra ID and Okta"; `identity/requiredActions`, where
+/// Keycloak's pending required actions come across).
 pub const DEFAULT_LOCAL_CLAIMS: &[&str] = &[
     "addresses",
     "addresses.home.country",
@@ -278,6 +279,7 @@ pub const DEFAULT_LOCAL_CLAIMS: &[&str] = &[
     "identity/lastLoginTime",
     "identity/lastPasswordUpdateTime",
     "identity/phoneVerified",
+    "identity/requiredActions",
     "identity/unlockTime",
 ];
 

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::store::names::{check_claim_value, DEFAULT_PROFILE};
 use crate::store::policy::claims;
+use crate::store::schemes::{LegacyHash, StoredCredential};
 use crate::store::{
     ClaimValue, Password, ProfileName, RoleName, StoreError, StoreResult, UserName,
 };
@@ -21,9 +22,25 @@ use crate::store::{
 pub enum ImportCredential {
     /// Plaintext: checked against the policy and hashed with the configured parameters.
     Password(Password),
-    /// An existing argon2 PHC string, stored as is (upgraded at the next login if weaker).
+    /// A stored credential as `export` writes it: an argon2 PHC string, or a wrapped or
+    /// tagged legacy hash (see [`crate::store::schemes`]), stored as is (upgraded to the
+    /// configured argon2id at the next login).
     Hash(String),
+    /// Another system's hash: wrapped under argon2id (`wrap`, the default), or stored tagged.
+    Legacy {
+        /// The hash.
+        hash: LegacyHash,
+        /// Store argon2id over it rather than the hash itself.
+        wrap: bool,
+    },
+    /// No password at all (an account of the source that had none): no password verifies
+    /// until an administrator sets one.
+    NoPassword,
 }
+
+/// What `password_hash` holds for an account without a password: no scheme reads it, so
+/// every login fails (after the decoy's hashing, as for a wrong password).
+pub const NO_PASSWORD: &str = "!";
 
 /// One user of an import file.
 #[derive(Debug)]
@@ -45,7 +62,8 @@ pub struct ImportedUser {
 pub struct ExportedUser {
     /// The account name.
     pub name: String,
-    /// Its argon2 PHC string (never a plaintext).
+    /// Its credential as stored: an argon2 PHC string, or a wrapped or tagged legacy hash
+    /// (never a plaintext).
     pub password_hash: String,
     /// Its roles (`Internal/everyone` is implicit and left out).
     pub roles: Vec<String>,
@@ -60,18 +78,33 @@ pub struct RejectedRow {
     pub line: usize,
     /// The reason, safe to print (no secrets).
     pub reason: String,
+    /// The user exists already (a re-run of an import): nothing wrong with the row.
+    pub already_present: bool,
 }
 
-fn check_phc(phc: &str) -> Result<(), StoreError> {
-    let parsed = PasswordHash::new(phc)
-        .map_err(|_| StoreError::InvalidInput("password_hash is not a PHC string".to_string()))?;
-    if !parsed.algorithm.as_str().starts_with("argon2") {
-        return Err(StoreError::InvalidInput(format!(
-            "password_hash uses {}, only argon2 hashes can be imported",
-            parsed.algorithm
-        )));
+impl RejectedRow {
+    /// A row skipped for `reason`.
+    pub fn new(line: usize, reason: impl Into<String>) -> Self {
+        Self {
+            line,
+            reason: reason.into(),
+            already_present: false,
+        }
     }
-    Ok(())
+}
+
+fn check_stored(stored: &str) -> Result<(), StoreError> {
+    match StoredCredential::parse(stored) {
+        Some(StoredCredential::Argon2(phc)) => PasswordHash::new(phc).map(|_| ()).map_err(|_| {
+            StoreError::InvalidInput("password_hash is not an argon2 PHC string".to_string())
+        }),
+        Some(_) => Ok(()),
+        None if stored == NO_PASSWORD => Ok(()),
+        None => Err(StoreError::InvalidInput(
+            "password_hash is neither an argon2 PHC string nor a wrapped or legacy hash"
+                .to_string(),
+        )),
+    }
 }
 
 /// Put a new user in roles with one statement (a round trip saved per role on a networked
@@ -114,6 +147,21 @@ fn insert_claims(
     Ok(())
 }
 
+/// A row as a dry run checks it: a password is taken as some argon2 hash and a legacy hash is
+/// stored tagged, so that nothing is hashed for a transaction that is rolled back.
+fn without_hashing(mut row: ImportedUser) -> ImportedUser {
+    row.credential = match row.credential {
+        ImportCredential::Password(_) => ImportCredential::Hash(DRY_RUN_HASH.to_string()),
+        ImportCredential::Legacy { hash, .. } => ImportCredential::Legacy { hash, wrap: false },
+        other => other,
+    };
+    row
+}
+
+/// An argon2id hash of nothing in particular, for a dry run's rows with a password.
+const DRY_RUN_HASH: &str =
+    "$argon2id$v=19$m=8,t=1,p=1$ZHJ5cnVuZHJ5cnVu$ZHJ5cnVuZHJ5cnVuZHJ5cnVuZHJ5cnVuZHJ5cnVu";
+
 /// A row whose checks passed and whose password is hashed, ready to insert.
 struct ReadyRow {
     row: ImportedUser,
@@ -122,10 +170,7 @@ struct ReadyRow {
 
 impl<D: Database> SqlStore<D> {
     fn prepare_row(&self, mut row: ImportedUser) -> Result<ReadyRow, RejectedRow> {
-        let reject = |line, e: StoreError| RejectedRow {
-            line,
-            reason: e.to_string(),
-        };
+        let reject = |line, e: StoreError| RejectedRow::new(line, e.to_string());
         let line = row.line;
         self.credential_policy
             .check_username(&row.user)
@@ -138,13 +183,18 @@ impl<D: Database> SqlStore<D> {
         }
         let hash =
             match std::mem::replace(&mut row.credential, ImportCredential::Hash(String::new())) {
-                ImportCredential::Hash(phc) => {
-                    check_phc(&phc).map_err(|e| reject(line, e))?;
-                    phc
+                ImportCredential::Hash(stored) => {
+                    check_stored(&stored).map_err(|e| reject(line, e))?;
+                    stored
                 }
                 ImportCredential::Password(password) => self
                     .hash_new_password(&password)
                     .map_err(|e| reject(line, e))?,
+                ImportCredential::Legacy { hash, wrap: true } => {
+                    self.hasher.wrap(&hash).map_err(|e| reject(line, e))?
+                }
+                ImportCredential::Legacy { hash, wrap: false } => hash.to_stored(),
+                ImportCredential::NoPassword => NO_PASSWORD.to_string(),
             };
         Ok(ReadyRow { row, hash })
     }
@@ -181,10 +231,21 @@ impl<D: Database> SqlStore<D> {
     }
 
     /// Import one batch in one transaction. Missing roles are created; rows that fail
-    /// (invalid, duplicate) are returned and skipped.
-    pub fn import_batch(&self, rows: Vec<ImportedUser>) -> StoreResult<Vec<RejectedRow>> {
+    /// (invalid, duplicate) are returned and skipped. A dry run does all of it, legacy hashes
+    /// stored tagged instead of wrapped (no hashing), and rolls the transaction back.
+    pub fn import_batch(
+        &self,
+        rows: Vec<ImportedUser>,
+        dry_run: bool,
+    ) -> StoreResult<Vec<RejectedRow>> {
+        let rows = if dry_run {
+            rows.into_iter().map(without_hashing).collect()
+        } else {
+            rows
+        };
         let (ready, mut rejected) = self.prepare_rows(rows);
-        let failed = self.db.write(|tx| {
+        let mut rolled_back = None;
+        let written = self.db.write(|tx| {
             let mut failed = Vec::new();
             let mut role_ids: HashMap<String, i64> = HashMap::new();
             for ReadyRow { row, hash } in &ready {
@@ -202,6 +263,7 @@ impl<D: Database> SqlStore<D> {
                         failed.push(RejectedRow {
                             line: row.line,
                             reason: e.to_string(),
+                            already_present: matches!(e, StoreError::UserExists(_)),
                         });
                     }
                 }
@@ -210,13 +272,22 @@ impl<D: Database> SqlStore<D> {
             for id in role_ids.values() {
                 touch_role(tx, *id)?;
             }
+            if dry_run {
+                rolled_back = Some(failed);
+                return Err(StoreError::InvalidInput("a dry run writes nothing".into()));
+            }
             if tx.dialect() == Dialect::Postgres {
                 // Fresh statistics, so that the planner uses the indexes from the first request
                 // on, not after autovacuum gets round to the new rows.
                 tx.execute("ANALYZE users, roles, user_roles, user_claims", &[])?;
             }
             Ok(failed)
-        })?;
+        });
+        let failed = match (written, rolled_back) {
+            (Ok(failed), _) => failed,
+            (Err(_), Some(failed)) if dry_run => failed,
+            (Err(e), _) => return Err(e),
+        };
         rejected.extend(failed);
         rejected.sort_by_key(|r| r.line);
         Ok(rejected)

@@ -10,11 +10,13 @@ mod copy;
 mod query;
 mod tokens;
 
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::names::{check_claim_value, DEFAULT_PROFILE, EVERYONE_ROLE};
 use super::password::{HashParams, Password, PasswordHasher};
 use super::policy::{claims, ClaimDialect, CredentialPolicy, LockPolicy};
+use super::schemes::StoredCredential;
 use super::{
     sort_like_java, AccountLock, AccountStatus, AccountUpdate, AppendRule, AuthOutcome,
     ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, GroupOrder,
@@ -174,6 +176,15 @@ fn insert_user(tx: &dyn Conn, user: &UserName, hash: &str) -> StoreResult<i64> {
         ],
     )?
     .ok_or_else(|| StoreError::UserExists(user.to_string()))
+}
+
+/// What a stored credential is, for operators (see [`StoredCredential::describe`]).
+fn scheme_of(stored: &str) -> String {
+    match StoredCredential::parse(stored) {
+        Some(credential) => credential.describe(),
+        None if stored == bulk::NO_PASSWORD => "none".to_string(),
+        None => "unreadable".to_string(),
+    }
 }
 
 /// Give account `uid` (now `old`) the name `new`: the unique name_key refuses a name another
@@ -1567,12 +1578,31 @@ impl<D: Database> StoreAdmin for SqlStore<D> {
         SqlStore::ensure_admin_user(self, provided)
     }
 
-    fn import_batch(&self, rows: Vec<ImportedUser>) -> StoreResult<Vec<RejectedRow>> {
-        SqlStore::import_batch(self, rows)
+    fn import_batch(
+        &self,
+        rows: Vec<ImportedUser>,
+        dry_run: bool,
+    ) -> StoreResult<Vec<RejectedRow>> {
+        SqlStore::import_batch(self, rows, dry_run)
     }
 
     fn export_users(&self, sink: &mut dyn FnMut(ExportedUser) -> bool) -> StoreResult<usize> {
         SqlStore::export_users(self, sink)
+    }
+
+    fn credential_scheme(&self, user: &UserName) -> StoreResult<Option<String>> {
+        Ok(self.stored_hash(user)?.map(|stored| scheme_of(&stored)))
+    }
+
+    fn credential_schemes(&self) -> StoreResult<Vec<(String, usize)>> {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        self.db.read(|conn| {
+            conn.query("SELECT password_hash FROM users", &[], &mut |row| {
+                *counts.entry(scheme_of(&row.text(0)?)).or_default() += 1;
+                Ok(true)
+            })
+        })?;
+        Ok(counts.into_iter().collect())
     }
 }
 

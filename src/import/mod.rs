@@ -1,0 +1,130 @@
+//! Moving users in from the systems userstore replaces. Each source reads its own format —
+//! a Keycloak realm export ([`keycloak`]) — completely into a [`Plan`] before anything is
+//! written, so an unreadable or
+//! truncated source changes nothing; [`run`] then writes the plan through the store's bulk
+//! path (batched transactions, a savepoint per user, passwords wrapped on every core). A dry
+//! run does the same in transactions that are rolled back. The JSON Lines and CSV formats of
+//! `userstore import FILE` are userstore's own backup format (`crate::bulk`).
+
+pub mod keycloak;
+
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use crate::store::sql::{ImportCredential, ImportedUser, RejectedRow};
+use crate::store::{StoreAdmin, StoreError};
+
+/// Why an import could not start or stopped (nothing of the plan was written, or, for a
+/// store failure, nothing after the last committed batch).
+#[derive(Debug, Error)]
+pub enum ImportError {
+    /// The source cannot be read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The source is not what it should be (bad JSON, a truncated dump, a missing table).
+    #[error("{0}")]
+    Source(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Everything a source read: the users to create, the rows it could not map (each with its
+/// location), counts by kind for the report, and what the operator should know.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Users in source order; `line` indexes `locations`.
+    pub users: Vec<ImportedUser>,
+    /// Rows that cannot be imported, with why; `line` indexes `locations`.
+    pub rejected: Vec<RejectedRow>,
+    /// Where each row came from (`users.json: users[12] (alice)`), by `line`.
+    pub locations: Vec<String>,
+    /// What the source held, by kind (`users`, `roles`, `memberships`, `claims`, …).
+    pub counts: Vec<(&'static str, usize)>,
+    /// Things the operator should know (a default admin password, ignored tables).
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// A new row's position: `line` for its user or rejection.
+    pub fn locate(&mut self, location: String) -> usize {
+        self.locations.push(location);
+        self.locations.len()
+    }
+
+    /// The location of row `line`.
+    pub fn location(&self, line: usize) -> &str {
+        line.checked_sub(1)
+            .and_then(|i| self.locations.get(i))
+            .map_or("?", String::as_str)
+    }
+
+    /// Store legacy hashes tagged instead of wrapped (`--no-wrap`).
+    pub fn without_wrapping(&mut self) {
+        for user in &mut self.users {
+            if let ImportCredential::Legacy { wrap, .. } = &mut user.credential {
+                *wrap = false;
+            }
+        }
+    }
+
+    /// Count one more of `kind`.
+    pub fn count(&mut self, kind: &'static str, n: usize) {
+        match self.counts.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, total)) => *total += n,
+            None => self.counts.push((kind, n)),
+        }
+    }
+}
+
+/// What an import did (or, dry, would do).
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Users created (or that would be).
+    pub imported: usize,
+    /// Users already in the store, left as they are.
+    pub already_present: usize,
+    /// Rows skipped, with where and why.
+    pub rejected: Vec<(String, String)>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Write `plan` into `store` in transactions of `batch` users (none when `dry_run`);
+/// `progress` hears the users done so far.
+pub fn run(
+    store: &dyn StoreAdmin,
+    mut plan: Plan,
+    batch: usize,
+    dry_run: bool,
+    mut progress: impl FnMut(usize),
+) -> Result<Report, ImportError> {
+    let started = Instant::now();
+    let mut report = Report::default();
+    let mut rejected = std::mem::take(&mut plan.rejected);
+    let mut done = 0;
+    let users = std::mem::take(&mut plan.users);
+    let mut users = users.into_iter().peekable();
+    while users.peek().is_some() {
+        let chunk: Vec<ImportedUser> = users.by_ref().take(batch.max(1)).collect();
+        let attempted = chunk.len();
+        let skipped = store.import_batch(chunk, dry_run)?;
+        done += attempted;
+        report.imported += attempted - skipped.len();
+        rejected.extend(skipped);
+        progress(done);
+    }
+    rejected.sort_by_key(|r| r.line);
+    for row in rejected {
+        if row.already_present {
+            report.already_present += 1;
+        } else {
+            report
+                .rejected
+                .push((plan.location(row.line).to_string(), row.reason));
+        }
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}

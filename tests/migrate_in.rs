@@ -1,0 +1,244 @@
+//! Moving users in from Keycloak with `userstore import --from-keycloak`, into a running
+//! server's SQLite file and PostgreSQL database: the export is written by a Python generator
+//! whose hashes come from hashlib and argon2-cffi (not from the code under test); users log in
+//! with their old passwords over SOAP, HTTP Basic and SCIM, and the first login replaces the
+//! wrapped hash with a native argon2id one. Dry runs write nothing, re-runs add nothing, a bad
+//! row is reported with its place and skipped.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{basic, url_encode, xml_escape, Backend, Server, Soap};
+use serde_json::Value;
+
+/// The generated export's users: name, Keycloak id, password (null for none).
+fn keycloak_export(dir: &Path, single: bool) -> Vec<(String, String, Option<String>)> {
+    let mut command = Command::new("python3");
+    command.arg("tests/migration/keycloak_export.py").arg(dir);
+    if single {
+        command.arg("--single");
+    }
+    let out = command
+        .output()
+        .expect("python3 runs the fixture generator");
+    assert!(
+        out.status.success(),
+        "the Keycloak fixture generator failed (tests/migration/requirements.txt installed?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let people: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    people
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["id"].as_str().unwrap().to_string(),
+                p["password"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+fn userstore(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_userstore"))
+        .args(args)
+        .arg("--database")
+        .arg(db)
+        .env("USERSTORE_PASSWORD_HASHING__MEMORY_KIB", "256")
+        .env("USERSTORE_PASSWORD_HASHING__ITERATIONS", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn authenticate(s: &Server, user: &str, password: &str) -> bool {
+    s.call(
+        Soap::V11,
+        "authenticate",
+        &format!(
+            "<ser:userName>{}</ser:userName><ser:credential>{}</ser:credential>",
+            xml_escape(user),
+            xml_escape(password)
+        ),
+    )
+    .return_text()
+        == "true"
+}
+
+fn scheme(s: &Server, user: &str) -> String {
+    let out = userstore(&s.db, &["user", "show", user, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    shown["password_scheme"].as_str().unwrap().to_string()
+}
+
+fn keycloak_users_keep_their_ids_roles_and_passwords(backend: Backend) {
+    let s = Server::start_on(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let people = keycloak_export(dir.path(), false);
+    let realm = dir.path().join("test-realm.json");
+    let users = dir.path().join("test-users-0.json");
+    let files = [
+        "import",
+        "--from-keycloak",
+        realm.to_str().unwrap(),
+        users.to_str().unwrap(),
+    ];
+
+    // A dry run: the counts and the one bad row, and nothing written.
+    let mut dry = files.to_vec();
+    dry.push("--dry-run");
+    let out = userstore(&s.db, &dry);
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{report}");
+    assert!(report.contains("would import 6 users"), "{report}");
+    assert!(
+        report.contains("test-users-0.json: users[6] (gina): unknown password algorithm 'md5'"),
+        "{report}"
+    );
+    assert!(!authenticate(&s, "alice", "Alice-pw-1"));
+
+    // The import, into the running server's database.
+    let out = userstore(&s.db, &files);
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{report}");
+    assert!(report.contains("imported 6 users"), "{report}");
+    // Again: nothing added, and it says so.
+    let out = userstore(&s.db, &files);
+    let report = text(&out);
+    assert!(
+        report.contains("imported 0 users") && report.contains("6 already present"),
+        "{report}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(250));
+
+    // Wrapped at rest; the old password works over SOAP, and the first login rehashes.
+    assert_eq!(scheme(&s, "alice"), "wrapped pbkdf2-sha256");
+    assert!(!authenticate(&s, "alice", "alice-pw-1"));
+    assert!(authenticate(&s, "alice", "Alice-pw-1"));
+    assert_eq!(scheme(&s, "alice"), "argon2id");
+    assert!(authenticate(&s, "alice", "Alice-pw-1"));
+    // Non-ASCII names and passwords, PBKDF2-SHA512; SHA-1; Keycloak's argon2.
+    assert!(authenticate(&s, "zoë", "Pässwörd-ü1"));
+    assert!(authenticate(&s, "bob", "Bob-pw-1"));
+    assert_eq!(scheme(&s, "dave"), "argon2id");
+    assert!(authenticate(&s, "dave", "Dave-pw-1"));
+    // Disabled stays disabled; no password, no login.
+    assert!(!authenticate(&s, "erin", "Erin-pw-1"));
+    assert!(!authenticate(&s, "frank", ""));
+    assert_eq!(scheme(&s, "frank"), "none");
+
+    // SCIM: ids kept, profile, groups and realm roles as roles, over HTTP Basic with the old
+    // password (bob's first login).
+    let (status, me, _) = s.scim_with("GET", "/scim2/Me", &basic("bob", "Bob-pw-1").1, None);
+    assert_eq!(status, 200, "{me}");
+    let bob_id = &people.iter().find(|p| p.0 == "bob").unwrap().1;
+    assert_eq!(me["id"], bob_id.as_str());
+    assert_eq!(scheme(&s, "bob"), "argon2id");
+    let admin = basic("admin", common::ADMIN_PASSWORD).1;
+    let (_, found, _) = s.scim_with(
+        "GET",
+        &format!(
+            "/scim2/Users?filter={}",
+            url_encode("userName eq \"alice\"")
+        ),
+        &admin,
+        None,
+    );
+    let alice = &found["Resources"][0];
+    let alice_id = &people.iter().find(|p| p.0 == "alice").unwrap().1;
+    assert_eq!(alice["id"], alice_id.as_str());
+    assert_eq!(alice["name"]["givenName"], "Alice");
+    let groups: Vec<&str> = alice["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["display"].as_str().unwrap())
+        .collect();
+    assert!(
+        groups.iter().any(|g| g.ends_with("Sales:EMEA"))
+            && groups.iter().any(|g| g.ends_with("auditor")),
+        "{groups:?}"
+    );
+    assert!(!groups
+        .iter()
+        .any(|g| g.contains("default-roles") || g.contains("offline")));
+    // Keycloak's UPDATE_PASSWORD is a required password change; other actions are kept.
+    let zoe = s
+        .call(
+            Soap::V11,
+            "getUserClaimValues",
+            "<ser:userName>zoë</ser:userName><ser:profileName>default</ser:profileName>",
+        )
+        .body;
+    assert!(
+        zoe.contains("adminForcedPasswordReset") && zoe.contains("CONFIGURE_TOTP"),
+        "{zoe}"
+    );
+
+    // The migration's progress.
+    let out = userstore(&s.db, &["user", "credentials", "--json"]);
+    let counts: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(counts["wrapped pbkdf2-sha256"], 1, "{counts}"); // erin, who cannot log in
+    assert_eq!(counts["wrapped pbkdf2-sha512"], Value::Null, "{counts}");
+}
+
+crate::on_every_backend!(keycloak_users_keep_their_ids_roles_and_passwords);
+
+/// `--no-wrap` stores the hashes tagged; logins still work and replace them. A whole-realm
+/// file works as the split files do. `export` shows each credential as stored, and an import
+/// of that export restores them.
+#[test]
+fn unwrapped_hashes_work_and_export_round_trips_them() {
+    let s = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    keycloak_export(dir.path(), true);
+    let realm = dir.path().join("test-realm.json");
+    let out = userstore(
+        &s.db,
+        &[
+            "import",
+            "--from-keycloak",
+            realm.to_str().unwrap(),
+            "--no-wrap",
+        ],
+    );
+    assert!(text(&out).contains("imported 6 users"), "{}", text(&out));
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    assert_eq!(scheme(&s, "bob"), "legacy pbkdf2-sha1");
+    let exported = dir.path().join("export.jsonl");
+    let out = userstore(&s.db, &["export", exported.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines = std::fs::read_to_string(&exported).unwrap();
+    assert!(lines.contains("$legacy$pbkdf2-sha1$"), "{lines}");
+    assert!(authenticate(&s, "bob", "Bob-pw-1"));
+    assert_eq!(scheme(&s, "bob"), "argon2id");
+    // Restore the export elsewhere: the tagged hashes come back and still verify.
+    let restored = Server::start();
+    let out = userstore(&restored.db, &["import", exported.to_str().unwrap()]);
+    assert!(text(&out).contains("rows skipped"), "{}", text(&out));
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    assert!(authenticate(&restored, "zoë", "Pässwörd-ü1"));
+    assert!(authenticate(&restored, "bob", "Bob-pw-1"));
+    // A truncated export is refused whole.
+    let truncated = dir.path().join("truncated.json");
+    let whole = std::fs::read_to_string(&realm).unwrap();
+    std::fs::write(&truncated, &whole[..whole.len() / 2]).unwrap();
+    let fresh = Server::start();
+    let out = userstore(
+        &fresh.db,
+        &["import", "--from-keycloak", truncated.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("truncated"), "{}", text(&out));
+    assert!(!authenticate(&fresh, "alice", "Alice-pw-1"));
+}
