@@ -88,13 +88,13 @@ enum Command {
     /// line numbers while importing the rest; exits with status 2 when any row was skipped.
     /// Formats: see README "Bulk import and export".
     ///
-    /// With --from-keycloak, users come from another system instead (README "Moving from WSO2
+    /// With --from-wso2 or --from-keycloak, users come from another system instead (README "Moving from WSO2
     /// Identity Server (and Keycloak)"): read whole and checked first (an unreadable or
     /// truncated source writes nothing), passwords kept working under argon2id; exits with 1
     /// on such a fatal error, 2 when rows were skipped.
     Import {
         /// The file (`.csv` is read as CSV, anything else as JSON Lines).
-        #[arg(required_unless_present_any = ["from_keycloak"])]
+        #[arg(required_unless_present_any = ["from_keycloak", "from_wso2"])]
         file: Option<PathBuf>,
         /// Users per transaction.
         #[arg(long, default_value_t = 10_000)]
@@ -517,7 +517,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             store,
         } => match file {
             Some(_) if !sources.named() && (sources.dry_run || sources.no_wrap) => Err(
-                anyhow::anyhow!("--dry-run and --no-wrap go with --from-keycloak"),
+                anyhow::anyhow!("--dry-run and --no-wrap go with --from-keycloak or --from-wso2"),
             ),
             Some(file) if !sources.named() => import(&file, batch, &store),
             _ => cli::import::import_from(&sources, batch, &store),

@@ -192,8 +192,6 @@ fn keycloak_users_keep_their_ids_roles_and_passwords(backend: Backend) {
     assert_eq!(counts["wrapped pbkdf2-sha512"], Value::Null, "{counts}");
 }
 
-crate::on_every_backend!(keycloak_users_keep_their_ids_roles_and_passwords);
-
 /// `--no-wrap` stores the hashes tagged; logins still work and replace them. A whole-realm
 /// file works as the split files do. `export` shows each credential as stored, and an import
 /// of that export restores them.
@@ -241,4 +239,298 @@ fn unwrapped_hashes_work_and_export_round_trips_them() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("truncated"), "{}", text(&out));
     assert!(!authenticate(&fresh, "alice", "Alice-pw-1"));
+}
+
+/// A WSO2 fixture in `flavour` (`postgres`, `mysql`, `h2`) with `digest`, written to `path`;
+/// the users it holds, with their passwords and UUIDs.
+fn wso2_fixture(path: &Path, flavour: &str, digest: &str, unsalted: bool) -> Vec<Value> {
+    let mut command = Command::new("python3");
+    command
+        .arg("tests/migration/wso2_fixture.py")
+        .args(["--flavour", flavour, "--digest", digest, "--out"])
+        .arg(path);
+    if unsalted {
+        command.arg("--unsalted");
+    }
+    let out = command
+        .output()
+        .expect("python3 runs the WSO2 fixture generator");
+    assert!(
+        out.status.success(),
+        "the WSO2 fixture generator failed (tests/migration/requirements.txt installed?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn claim_of(s: &Server, user: &str, claim: &str) -> Option<String> {
+    s.call(
+        Soap::V11,
+        "getUserClaimValue",
+        &format!(
+            "<ser:userName>{}</ser:userName><ser:claim>http://wso2.org/claims/{claim}</ser:claim>",
+            xml_escape(user)
+        ),
+    )
+    .returns()
+    .into_iter()
+    .next()
+    .flatten()
+}
+
+/// Import `source` into a fresh server on `backend` and check everything the fixture holds.
+fn check_wso2_import(backend: Backend, source: &str, people: &[Value], label: &str) {
+    let s = Server::start_on(backend);
+    let out = userstore(&s.db, &["import", "--from-wso2", source]);
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{label}: {report}");
+    assert!(report.contains("imported 5 users"), "{label}: {report}");
+    assert!(report.contains("1 already present"), "{label}: {report}"); // admin
+    assert!(
+        report.contains("(erin): the password hash is not base64"),
+        "{label}: {report}"
+    );
+    assert!(
+        report.contains("(frank): UM_USER_ATTRIBUTE line"),
+        "{label}: {report}"
+    );
+    assert!(
+        report.contains("'shoeSize' maps to no claim"),
+        "{label}: {report}"
+    );
+    assert!(
+        report.contains("default password 'admin'"),
+        "{label}: {report}"
+    );
+    assert!(
+        report.contains("tenants other than the super tenant"),
+        "{label}: {report}"
+    );
+    assert!(
+        !report.contains("Wso2-p@ss") && !report.contains("p%40ss"),
+        "{label}: {report}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    let id = |name: &str| {
+        people.iter().find(|p| p["name"] == name).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(scheme(&s, "alice"), "wrapped wso2-sha256-salted", "{label}");
+    assert!(authenticate(&s, "alice", "Alice-pw-1"), "{label}");
+    assert_eq!(scheme(&s, "alice"), "argon2id", "{label}");
+    assert!(authenticate(&s, "jürgen", "Gehéim-pw1"), "{label}");
+    assert!(!authenticate(&s, "jürgen", "Geheim-pw1"), "{label}");
+    // Locked until 2100, disabled, required password change.
+    assert!(!authenticate(&s, "bob", "Bob-pw-1"), "{label}");
+    assert!(!authenticate(&s, "dave", "Dave-pw-1"), "{label}");
+    assert_eq!(
+        claim_of(&s, "carol", "identity/adminForcedPasswordReset").as_deref(),
+        Some("true"),
+        "{label}"
+    );
+    assert!(!authenticate(&s, "tenantuser", "Tenant-pw-1"), "{label}");
+    // UUIDs, attributes through WSO2's defaults and the deployment's own mapping.
+    assert_eq!(
+        claim_of(&s, "alice", "userid"),
+        Some(id("alice")),
+        "{label}"
+    );
+    assert_eq!(
+        claim_of(&s, "alice", "lastname").as_deref(),
+        Some("Liddell"),
+        "{label}"
+    );
+    assert_eq!(
+        claim_of(&s, "alice", "department").as_deref(),
+        Some("Research"),
+        "{label}"
+    );
+    assert_eq!(
+        claim_of(&s, "alice", "emailaddress").as_deref(),
+        Some("alice@example.com"),
+        "{label}"
+    );
+    // Roles, hybrid roles, memberships and permissions.
+    let roles = s
+        .call(
+            Soap::V11,
+            "getRoleListOfUser",
+            "<ser:userName>alice</ser:userName>",
+        )
+        .return_texts();
+    assert!(
+        roles.contains(&"engineers".to_string()),
+        "{label}: {roles:?}"
+    );
+    let auditors = s
+        .call(
+            Soap::V11,
+            "getUserListOfRole",
+            "<ser:roleName>Internal/auditor</ser:roleName>",
+        )
+        .return_texts();
+    assert_eq!(auditors, ["bob"], "{label}");
+    let out = userstore(&s.db, &["role", "permissions", "engineers", "--json"]);
+    let granted = text(&out);
+    assert!(
+        granted.contains("/permission/admin/manage/identity/usermgt/view")
+            && !granted.contains("usermgt/delete"),
+        "{label}: {granted}"
+    );
+    // Alice may now view users, as engineers could in WSO2, and not delete them.
+    let carol = format!("/scim2/Users/{}", id("carol"));
+    let alice_login = basic("alice", "Alice-pw-1").1;
+    let (status, _, _) = s.scim_with("GET", &carol, &alice_login, None);
+    assert_eq!(status, 200, "{label}");
+    let (status, _, _) = s.scim_with("DELETE", &carol, &alice_login, None);
+    assert_eq!(status, 403, "{label}");
+}
+
+/// Every source format: a live PostgreSQL database, pg_dump's COPY and --inserts output, a
+/// live MariaDB database (through mysqldump) and a mysqldump file, and H2's SCRIPT output.
+fn wso2_every_source_format(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    // PostgreSQL, live and dumped.
+    let sql = dir.path().join("wso2-pg.sql");
+    let people = wso2_fixture(&sql, "postgres", "sha256", false);
+    let cluster = common::postgres::cluster();
+    let url = cluster.fresh_database();
+    cluster
+        .client(&url)
+        .batch_execute(&std::fs::read_to_string(&sql).unwrap())
+        .unwrap();
+    check_wso2_import(backend, &url, &people, "postgres://");
+    for (name, extra) in [("copy", None), ("inserts", Some("--inserts"))] {
+        let file = dir.path().join(format!("pg-dump-{name}.sql"));
+        let mut dump = Command::new(cluster.bin().join("pg_dump"));
+        dump.arg("--no-owner").arg("--file").arg(&file).arg(&url);
+        if let Some(flag) = extra {
+            dump.arg(flag);
+        }
+        let out = dump.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        check_wso2_import(backend, file.to_str().unwrap(), &people, name);
+    }
+    // MariaDB, live and dumped.
+    let sql = dir.path().join("wso2-mysql.sql");
+    let people = wso2_fixture(&sql, "mysql", "sha256", false);
+    let mariadb = common::mariadb::server();
+    let url = mariadb.database_with(&std::fs::read_to_string(&sql).unwrap());
+    check_wso2_import(backend, &url, &people, "mysql://");
+    let file = dir.path().join("mysqldump.sql");
+    std::fs::write(&file, mariadb.dump(&url)).unwrap();
+    check_wso2_import(backend, file.to_str().unwrap(), &people, "mysqldump");
+    // H2.
+    let file = dir.path().join("h2-script.sql");
+    let people = wso2_fixture(&file, "h2", "sha256", false);
+    check_wso2_import(backend, file.to_str().unwrap(), &people, "h2");
+}
+
+crate::on_every_backend!(
+    keycloak_users_keep_their_ids_roles_and_passwords,
+    wso2_every_source_format,
+);
+
+/// Every digest WSO2 can be configured with keeps its users' passwords working; a dry run
+/// writes nothing and a truncated dump is refused whole.
+#[test]
+fn wso2_every_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    for (digest, unsalted, flags, expected) in [
+        ("sha256", true, vec![], "wrapped wso2-sha256"),
+        (
+            "sha512",
+            false,
+            vec!["--wso2-digest", "SHA-512"],
+            "wrapped wso2-sha512-salted",
+        ),
+        (
+            "sha1",
+            false,
+            vec!["--wso2-digest", "SHA-1"],
+            "wrapped wso2-sha1-salted",
+        ),
+        (
+            "md5",
+            true,
+            vec!["--wso2-digest", "MD5", "--wso2-salted", "false"],
+            "wrapped wso2-md5",
+        ),
+        (
+            "pbkdf2",
+            false,
+            vec!["--wso2-digest", "PBKDF2"],
+            "wrapped pbkdf2-sha256",
+        ),
+        (
+            "bcrypt",
+            false,
+            vec!["--wso2-digest", "BCRYPT"],
+            "wrapped bcrypt",
+        ),
+        (
+            "plain",
+            false,
+            vec!["--wso2-digest", "PLAIN_TEXT"],
+            "argon2id",
+        ),
+    ] {
+        let file = dir.path().join(format!("{digest}.sql"));
+        wso2_fixture(&file, "h2", digest, unsalted);
+        let s = Server::start();
+        let mut args = vec!["import", "--from-wso2", file.to_str().unwrap()];
+        args.extend(flags.iter().copied());
+        let out = userstore(&s.db, &args);
+        assert!(text(&out).contains("imported"), "{digest}: {}", text(&out));
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        assert_eq!(scheme(&s, "jürgen"), expected, "{digest}");
+        assert!(authenticate(&s, "jürgen", "Gehéim-pw1"), "{digest}");
+        assert!(!authenticate(&s, "alice", "wrong-pw-1"), "{digest}");
+        assert!(authenticate(&s, "alice", "Alice-pw-1"), "{digest}");
+    }
+    // --no-wrap keeps the legacy hash tagged; a dry run and a truncated dump write nothing.
+    let file = dir.path().join("sha256.sql");
+    let s = Server::start();
+    let out = userstore(
+        &s.db,
+        &["import", "--from-wso2", file.to_str().unwrap(), "--dry-run"],
+    );
+    assert!(
+        text(&out).contains("would import 5 users"),
+        "{}",
+        text(&out)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    assert!(!authenticate(&s, "alice", "Alice-pw-1"));
+    let whole = std::fs::read_to_string(&file).unwrap();
+    let truncated = dir.path().join("truncated.sql");
+    std::fs::write(&truncated, &whole[..whole.len() * 2 / 3]).unwrap();
+    let out = userstore(
+        &s.db,
+        &["import", "--from-wso2", truncated.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("truncated"), "{}", text(&out));
+    let out = userstore(
+        &s.db,
+        &[
+            "import",
+            "--from-wso2",
+            file.to_str().unwrap(),
+            "--no-wrap",
+            "--wso2-salted",
+            "false",
+        ],
+    );
+    assert!(text(&out).contains("imported 5 users"), "{}", text(&out));
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    assert_eq!(scheme(&s, "alice"), "legacy wso2-sha256");
+    assert!(authenticate(&s, "alice", "Alice-pw-1"));
+    assert_eq!(scheme(&s, "alice"), "argon2id");
 }

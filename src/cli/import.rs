@@ -6,17 +6,43 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use userstore::config::Synchronous;
+use userstore::import::wso2::{self, Wso2Digest, Wso2Options};
 use userstore::import::{self, Plan, Report};
+use userstore::store::sql::ImportCredential;
+use userstore::store::{Password, UserName};
 
 use super::{open_store, StoreArgs};
 
 /// The sources `userstore import` reads besides its own JSON Lines/CSV files.
-#[derive(clap::Args, Default)]
+#[derive(clap::Args)]
 pub struct SourceArgs {
     /// A Keycloak realm export (`kc.sh export`): the realm file, or the realm file and its
     /// `*-users-*.json` files.
-    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "file")]
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["file", "from_wso2"])]
     pub from_keycloak: Vec<PathBuf>,
+    /// WSO2 Identity Server's user-store database: a postgres:// or mysql:// (mariadb://) URL,
+    /// or a .sql dump (pg_dump, with COPY or --inserts; mysqldump; H2's SCRIPT TO).
+    #[arg(long, value_name = "SOURCE", conflicts_with = "file")]
+    pub from_wso2: Option<String>,
+    /// WSO2's identity database (IDN_* tables), when it is another database than the user
+    /// store's (by default the same source).
+    #[arg(long, value_name = "SOURCE", requires = "from_wso2")]
+    pub wso2_identity: Option<String>,
+    /// How WSO2 hashed passwords (`[user_store] password_digest`; PasswordDigest in
+    /// user-mgt.xml): SHA-256 (WSO2's default), SHA-512, SHA-1, MD5, PBKDF2, BCRYPT or
+    /// PLAIN_TEXT.
+    #[arg(long, value_name = "DIGEST", default_value = "SHA-256", value_parser = parse_digest)]
+    pub wso2_digest: Wso2Digest,
+    /// Whether WSO2 salted passwords (StoreSaltedPassword); by default, where UM_SALT_VALUE
+    /// holds a salt.
+    #[arg(long, value_name = "true|false")]
+    pub wso2_salted: Option<bool>,
+    /// PBKDF2 iterations of WSO2's hash provider (its default 10000).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub wso2_pbkdf2_iterations: u32,
+    /// PBKDF2 key length in bits of WSO2's hash provider (its default 256).
+    #[arg(long, value_name = "BITS", default_value_t = 256)]
+    pub wso2_pbkdf2_key_length: u32,
     /// Report what would be imported (counts by kind, every row that cannot be, with where
     /// and why) and write nothing.
     #[arg(long)]
@@ -31,7 +57,49 @@ pub struct SourceArgs {
 impl SourceArgs {
     /// Whether a source other than a JSON Lines/CSV file was named.
     pub fn named(&self) -> bool {
-        !self.from_keycloak.is_empty()
+        !self.from_keycloak.is_empty() || self.from_wso2.is_some()
+    }
+}
+
+fn parse_digest(raw: &str) -> Result<Wso2Digest, String> {
+    Wso2Digest::parse(raw).ok_or_else(|| {
+        format!(
+            "'{raw}' is not a digest: SHA-256, SHA-512, SHA-1, MD5, PBKDF2, BCRYPT or PLAIN_TEXT"
+        )
+    })
+}
+
+/// A source as it may be printed: a URL without its password.
+fn redacted(source: &str) -> String {
+    match (source.find("://"), source.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &source[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &source[..scheme + 3], &source[at + 1..])
+        }
+        _ => source.to_string(),
+    }
+}
+
+/// Warn when WSO2's admin still has WSO2's default password, `admin`.
+fn warn_default_admin(plan: &Plan, admin: &str) {
+    let Ok(admin) = UserName::lookup(admin) else {
+        return;
+    };
+    let default = Password::new("admin".to_string());
+    let exactly_admin = regex::Regex::new("^admin$").expect("a valid pattern");
+    let weak = plan.users.iter().any(|u| {
+        u.user.key() == admin.key()
+            && match &u.credential {
+                ImportCredential::Legacy { hash, .. } => hash.matches(&default),
+                ImportCredential::Migrated(plain) => plain.matches(&exactly_admin),
+                _ => false,
+            }
+    });
+    if weak {
+        println!(
+            "warning: WSO2's '{admin}' has WSO2's default password 'admin'; change it (userstore user passwd {admin})"
+        );
     }
 }
 
@@ -85,8 +153,29 @@ pub fn import_from(
             import::keycloak::read(&sources.from_keycloak)
                 .context("import stopped; nothing was written")?,
         )
+    } else if let Some(source) = &sources.from_wso2 {
+        let options = Wso2Options {
+            digest: sources.wso2_digest,
+            salted: sources.wso2_salted,
+            pbkdf2_iterations: sources.wso2_pbkdf2_iterations,
+            pbkdf2_key_length: sources.wso2_pbkdf2_key_length,
+        };
+        let read = || -> Result<Plan, import::ImportError> {
+            let um = wso2::load(source)?;
+            let plan = match &sources.wso2_identity {
+                Some(identity) => wso2::plan(&um, &wso2::load(identity)?, &options)?,
+                None => wso2::plan(&um, &um, &options)?,
+            };
+            Ok(plan)
+        };
+        let mut plan = read().context("import stopped; nothing was written")?;
+        warn_default_admin(&plan, &config.realm.admin_user);
+        (
+            format!("WSO2 database {}", redacted(source)),
+            std::mem::take(&mut plan),
+        )
     } else {
-        anyhow::bail!("name a source: a FILE, or --from-keycloak FILE...");
+        anyhow::bail!("name a source: a FILE, --from-keycloak FILE..., or --from-wso2 SOURCE");
     };
     if sources.no_wrap {
         plan.without_wrapping();

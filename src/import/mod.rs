@@ -1,19 +1,22 @@
 //! Moving users in from the systems userstore replaces. Each source reads its own format —
-//! a Keycloak realm export ([`keycloak`]) — completely into a [`Plan`] before anything is
-//! written, so an unreadable or
+//! a Keycloak realm export ([`keycloak`]), WSO2 Identity Server's database or a dump of it
+//! ([`wso2`], [`dump`]) — completely into a [`Plan`] before anything is written, so an unreadable or
 //! truncated source changes nothing; [`run`] then writes the plan through the store's bulk
 //! path (batched transactions, a savepoint per user, passwords wrapped on every core). A dry
 //! run does the same in transactions that are rolled back. The JSON Lines and CSV formats of
 //! `userstore import FILE` are userstore's own backup format (`crate::bulk`).
 
+pub mod dump;
 pub mod keycloak;
+mod live;
+pub mod wso2;
 
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
 use crate::store::sql::{ImportCredential, ImportedUser, RejectedRow};
-use crate::store::{StoreAdmin, StoreError};
+use crate::store::{CreateRoleRequest, Permission, RoleName, StoreAdmin, StoreError};
 
 /// Why an import could not start or stopped (nothing of the plan was written, or, for a
 /// store failure, nothing after the last committed batch).
@@ -34,6 +37,8 @@ pub enum ImportError {
 /// location), counts by kind for the report, and what the operator should know.
 #[derive(Debug, Default)]
 pub struct Plan {
+    /// Roles to create (or complete) before the users, with the permissions they grant.
+    pub roles: Vec<(RoleName, Vec<Permission>)>,
     /// Users in source order; `line` indexes `locations`.
     pub users: Vec<ImportedUser>,
     /// Rows that cannot be imported, with why; `line` indexes `locations`.
@@ -102,6 +107,9 @@ pub fn run(
 ) -> Result<Report, ImportError> {
     let started = Instant::now();
     let mut report = Report::default();
+    if !dry_run {
+        create_roles(store, &plan.roles)?;
+    }
     let mut rejected = std::mem::take(&mut plan.rejected);
     let mut done = 0;
     let users = std::mem::take(&mut plan.users);
@@ -127,4 +135,33 @@ pub fn run(
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// Create the plan's roles that are missing, and grant every role the permissions the source
+/// gave it (those it holds already stay).
+fn create_roles(
+    store: &dyn StoreAdmin,
+    roles: &[(RoleName, Vec<Permission>)],
+) -> Result<(), ImportError> {
+    for (role, permissions) in roles {
+        if store.role_exists(role)? {
+            let held = store.role_permissions(role)?;
+            let missing: Vec<Permission> = permissions
+                .iter()
+                .filter(|p| !held.contains(p))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                store.update_role_permissions(role, &missing, &[])?;
+            }
+        } else {
+            store.add_role(CreateRoleRequest {
+                role: role.clone(),
+                users: Vec::new(),
+                permissions: permissions.clone(),
+                external_id: None,
+            })?;
+        }
+    }
+    Ok(())
 }

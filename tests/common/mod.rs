@@ -3,6 +3,7 @@
 //! minimal HTTP/1.1 client over a real TCP socket.
 #![allow(dead_code)]
 
+pub mod mariadb;
 pub mod postgres;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -51,7 +51,7 @@ fn server_binaries() -> PathBuf {
     })
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -157,6 +157,11 @@ impl Cluster {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create a test database");
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// The server binaries' directory (`pg_dump` is there).
+    pub fn bin(&self) -> &std::path::Path {
+        &self.bin
     }
 
     /// The CA file that verifies the server's certificate (for `database.ca_file`).

@@ -36,6 +36,9 @@ pub enum ImportCredential {
     /// No password at all (an account of the source that had none): no password verifies
     /// until an administrator sets one.
     NoPassword,
+    /// A plaintext password another system kept (WSO2's PLAIN_TEXT digest): hashed with
+    /// argon2id as it is, without the password policy, which it was never checked against.
+    Migrated(Password),
 }
 
 /// What `password_hash` holds for an account without a password: no scheme reads it, so
@@ -151,7 +154,9 @@ fn insert_claims(
 /// stored tagged, so that nothing is hashed for a transaction that is rolled back.
 fn without_hashing(mut row: ImportedUser) -> ImportedUser {
     row.credential = match row.credential {
-        ImportCredential::Password(_) => ImportCredential::Hash(DRY_RUN_HASH.to_string()),
+        ImportCredential::Password(_) | ImportCredential::Migrated(_) => {
+            ImportCredential::Hash(DRY_RUN_HASH.to_string())
+        }
         ImportCredential::Legacy { hash, .. } => ImportCredential::Legacy { hash, wrap: false },
         other => other,
     };
@@ -195,6 +200,9 @@ impl<D: Database> SqlStore<D> {
                 }
                 ImportCredential::Legacy { hash, wrap: false } => hash.to_stored(),
                 ImportCredential::NoPassword => NO_PASSWORD.to_string(),
+                ImportCredential::Migrated(password) => {
+                    self.hasher.hash(&password).map_err(|e| reject(line, e))?
+                }
             };
         Ok(ReadyRow { row, hash })
     }

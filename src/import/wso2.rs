@@ -1,0 +1,609 @@
+//! WSO2 Identity Server's JDBC user store (carbon-kernel's `UM_*` tables) and identity data
+//! (`IDN_*`) read into a [`Plan`], from a live PostgreSQL database, from a MySQL/MariaDB one
+//! (through `mysqldump`), or from a dump file ([`super::dump`]). What comes across: users with
+//! their UUIDs (`UM_USER.UM_USER_ID`, or the `scimId` attribute of older versions), roles and
+//! hybrid (`Internal/`, `Application/`) roles with their members, the roles' permissions,
+//! user attributes as claims (through the deployment's own attribute mappings when the source
+//! has them, else WSO2's defaults), account state (`IDN_IDENTITY_USER_DATA`, or identity
+//! attributes in the user store), `UM_REQUIRE_CHANGE`, and each password as the store keeps
+//! it, in the digest the deployment was configured with.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::dump::Tables;
+use super::{ImportError, Plan};
+use crate::store::policy::claims;
+use crate::store::schemes::{Digest, LegacyHash, Prf};
+use crate::store::sql::{ImportCredential, ImportedUser, RejectedRow};
+use crate::store::{ClaimUri, ClaimValue, Password, Permission, ProfileName, RoleName, UserName};
+
+/// WSO2's super tenant: the only one userstore has.
+const SUPER_TENANT: &str = "-1234";
+/// WSO2's local claim dialect.
+const LOCAL_DIALECT: &str = "http://wso2.org/claims";
+
+/// How the deployment hashed passwords (`PasswordDigest` / `[user_store] password_digest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wso2Digest {
+    /// A message digest (SHA-256, WSO2's default; SHA-512, SHA-1, MD5).
+    Digest(Digest),
+    /// WSO2's PBKDF2 hash provider (HMAC-SHA256).
+    Pbkdf2,
+    /// WSO2's bcrypt hash provider.
+    Bcrypt,
+    /// No hashing at all: the passwords are in the clear (hashed with argon2id here).
+    PlainText,
+}
+
+impl Wso2Digest {
+    /// From the `--wso2-digest` names (`SHA-256`, `PBKDF2`, `BCRYPT`, `PLAIN_TEXT`, …).
+    pub fn parse(name: &str) -> Option<Wso2Digest> {
+        match name.to_ascii_uppercase().replace('_', "-").as_str() {
+            "PBKDF2" => Some(Wso2Digest::Pbkdf2),
+            "BCRYPT" => Some(Wso2Digest::Bcrypt),
+            "PLAIN-TEXT" | "PLAINTEXT" => Some(Wso2Digest::PlainText),
+            other => Digest::parse(other).map(Wso2Digest::Digest),
+        }
+    }
+}
+
+/// The deployment's password settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Wso2Options {
+    /// The digest.
+    pub digest: Wso2Digest,
+    /// Whether passwords were salted (`StoreSaltedPassword`); by default, where a salt is
+    /// stored.
+    pub salted: Option<bool>,
+    /// PBKDF2 iterations (WSO2's default 10000).
+    pub pbkdf2_iterations: u32,
+    /// PBKDF2 key length in bits (WSO2's default 256).
+    pub pbkdf2_key_length: u32,
+}
+
+impl Default for Wso2Options {
+    fn default() -> Self {
+        Self {
+            digest: Wso2Digest::Digest(Digest::Sha256),
+            salted: None,
+            pbkdf2_iterations: 10_000,
+            pbkdf2_key_length: 256,
+        }
+    }
+}
+
+/// WSO2's default attribute for each local claim (claim-config.xml's `AttributeID`), used
+/// when the source has no attribute mappings of its own; an attribute named as a local claim
+/// (`http://wso2.org/claims/<attribute>`) maps onto that claim.
+pub const DEFAULT_ATTRIBUTES: &[(&str, &str)] = &[
+    ("uid", "username"),
+    ("givenName", "givenname"),
+    ("sn", "lastname"),
+    ("mail", "emailaddress"),
+    ("cn", "fullname"),
+    ("nickName", "nickname"),
+    ("organizationName", "organization"),
+    ("streetAddress", "streetaddress"),
+    ("localityName", "locality"),
+    ("stateOrProvinceName", "stateorprovince"),
+    ("telephoneNumber", "telephone"),
+    ("homePhone", "phoneNumbers.home"),
+    ("workPhone", "phoneNumbers.work"),
+    ("homeEmail", "emails.home"),
+    ("workEmail", "emails.work"),
+    ("otherEmail", "emails.other"),
+    ("dateOfBirth", "dob"),
+    ("photoUrl", "photourl"),
+    ("scimId", "userid"),
+    ("createdDate", "created"),
+    ("lastModifiedDate", "modified"),
+    ("accountLock", "identity/accountLocked"),
+    ("accountDisabled", "identity/accountDisabled"),
+    ("unlockTime", "identity/unlockTime"),
+    ("failedLoginAttempts", "identity/failedLoginAttempts"),
+    (
+        "failedLoginLockoutCount",
+        "identity/failedLoginLockoutCount",
+    ),
+    ("lastLoginTime", "identity/lastLoginTime"),
+    ("lastPasswordUpdateTime", "identity/lastPasswordUpdateTime"),
+    ("emailVerified", "identity/emailVerified"),
+    ("phoneVerified", "identity/phoneVerified"),
+];
+
+/// The columns of the tables read, in WSO2's dbscripts' order: what an `INSERT` without a
+/// column list means when the dump has no `CREATE TABLE` (newer kernels add `UM_USER_ID`).
+const COLUMNS: &[(&str, &[&str])] = &[
+    (
+        "UM_USER",
+        &[
+            "UM_ID",
+            "UM_USER_ID",
+            "UM_USER_NAME",
+            "UM_USER_PASSWORD",
+            "UM_SALT_VALUE",
+            "UM_REQUIRE_CHANGE",
+            "UM_CHANGED_TIME",
+            "UM_TENANT_ID",
+        ],
+    ),
+    (
+        "UM_ROLE",
+        &["UM_ID", "UM_ROLE_NAME", "UM_TENANT_ID", "UM_SHARED_ROLE"],
+    ),
+    (
+        "UM_USER_ROLE",
+        &["UM_ID", "UM_ROLE_ID", "UM_USER_ID", "UM_TENANT_ID"],
+    ),
+    ("UM_HYBRID_ROLE", &["UM_ID", "UM_ROLE_NAME", "UM_TENANT_ID"]),
+    (
+        "UM_HYBRID_USER_ROLE",
+        &[
+            "UM_ID",
+            "UM_USER_NAME",
+            "UM_ROLE_ID",
+            "UM_TENANT_ID",
+            "UM_DOMAIN_ID",
+        ],
+    ),
+    (
+        "UM_DOMAIN",
+        &["UM_DOMAIN_ID", "UM_DOMAIN_NAME", "UM_TENANT_ID"],
+    ),
+    (
+        "UM_PERMISSION",
+        &[
+            "UM_ID",
+            "UM_RESOURCE_ID",
+            "UM_ACTION",
+            "UM_TENANT_ID",
+            "UM_MODULE_ID",
+        ],
+    ),
+    (
+        "UM_ROLE_PERMISSION",
+        &[
+            "UM_ID",
+            "UM_PERMISSION_ID",
+            "UM_ROLE_NAME",
+            "UM_IS_ALLOWED",
+            "UM_TENANT_ID",
+            "UM_DOMAIN_ID",
+        ],
+    ),
+    (
+        "UM_USER_ATTRIBUTE",
+        &[
+            "UM_ID",
+            "UM_ATTR_NAME",
+            "UM_ATTR_VALUE",
+            "UM_PROFILE_ID",
+            "UM_USER_ID",
+            "UM_TENANT_ID",
+        ],
+    ),
+    (
+        "IDN_IDENTITY_USER_DATA",
+        &["TENANT_ID", "USER_NAME", "DATA_KEY", "DATA_VALUE"],
+    ),
+    ("IDN_CLAIM_DIALECT", &["ID", "DIALECT_URI", "TENANT_ID"]),
+    ("IDN_CLAIM", &["ID", "DIALECT_ID", "CLAIM_URI", "TENANT_ID"]),
+    (
+        "IDN_CLAIM_MAPPED_ATTRIBUTE",
+        &[
+            "ID",
+            "LOCAL_CLAIM_ID",
+            "USER_STORE_DOMAIN_NAME",
+            "ATTRIBUTE_NAME",
+            "TENANT_ID",
+        ],
+    ),
+];
+
+/// The tables the importer reads, for live sources.
+pub fn table_names() -> impl Iterator<Item = &'static str> {
+    COLUMNS.iter().map(|(t, _)| *t)
+}
+
+fn columns(table: &str) -> &'static [&'static str] {
+    COLUMNS
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map_or(&[], |(_, c)| c)
+}
+
+type Row = (usize, HashMap<String, String>);
+
+/// Rows of `table` in the super tenant (or with no tenant column).
+fn tenant_rows(tables: &Tables, table: &str, tenant_column: &str) -> (Vec<Row>, usize) {
+    let all = tables.rows(table, columns(table));
+    let total = all.len();
+    let mine: Vec<Row> = all
+        .into_iter()
+        .filter(|(_, r)| {
+            r.get(tenant_column)
+                .is_none_or(|t| t == SUPER_TENANT || t == "0")
+        })
+        .collect();
+    let others = total - mine.len();
+    (mine, others)
+}
+
+fn field<'a>(row: &'a HashMap<String, String>, column: &str) -> Option<&'a str> {
+    row.get(column).map(String::as_str)
+}
+
+fn is_true(value: Option<&str>) -> bool {
+    matches!(
+        value.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+        Some("true" | "t" | "1" | "y")
+    )
+}
+
+/// A hybrid role's name as WSO2 keeps it in `UM_HYBRID_ROLE` (`Internal/x`, or plain `x` in
+/// older versions), with its domain.
+fn hybrid_name(raw: &str) -> String {
+    if raw.contains('/') {
+        raw.to_string()
+    } else {
+        format!("Internal/{raw}")
+    }
+}
+
+/// Attribute name → claim URI: the source's own mappings (identity database's
+/// IDN_CLAIM_MAPPED_ATTRIBUTE for the PRIMARY domain), else WSO2's defaults.
+fn attribute_mappings(identity: &Tables) -> HashMap<String, String> {
+    let mut map: HashMap<String, String> = DEFAULT_ATTRIBUTES
+        .iter()
+        .map(|(a, c)| (a.to_string(), format!("{LOCAL_DIALECT}/{c}")))
+        .collect();
+    let (dialects, _) = tenant_rows(identity, "IDN_CLAIM_DIALECT", "TENANT_ID");
+    let local: Vec<&str> = dialects
+        .iter()
+        .filter(|(_, r)| field(r, "DIALECT_URI") == Some(LOCAL_DIALECT))
+        .filter_map(|(_, r)| field(r, "ID"))
+        .collect();
+    let (claims, _) = tenant_rows(identity, "IDN_CLAIM", "TENANT_ID");
+    let uri_of: HashMap<&str, &str> = claims
+        .iter()
+        .filter(|(_, r)| field(r, "DIALECT_ID").is_some_and(|d| local.contains(&d)))
+        .filter_map(|(_, r)| Some((field(r, "ID")?, field(r, "CLAIM_URI")?)))
+        .collect();
+    let (mapped, _) = tenant_rows(identity, "IDN_CLAIM_MAPPED_ATTRIBUTE", "TENANT_ID");
+    for (_, row) in &mapped {
+        let primary =
+            field(row, "USER_STORE_DOMAIN_NAME").is_none_or(|d| d.eq_ignore_ascii_case("PRIMARY"));
+        if let (true, Some(claim), Some(attribute)) = (
+            primary,
+            field(row, "LOCAL_CLAIM_ID").and_then(|id| uri_of.get(id)),
+            field(row, "ATTRIBUTE_NAME"),
+        ) {
+            map.insert(attribute.to_string(), claim.to_string());
+        }
+    }
+    map
+}
+
+/// One user's claim, as a row of the plan.
+fn claim(uri: &str, value: String) -> Result<(ProfileName, ClaimValue), String> {
+    Ok((
+        ProfileName::default(),
+        ClaimValue {
+            uri: ClaimUri::parse(uri).map_err(|e| e.to_string())?,
+            value,
+        },
+    ))
+}
+
+/// The credential a `UM_USER` row holds, under the deployment's settings.
+fn credential(
+    row: &HashMap<String, String>,
+    options: &Wso2Options,
+) -> Result<ImportCredential, String> {
+    let stored = field(row, "UM_USER_PASSWORD").unwrap_or("");
+    if stored.is_empty() {
+        return Ok(ImportCredential::NoPassword);
+    }
+    let salt = field(row, "UM_SALT_VALUE").filter(|s| !s.is_empty());
+    let salt = match options.salted {
+        Some(false) => None,
+        Some(true) if salt.is_none() => {
+            return Err("--wso2-salted true, but the user has no UM_SALT_VALUE".into())
+        }
+        _ => salt,
+    };
+    let hash = match options.digest {
+        Wso2Digest::PlainText => {
+            return Ok(ImportCredential::Migrated(Password::new(
+                stored.to_string(),
+            )))
+        }
+        Wso2Digest::Digest(digest) => LegacyHash::wso2_digest(digest, salt, stored),
+        Wso2Digest::Pbkdf2 => {
+            let salt = salt.ok_or("a PBKDF2 password without a UM_SALT_VALUE")?;
+            let hash = LegacyHash::pbkdf2(
+                Prf::Sha256,
+                options.pbkdf2_iterations,
+                salt.as_bytes().to_vec(),
+                stored,
+            );
+            match hash {
+                Ok(h)
+                    if h.canonical.len()
+                        != (options.pbkdf2_key_length as usize / 8).div_ceil(3) * 4 =>
+                {
+                    Err(crate::store::StoreError::InvalidInput(format!(
+                        "the PBKDF2 hash is not {} bits long (--wso2-pbkdf2-key-length)",
+                        options.pbkdf2_key_length
+                    )))
+                }
+                other => other,
+            }
+        }
+        Wso2Digest::Bcrypt => LegacyHash::bcrypt(stored),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(ImportCredential::Legacy { hash, wrap: true })
+}
+
+/// Read a source: `postgres://…` or `mysql://…` (also `mariadb://…`), or a `.sql` dump file.
+pub fn load(source: &str) -> Result<Tables, ImportError> {
+    if source.starts_with("postgres://") || source.starts_with("postgresql://") {
+        return super::live::postgres_tables(source, table_names());
+    }
+    if source.starts_with("mysql://") || source.starts_with("mariadb://") {
+        return super::live::mysql_tables(source, table_names());
+    }
+    let text = std::fs::read_to_string(Path::new(source))
+        .map_err(|e| ImportError::Source(format!("{source}: {e}")))?;
+    Tables::parse(&text)
+}
+
+/// The plan for WSO2's user-store tables `um` and identity tables `identity` (the same
+/// tables when one database holds both).
+pub fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, ImportError> {
+    let mut plan = Plan::default();
+    if !um.has("UM_USER") {
+        return Err(ImportError::Source(
+            "the source has no UM_USER table: not a WSO2 user-store database".into(),
+        ));
+    }
+    let (domains, _) = tenant_rows(um, "UM_DOMAIN", "UM_TENANT_ID");
+    let domain_of: HashMap<&str, String> = domains
+        .iter()
+        .filter_map(|(_, r)| {
+            Some((
+                field(r, "UM_DOMAIN_ID")?,
+                field(r, "UM_DOMAIN_NAME")?.to_ascii_uppercase(),
+            ))
+        })
+        .collect();
+    let (roles, _) = tenant_rows(um, "UM_ROLE", "UM_TENANT_ID");
+    let role_names: HashMap<&str, &str> = roles
+        .iter()
+        .filter_map(|(_, r)| Some((field(r, "UM_ID")?, field(r, "UM_ROLE_NAME")?)))
+        .collect();
+    let (hybrid, _) = tenant_rows(um, "UM_HYBRID_ROLE", "UM_TENANT_ID");
+    let hybrid_names: HashMap<&str, String> = hybrid
+        .iter()
+        .filter_map(|(_, r)| Some((field(r, "UM_ID")?, hybrid_name(field(r, "UM_ROLE_NAME")?))))
+        .collect();
+    plan.count("roles", role_names.len());
+    plan.count("hybrid roles", hybrid_names.len());
+
+    let (users, other_tenants) = tenant_rows(um, "UM_USER", "UM_TENANT_ID");
+    if other_tenants > 0 {
+        plan.warnings.push(format!(
+            "{other_tenants} users of tenants other than the super tenant ({SUPER_TENANT}) are not imported"
+        ));
+    }
+    // Memberships by the user's UM_ID, and hybrid ones by name.
+    let mut member_of: HashMap<&str, Vec<String>> = HashMap::new();
+    let (user_roles, _) = tenant_rows(um, "UM_USER_ROLE", "UM_TENANT_ID");
+    for (_, row) in &user_roles {
+        if let (Some(user), Some(role)) = (
+            field(row, "UM_USER_ID"),
+            field(row, "UM_ROLE_ID").and_then(|id| role_names.get(id)),
+        ) {
+            member_of.entry(user).or_default().push(role.to_string());
+        }
+    }
+    let mut hybrid_of: HashMap<String, Vec<String>> = HashMap::new();
+    let (hybrid_members, _) = tenant_rows(um, "UM_HYBRID_USER_ROLE", "UM_TENANT_ID");
+    for (_, row) in &hybrid_members {
+        let domain = field(row, "UM_DOMAIN_ID").and_then(|d| domain_of.get(d));
+        if domain.is_some_and(|d| d != "PRIMARY") {
+            continue;
+        }
+        if let (Some(user), Some(role)) = (
+            field(row, "UM_USER_NAME"),
+            field(row, "UM_ROLE_ID").and_then(|id| hybrid_names.get(id)),
+        ) {
+            let user = user.strip_prefix("PRIMARY/").unwrap_or(user).to_lowercase();
+            hybrid_of.entry(user).or_default().push(role.clone());
+        }
+    }
+    plan.count("memberships", user_roles.len() + hybrid_members.len());
+
+    // Attributes by the user's UM_ID; identity data by name.
+    let mappings = attribute_mappings(identity);
+    let mut attributes: HashMap<&str, Vec<(usize, &str, &str)>> = HashMap::new();
+    let (attribute_rows, _) = tenant_rows(um, "UM_USER_ATTRIBUTE", "UM_TENANT_ID");
+    for (line, row) in &attribute_rows {
+        if field(row, "UM_PROFILE_ID").is_some_and(|p| p != "default") {
+            continue;
+        }
+        if let (Some(user), Some(name), Some(value)) = (
+            field(row, "UM_USER_ID"),
+            field(row, "UM_ATTR_NAME"),
+            field(row, "UM_ATTR_VALUE"),
+        ) {
+            attributes
+                .entry(user)
+                .or_default()
+                .push((*line, name, value));
+        }
+    }
+    plan.count("attributes", attribute_rows.len());
+    let mut identity_data: HashMap<String, Vec<(&str, &str)>> = HashMap::new();
+    let (data_rows, _) = tenant_rows(identity, "IDN_IDENTITY_USER_DATA", "TENANT_ID");
+    for (_, row) in &data_rows {
+        if let (Some(user), Some(key), Some(value)) = (
+            field(row, "USER_NAME"),
+            field(row, "DATA_KEY"),
+            field(row, "DATA_VALUE"),
+        ) {
+            let user = user.strip_prefix("PRIMARY/").unwrap_or(user).to_lowercase();
+            identity_data.entry(user).or_default().push((key, value));
+        }
+    }
+
+    for (line, row) in &users {
+        let name = field(row, "UM_USER_NAME").unwrap_or("?");
+        let position = plan.locate(format!("UM_USER line {line} ({name})"));
+        plan.count("users", 1);
+        let built = (|| -> Result<ImportedUser, String> {
+            let user = UserName::lookup(name).map_err(|e| e.to_string())?;
+            let key = user.key().to_string();
+            let mut values: BTreeMap<String, String> = BTreeMap::new();
+            let um_id = field(row, "UM_ID").unwrap_or("");
+            for (attr_line, attribute, value) in attributes.get(um_id).into_iter().flatten() {
+                let uri = mappings
+                    .get(*attribute)
+                    .cloned()
+                    .unwrap_or_else(|| format!("{LOCAL_DIALECT}/{attribute}"));
+                if !crate::store::policy::ClaimDialect::default().contains(&uri)
+                    && !mappings.contains_key(*attribute)
+                {
+                    return Err(format!(
+                        "UM_USER_ATTRIBUTE line {attr_line}: the attribute '{attribute}' maps to no claim"
+                    ));
+                }
+                // Several rows of one attribute: WSO2's multi-valued separator.
+                values
+                    .entry(uri)
+                    .and_modify(|v| {
+                        v.push(',');
+                        v.push_str(value);
+                    })
+                    .or_insert_with(|| value.to_string());
+            }
+            for (key, value) in identity_data.get(&key).into_iter().flatten() {
+                values.insert(key.to_string(), value.to_string());
+            }
+            if let Some(uuid) = field(row, "UM_USER_ID").filter(|u| u.contains('-')) {
+                values.insert(claims::USER_ID.to_string(), uuid.to_string());
+            }
+            if is_true(field(row, "UM_REQUIRE_CHANGE")) {
+                values.insert(
+                    claims::ADMIN_FORCED_PASSWORD_RESET.to_string(),
+                    "true".into(),
+                );
+            }
+            // The user name claim is the user's name, whatever the source kept.
+            values.remove(claims::USERNAME);
+            let mut role_list: Vec<RoleName> = Vec::new();
+            for role in member_of
+                .get(um_id)
+                .into_iter()
+                .flatten()
+                .chain(hybrid_of.get(&key).into_iter().flatten())
+            {
+                role_list.push(RoleName::lookup(role).map_err(|e| e.to_string())?);
+            }
+            Ok(ImportedUser {
+                line: position,
+                user,
+                credential: credential(row, options)?,
+                roles: role_list,
+                claims: values
+                    .into_iter()
+                    .map(|(uri, value)| claim(&uri, value))
+                    .collect::<Result<_, _>>()?,
+            })
+        })();
+        match built {
+            Ok(user) => plan.users.push(user),
+            Err(reason) => plan.rejected.push(RejectedRow::new(position, reason)),
+        }
+    }
+    plan.roles = role_permissions(
+        um,
+        &domain_of,
+        &role_names,
+        &hybrid_names,
+        &mut plan.warnings,
+    );
+    plan.count(
+        "role permissions",
+        plan.roles.iter().map(|(_, p)| p.len()).sum(),
+    );
+    Ok(plan)
+}
+
+/// Every role with the permissions WSO2 granted it (UM_ROLE_PERMISSION allowed rows); denials
+/// are reported, as this store grants only.
+fn role_permissions(
+    um: &Tables,
+    domain_of: &HashMap<&str, String>,
+    role_names: &HashMap<&str, &str>,
+    hybrid_names: &HashMap<&str, String>,
+    warnings: &mut Vec<String>,
+) -> Vec<(RoleName, Vec<Permission>)> {
+    let (permissions, _) = tenant_rows(um, "UM_PERMISSION", "UM_TENANT_ID");
+    let permission_of: HashMap<&str, (&str, &str)> = permissions
+        .iter()
+        .filter_map(|(_, r)| {
+            Some((
+                field(r, "UM_ID")?,
+                (field(r, "UM_RESOURCE_ID")?, field(r, "UM_ACTION")?),
+            ))
+        })
+        .collect();
+    let mut granted: BTreeMap<String, Vec<Permission>> = BTreeMap::new();
+    for name in role_names.values() {
+        granted.entry(name.to_string()).or_default();
+    }
+    for name in hybrid_names.values() {
+        granted.entry(name.clone()).or_default();
+    }
+    let (rows, _) = tenant_rows(um, "UM_ROLE_PERMISSION", "UM_TENANT_ID");
+    let mut denied = 0;
+    for (_, row) in &rows {
+        let Some((resource, action)) =
+            field(row, "UM_PERMISSION_ID").and_then(|id| permission_of.get(id))
+        else {
+            continue;
+        };
+        let Some(role) = field(row, "UM_ROLE_NAME") else {
+            continue;
+        };
+        let role = match field(row, "UM_DOMAIN_ID")
+            .and_then(|d| domain_of.get(d))
+            .map(String::as_str)
+        {
+            Some("INTERNAL") if !role.contains('/') => format!("Internal/{role}"),
+            Some("APPLICATION") if !role.contains('/') => format!("Application/{role}"),
+            _ => role.to_string(),
+        };
+        if !is_true(field(row, "UM_IS_ALLOWED")) {
+            denied += 1;
+            continue;
+        }
+        granted.entry(role).or_default().push(Permission {
+            resource_id: resource.to_string(),
+            action: action.to_string(),
+        });
+    }
+    if denied > 0 {
+        warnings.push(format!(
+            "{denied} permission denials (UM_IS_ALLOWED = 0) are not imported: userstore's roles only grant"
+        ));
+    }
+    granted
+        .into_iter()
+        .filter_map(|(name, permissions)| Some((RoleName::lookup(&name).ok()?, permissions)))
+        .filter(|(role, _)| role.key() != RoleName::everyone().key())
+        .collect()
+}
