@@ -534,3 +534,149 @@ fn wso2_every_digest() {
     assert!(authenticate(&s, "alice", "Alice-pw-1"));
     assert_eq!(scheme(&s, "alice"), "argon2id");
 }
+
+/// A required password change, as WSO2's JDBC store enforces it: the old password works for
+/// a day, then every login fails until the password is changed, which the user can still do
+/// (SCIM `/Me`, or updateCredential with the old password); native and imported users alike.
+#[test]
+fn a_required_password_change_stops_logins_after_a_day() {
+    let s = Server::start();
+    s.call(
+        Soap::V11,
+        "addUser",
+        "<ser:userName>nina</ser:userName><ser:credential>Nina-pw-1</ser:credential><ser:requirePasswordChange>true</ser:requirePasswordChange>",
+    )
+    .assert_accepted();
+    s.call(
+        Soap::V11,
+        "addUser",
+        "<ser:userName>omar</ser:userName><ser:credential>Omar-pw-1</ser:credential><ser:requirePasswordChange>true</ser:requirePasswordChange>",
+    )
+    .assert_accepted();
+    let dir = tempfile::tempdir().unwrap();
+    keycloak_export(dir.path(), true);
+    let realm = dir.path().join("test-realm.json");
+    let out = userstore(
+        &s.db,
+        &["import", "--from-keycloak", realm.to_str().unwrap()],
+    );
+    assert!(text(&out).contains("imported 6 users"), "{}", text(&out));
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    // Within the day: the old passwords work.
+    assert!(authenticate(&s, "nina", "Nina-pw-1"));
+    assert!(authenticate(&s, "zoë", "Pässwörd-ü1"));
+    // A day later, as the database sees it.
+    let conn = rusqlite::Connection::open(&s.db).unwrap();
+    conn.execute(
+        "UPDATE users SET password_changed_at = password_changed_at - 90000000
+         WHERE name_key IN ('nina', 'omar', 'zoë')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    for (user, password) in [
+        ("nina", "Nina-pw-1"),
+        ("omar", "Omar-pw-1"),
+        ("zoë", "Pässwörd-ü1"),
+    ] {
+        assert!(!authenticate(&s, user, password), "{user}");
+    }
+    let nina = basic("nina", "Nina-pw-1").1;
+    let (status, error, _) = s.scim_with("GET", "/scim2/Me", &nina, None);
+    assert_eq!(status, 401, "{error}");
+    assert!(error["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Password change required."));
+    // The user changes it through /Me, and logs in with the new one.
+    let change = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "password", "value": "Nina-new-2"}]
+    });
+    let (status, body, _) = s.scim_with("PATCH", "/scim2/Me", &nina, Some(&change));
+    assert!(status == 200 || status == 204, "{status} {body}");
+    assert!(authenticate(&s, "nina", "Nina-new-2"));
+    assert!(!authenticate(&s, "nina", "Nina-pw-1"));
+    // Or an administrator's updateCredential with the old password.
+    s.call(
+        Soap::V11,
+        "updateCredential",
+        "<ser:userName>omar</ser:userName><ser:newCredential>Omar-new-2</ser:newCredential><ser:oldCredential>Omar-pw-1</ser:oldCredential>",
+    )
+    .assert_accepted();
+    assert!(authenticate(&s, "omar", "Omar-new-2"));
+    assert!(!authenticate(&s, "zoë", "Pässwörd-ü1"));
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[samples.len() / 2]
+}
+
+/// No timing oracle: a wrong password costs the same for a native user, a migrated user whose
+/// hash is wrapped, one whose hash is stored bare (`--no-wrap`), and an unknown user. Real
+/// argon2id defaults, locking off so that repeated failures keep hashing.
+#[test]
+fn wrong_passwords_cost_the_same_for_migrated_native_and_unknown_users() {
+    let s = Server::start_with(common::Options {
+        cheap_hashing: false,
+        env: vec![("USERSTORE_ACCOUNT_LOCKING__ENABLE".into(), "false".into())],
+        ..Default::default()
+    });
+    s.call(
+        Soap::V11,
+        "addUser",
+        "<ser:userName>native</ser:userName><ser:credential>Native-pw-1</ser:credential>",
+    )
+    .assert_accepted();
+    let dir = tempfile::tempdir().unwrap();
+    let wso2 = dir.path().join("wso2.sql");
+    wso2_fixture(&wso2, "h2", "sha256", false);
+    keycloak_export(dir.path(), true);
+    let keycloak = dir.path().join("test-realm.json");
+    // With the server's own argon2 parameters, as an operator's import runs.
+    for args in [
+        vec![
+            "import",
+            "--from-keycloak",
+            keycloak.to_str().unwrap(),
+            "--no-wrap",
+        ],
+        vec!["import", "--from-wso2", wso2.to_str().unwrap()],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_userstore"))
+            .args(&args)
+            .arg("--database")
+            .arg(&s.db)
+            .output()
+            .unwrap();
+        assert!(text(&out).contains("imported"), "{}", text(&out));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    assert_eq!(scheme(&s, "jürgen"), "wrapped wso2-sha256-salted");
+    assert_eq!(scheme(&s, "bob"), "legacy pbkdf2-sha1");
+    let time = |user: &str| {
+        let started = std::time::Instant::now();
+        assert!(!authenticate(&s, user, "not-the-password"));
+        started.elapsed().as_secs_f64() * 1000.0
+    };
+    let users = ["native", "jürgen", "bob", "nobody-here"];
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); users.len()];
+    for _ in 0..15 {
+        for (i, user) in users.iter().enumerate() {
+            samples[i].push(time(user));
+        }
+    }
+    let medians: Vec<f64> = samples.into_iter().map(median).collect();
+    let native = medians[0];
+    for (user, m) in users.iter().zip(&medians) {
+        let ratio = m / native;
+        println!("timing: {user}: median {m:.2} ms, {ratio:.3} of the native user's");
+        // A bare legacy hash adds its own scheme's cost to the decoy's argon2 (Keycloak's
+        // PBKDF2-SHA1 with a 512-bit key: about 4 ms here): the weaker --no-wrap mode, whose
+        // users leave it at their first login.
+        let bound = if *user == "bob" { 1.6 } else { 1.25 };
+        assert!((0.8..=bound).contains(&ratio), "{user}: {ratio:.3}");
+    }
+}

@@ -30,6 +30,9 @@ pub(super) enum Refusal {
     BadToken,
     /// Checking failed for a system error (logged).
     SystemError,
+    /// The right password of a user who must change it: only a change of the caller's own
+    /// password (SCIM `/Me`) may go on, as this caller, which holds no permission.
+    PasswordChangeRequired(Caller),
 }
 
 /// The `JSESSIONID` a request carries, if any.
@@ -86,6 +89,14 @@ pub(super) async fn identify(
         Some(Err(AuthFailure::Unauthenticated(outcome))) => {
             audit::login(client.peer, &user, outcome.label());
             Err(Refusal::Refused)
+        }
+        Some(Err(AuthFailure::PasswordChangeRequired(caller))) => {
+            audit::login(
+                client.peer,
+                &user,
+                AuthOutcome::PasswordChangeRequired.label(),
+            );
+            Err(Refusal::PasswordChangeRequired(caller))
         }
         Some(Err(AuthFailure::Failed(e))) => {
             tracing::error!(error = %e, "authentication failed with a system error");

@@ -224,13 +224,22 @@ pub(super) async fn handle(
         }
         _ => {}
     }
+    let changes_own_password =
+        (method == Method::PUT || method == Method::PATCH) && rest.trim_end_matches('/') == "/Me";
     let (caller, new_session) = match identity::identify(&req, client, &state).await {
         Ok(identified) => identified,
+        // Whoever must change the password may still change it (WSO2's JDBC store refuses
+        // every other login then).
+        Err(Refusal::PasswordChangeRequired(caller)) if changes_own_password => (caller, None),
         Err(refusal) => {
             let mut response = match refusal {
                 Refusal::NoCredentials | Refusal::Refused => {
                     error_response(&ScimError::status(401, "authentication required"))
                 }
+                Refusal::PasswordChangeRequired(_) => error_response(&ScimError::status(
+                    401,
+                    "Password change required. Change it with PUT or PATCH /scim2/Me.",
+                )),
                 Refusal::BadToken => error_response(&ScimError::status(
                     401,
                     "the token is unknown, revoked or expired, or its user may not log in",

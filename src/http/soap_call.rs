@@ -92,7 +92,7 @@ pub(super) async fn call(
         Ok(identified) => identified,
         Err(Refusal::NoCredentials) => return Outcome::refused(unauthorized()),
         Err(Refusal::BadToken) => return Outcome::refused(super::bearer_unauthorized()),
-        Err(Refusal::Refused) => {
+        Err(Refusal::Refused | Refusal::PasswordChangeRequired(_)) => {
             return Outcome::refused(fault_response(
                 version,
                 &Fault::handler(soap::AUTHENTICATION_FAULT, auth::INVALID_CREDENTIALS),

@@ -82,6 +82,9 @@ pub enum AuthFailure {
     Unauthenticated(AuthOutcome),
     /// The check itself failed (database error): a SOAP fault.
     Failed(ServiceError),
+    /// The right password of a user who must change it and may do only that (SCIM's `/Me`);
+    /// the caller holds no permission.
+    PasswordChangeRequired(Caller),
 }
 
 /// The service: store plus settings; cheap to clone and share across requests.
@@ -254,6 +257,14 @@ impl Service {
     fn verify_caller(&self, user: &UserName, password: &Password) -> Result<Caller, AuthFailure> {
         match self.store.authenticate(user, password) {
             Ok(outcome) if outcome.is_success() => {}
+            Ok(AuthOutcome::PasswordChangeRequired) => {
+                self.credentials.forget(user.key());
+                return Err(AuthFailure::PasswordChangeRequired(Caller {
+                    name: user.to_string(),
+                    permissions: Vec::new().into(),
+                    token: None,
+                }));
+            }
             Ok(outcome) => {
                 // A failure may have locked the account: no cached session may outlive that.
                 self.credentials.forget(user.key());

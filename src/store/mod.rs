@@ -403,6 +403,10 @@ pub enum AuthOutcome {
     Locked,
     /// Disabled by an administrator.
     Disabled,
+    /// The user must change the password (adminForcedPasswordReset, WSO2's
+    /// UM_REQUIRE_CHANGE) and was told so more than a day ago: as WSO2's JDBC store does, the
+    /// login fails ("Password change required.") until the password is changed.
+    PasswordChangeRequired,
 }
 
 impl AuthOutcome {
@@ -419,6 +423,7 @@ impl AuthOutcome {
             AuthOutcome::UnknownUser => "unknown_user",
             AuthOutcome::Locked => "locked",
             AuthOutcome::Disabled => "disabled",
+            AuthOutcome::PasswordChangeRequired => "password_change_required",
         }
     }
 }

@@ -366,9 +366,20 @@ struct LoginState {
     disabled: bool,
     failed_attempts: u32,
     lockout_count: u32,
+    must_change_password: bool,
+    password_changed_at_ms: i64,
 }
 
+/// How long a required password change leaves the old password working: WSO2's JDBC store
+/// refuses the login once the flag is older than 24 hours.
+const PASSWORD_CHANGE_GRACE_MS: i64 = 24 * 60 * 60 * 1000;
+
 impl LoginState {
+    /// A required password change whose day of grace has passed.
+    fn password_change_overdue(&self, now_ms: i64) -> bool {
+        self.must_change_password && self.password_changed_at_ms < now_ms - PASSWORD_CHANGE_GRACE_MS
+    }
+
     /// The lock in force now: by an administrator (no unlock time) or by failed logins not yet
     /// expired.
     fn lock(&self, now_ms: i64) -> Option<AccountLock> {
@@ -391,10 +402,10 @@ impl LoginState {
 }
 
 fn login_state(conn: &dyn Conn, user: &UserName) -> StoreResult<Option<LoginState>> {
-    let Some((id, hash)) = conn.row(
-        "SELECT id, password_hash FROM users WHERE name_key = ?1",
+    let Some((id, hash, password_changed_at_ms)) = conn.row(
+        "SELECT id, password_hash, password_changed_at FROM users WHERE name_key = ?1",
         &[user.key().into()],
-        |r| Ok((r.int(0)?, r.text(1)?)),
+        |r| Ok((r.int(0)?, r.text(1)?, r.int(2)?)),
     )?
     else {
         return Ok(None);
@@ -407,10 +418,12 @@ fn login_state(conn: &dyn Conn, user: &UserName) -> StoreResult<Option<LoginStat
         disabled: false,
         failed_attempts: 0,
         lockout_count: 0,
+        must_change_password: false,
+        password_changed_at_ms,
     };
     conn.query(
         "SELECT claim_uri, value FROM user_claims
-         WHERE user_id = ?1 AND profile = ?2 AND claim_uri IN (?3, ?4, ?5, ?6, ?7)",
+         WHERE user_id = ?1 AND profile = ?2 AND claim_uri IN (?3, ?4, ?5, ?6, ?7, ?8)",
         &[
             id.into(),
             DEFAULT_PROFILE.into(),
@@ -419,6 +432,7 @@ fn login_state(conn: &dyn Conn, user: &UserName) -> StoreResult<Option<LoginStat
             claims::UNLOCK_TIME.into(),
             claims::FAILED_LOGIN_ATTEMPTS.into(),
             claims::FAILED_LOGIN_LOCKOUT_COUNT.into(),
+            claims::ADMIN_FORCED_PASSWORD_RESET.into(),
         ],
         &mut |row| {
             let uri = row.text(0)?;
@@ -430,6 +444,7 @@ fn login_state(conn: &dyn Conn, user: &UserName) -> StoreResult<Option<LoginStat
                 claims::UNLOCK_TIME => state.unlock_time_ms = value.trim().parse().ok(),
                 claims::FAILED_LOGIN_ATTEMPTS => state.failed_attempts = number(),
                 claims::FAILED_LOGIN_LOCKOUT_COUNT => state.lockout_count = number(),
+                claims::ADMIN_FORCED_PASSWORD_RESET => state.must_change_password = is_true(&value),
                 _ => {}
             }
             Ok(true)
@@ -761,6 +776,11 @@ impl<D: Database> SqlStore<D> {
         }
         if state.is_locked(now) {
             return Ok(AuthOutcome::Locked);
+        }
+        if verified && state.password_change_overdue(now) {
+            // Only the right password learns this, as in WSO2 (which does not check the
+            // password at all then; a wrong one here still counts towards the lock).
+            return Ok(AuthOutcome::PasswordChangeRequired);
         }
         if verified {
             self.record_successful_login(&state, password, now)?;
