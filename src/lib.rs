@@ -3,11 +3,10 @@
 //! Layers, each importing only the ones below it:
 //! [`http`] (transport, auth, limits) -> [`soap`] (envelope codec, faults) ->
 //! [`service`] (operation catalogue, typed requests, dispatch) -> [`store`] (traits, SQLite).
-//! [`config`] is read by the binary and handed down as plain settings. [`bulk`] (userstore's
-//! own JSON Lines/CSV backups) and [`import`] (users from Keycloak and WSO2) write through the
-//! store's bulk path.
+//! [`config`] is read by the binary and handed down as plain settings. [`import`] (userstore's
+//! own JSON Lines/CSV backups, and users from WSO2 and Keycloak) writes through the store's
+//! bulk path.
 
-pub mod bulk;
 pub mod config;
 pub mod http;
 pub mod import;

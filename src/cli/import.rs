@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use userstore::config::Synchronous;
-use userstore::import::wso2::{self, Wso2Digest, Wso2Options};
-use userstore::import::{self, Plan, Report};
+use userstore::import::keycloak::KeycloakExport;
+use userstore::import::wso2::{Wso2Database, Wso2Digest, Wso2Options};
+use userstore::import::{self, Plan, Report, Source};
 use userstore::store::sql::ImportCredential;
 use userstore::store::{Password, UserName};
 
@@ -67,18 +68,6 @@ fn parse_digest(raw: &str) -> Result<Wso2Digest, String> {
             "'{raw}' is not a digest: SHA-256, SHA-512, SHA-1, MD5, PBKDF2, BCRYPT or PLAIN_TEXT"
         )
     })
-}
-
-/// A source as it may be printed: a URL without its password.
-fn redacted(source: &str) -> String {
-    match (source.find("://"), source.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &source[scheme + 3..at];
-            let user = credentials.split(':').next().unwrap_or("");
-            format!("{}{user}@{}", &source[..scheme + 3], &source[at + 1..])
-        }
-        _ => source.to_string(),
-    }
 }
 
 /// Warn when WSO2's admin still has WSO2's default password, `admin`.
@@ -142,41 +131,29 @@ pub fn import_from(
     let mut config = store_args.config()?;
     // As for `import FILE`: batches commit without an fsync each; a re-run completes the import.
     config.database.synchronous = Synchronous::Normal;
-    let (what, mut plan): (String, Plan) = if !sources.from_keycloak.is_empty() {
-        let files: Vec<String> = sources
-            .from_keycloak
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect();
-        (
-            format!("Keycloak export {}", files.join(", ")),
-            import::keycloak::read(&sources.from_keycloak)
-                .context("import stopped; nothing was written")?,
-        )
+    let source: Box<dyn Source> = if !sources.from_keycloak.is_empty() {
+        Box::new(KeycloakExport {
+            files: sources.from_keycloak.clone(),
+        })
     } else if let Some(source) = &sources.from_wso2 {
-        let options = Wso2Options {
-            digest: sources.wso2_digest,
-            salted: sources.wso2_salted,
-            pbkdf2_iterations: sources.wso2_pbkdf2_iterations,
-            pbkdf2_key_length: sources.wso2_pbkdf2_key_length,
-        };
-        let read = || -> Result<Plan, import::ImportError> {
-            let um = wso2::load(source)?;
-            let plan = match &sources.wso2_identity {
-                Some(identity) => wso2::plan(&um, &wso2::load(identity)?, &options)?,
-                None => wso2::plan(&um, &um, &options)?,
-            };
-            Ok(plan)
-        };
-        let mut plan = read().context("import stopped; nothing was written")?;
-        warn_default_admin(&plan, &config.realm.admin_user);
-        (
-            format!("WSO2 database {}", redacted(source)),
-            std::mem::take(&mut plan),
-        )
+        Box::new(Wso2Database {
+            source: source.clone(),
+            identity: sources.wso2_identity.clone(),
+            options: Wso2Options {
+                digest: sources.wso2_digest,
+                salted: sources.wso2_salted,
+                pbkdf2_iterations: sources.wso2_pbkdf2_iterations,
+                pbkdf2_key_length: sources.wso2_pbkdf2_key_length,
+            },
+        })
     } else {
         anyhow::bail!("name a source: a FILE, --from-keycloak FILE..., or --from-wso2 SOURCE");
     };
+    let what = source.describe();
+    let mut plan = source
+        .read()
+        .context("import stopped; nothing was written")?;
+    warn_default_admin(&plan, &config.realm.admin_user);
     if sources.no_wrap {
         plan.without_wrapping();
     }

@@ -17,6 +17,33 @@ pub struct Table {
     pub rows: Vec<(usize, Vec<Option<String>>)>,
 }
 
+/// The column names a row is read with: the dump's, or the ones known for the table.
+#[derive(Debug, Clone, Copy)]
+enum Columns<'a> {
+    Dumped(&'a [String]),
+    Known(&'static [&'static str]),
+}
+
+/// One row, read by column name.
+#[derive(Debug, Clone, Copy)]
+pub struct RowRef<'a> {
+    /// The line of the dump it starts on.
+    pub line: usize,
+    values: &'a [Option<String>],
+    columns: Columns<'a>,
+}
+
+impl<'a> RowRef<'a> {
+    /// The value of `column` (upper-case), `None` when NULL or absent.
+    pub fn get(&self, column: &str) -> Option<&'a str> {
+        let index = match self.columns {
+            Columns::Dumped(names) => names.iter().position(|c| c == column),
+            Columns::Known(names) => names.iter().position(|c| *c == column),
+        }?;
+        self.values.get(index)?.as_deref()
+    }
+}
+
 /// The tables a dump holds, by upper-cased name without schema (`UM_USER`).
 #[derive(Debug, Default)]
 pub struct Tables {
@@ -449,27 +476,24 @@ impl Tables {
         }
     }
 
-    /// Rows of `name` as maps from column to value; `fallback` gives the columns when the
-    /// dump named none.
-    pub fn rows(&self, name: &str, fallback: &[&str]) -> Vec<(usize, HashMap<String, String>)> {
+    /// Rows of `name`, read by column name; `fallback` gives the columns when the dump named
+    /// none. The rows are borrowed, not copied: a million users' tables are read once.
+    pub fn rows<'a>(&'a self, name: &str, fallback: &'static [&'static str]) -> Vec<RowRef<'a>> {
         let Some(table) = self.tables.get(name) else {
             return Vec::new();
         };
-        let columns: Vec<String> = if table.columns.is_empty() {
-            fallback.iter().map(|c| c.to_string()).collect()
+        let columns = if table.columns.is_empty() {
+            Columns::Known(fallback)
         } else {
-            table.columns.clone()
+            Columns::Dumped(&table.columns)
         };
         table
             .rows
             .iter()
-            .map(|(line, values)| {
-                let row = columns
-                    .iter()
-                    .zip(values)
-                    .filter_map(|(c, v)| Some((c.clone(), v.clone()?)))
-                    .collect();
-                (*line, row)
+            .map(|(line, values)| RowRef {
+                line: *line,
+                values,
+                columns,
             })
             .collect()
     }
@@ -511,22 +535,22 @@ mod tests {
         let t = Tables::parse(pg).unwrap();
         let rows = t.rows("UM_USER", &[]);
         assert_eq!(rows.len(), 3);
-        assert_eq!(rows[0].1["UM_USER_NAME"], "admin");
-        assert!(!rows[0].1.contains_key("UM_SALT_VALUE"));
-        assert_eq!(rows[1].1["UM_SALT_VALUE"], "ab\tc");
-        assert_eq!(rows[2].1["UM_USER_NAME"], "o'brien");
+        assert_eq!(rows[0].get("UM_USER_NAME").unwrap(), "admin");
+        assert!(rows[0].get("UM_SALT_VALUE").is_none());
+        assert_eq!(rows[1].get("UM_SALT_VALUE").unwrap(), "ab\tc");
+        assert_eq!(rows[2].get("UM_USER_NAME").unwrap(), "o'brien");
         let my =
             "-- MySQL dump 10.13\nINSERT INTO `UM_USER` VALUES (1,'a\\'b','x;y'),(2,'c',NULL);\n";
         let t = Tables::parse(my).unwrap();
         let rows = t.rows("UM_USER", &["UM_ID", "UM_USER_NAME", "UM_SALT_VALUE"]);
-        assert_eq!(rows[0].1["UM_USER_NAME"], "a'b");
-        assert_eq!(rows[0].1["UM_SALT_VALUE"], "x;y");
+        assert_eq!(rows[0].get("UM_USER_NAME").unwrap(), "a'b");
+        assert_eq!(rows[0].get("UM_SALT_VALUE").unwrap(), "x;y");
         assert_eq!(rows.len(), 2);
         let h2 = "CREATE CACHED TABLE \"PUBLIC\".\"UM_USER\"(\n    \"UM_ID\" INTEGER NOT NULL,\n    \"UM_USER_NAME\" VARCHAR(255)\n);\nINSERT INTO \"PUBLIC\".\"UM_USER\" VALUES\n(1, STRINGDECODE('zo\\u00eb')),\n(2, 'bob');\n";
         let t = Tables::parse(h2).unwrap();
         let rows = t.rows("UM_USER", &[]);
-        assert_eq!(rows[0].1["UM_USER_NAME"], "zoë");
-        assert_eq!(rows[1].0, 7);
+        assert_eq!(rows[0].get("UM_USER_NAME").unwrap(), "zoë");
+        assert_eq!(rows[1].line, 7);
     }
 
     #[test]

@@ -4,13 +4,13 @@
 //! groups as roles, and password credentials with the hash Keycloak stored (PBKDF2 with SHA-1,
 //! SHA-256 or SHA-512; argon2, kept as an argon2 PHC string).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::{ImportError, Plan};
+use super::{ImportError, Plan, Source};
 use crate::store::policy::claims;
 use crate::store::schemes::{LegacyHash, Prf};
 use crate::store::sql::{ImportCredential, ImportedUser, RejectedRow};
@@ -53,8 +53,25 @@ pub fn group_role(path: &str) -> String {
     path.trim_start_matches('/').replace('/', ":")
 }
 
+/// A realm export: the realm file and any users files, read as one.
+pub struct KeycloakExport {
+    /// The files.
+    pub files: Vec<PathBuf>,
+}
+
+impl Source for KeycloakExport {
+    fn describe(&self) -> String {
+        let names: Vec<String> = self.files.iter().map(|f| f.display().to_string()).collect();
+        format!("Keycloak export {}", names.join(", "))
+    }
+
+    fn read(&self) -> Result<Plan, ImportError> {
+        read(&self.files)
+    }
+}
+
 /// Read every file into one plan.
-pub fn read(files: &[impl AsRef<Path>]) -> Result<Plan, ImportError> {
+fn read(files: &[impl AsRef<Path>]) -> Result<Plan, ImportError> {
     let mut plan = Plan::default();
     for file in files {
         let file = file.as_ref();

@@ -1,11 +1,15 @@
-//! Moving users in from the systems userstore replaces. Each source reads its own format —
-//! a Keycloak realm export ([`keycloak`]), WSO2 Identity Server's database or a dump of it
-//! ([`wso2`], [`dump`]) — completely into a [`Plan`] before anything is written, so an unreadable or
-//! truncated source changes nothing; [`run`] then writes the plan through the store's bulk
-//! path (batched transactions, a savepoint per user, passwords wrapped on every core). A dry
-//! run does the same in transactions that are rolled back. The JSON Lines and CSV formats of
-//! `userstore import FILE` are userstore's own backup format (`crate::bulk`).
+//! Users coming in, through the store's bulk path (batched transactions, a savepoint per user,
+//! passwords hashed or wrapped on every core).
+//!
+//! - [`backup`]: userstore's own JSON Lines and CSV (`userstore import FILE` / `export`),
+//!   streamed in batches, as millions of users may be restored.
+//! - Another system behind the [`Source`] trait: a Keycloak realm export ([`keycloak`]), WSO2
+//!   Identity Server's database or a dump of it ([`wso2`], read through [`dump`]). A source is
+//!   read whole into a [`Plan`] before anything is written, so an unreadable or truncated source
+//!   changes nothing; [`run`] then writes the plan, or, dry, does the same in transactions that
+//!   are rolled back.
 
+pub mod backup;
 pub mod dump;
 pub mod keycloak;
 mod live;
@@ -31,6 +35,14 @@ pub enum ImportError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Another system's users, read whole.
+pub trait Source {
+    /// What is read, for the report (`WSO2 database wso2.sql`); no secret in it.
+    fn describe(&self) -> String;
+    /// Read everything into a plan; an unreadable, truncated or foreign source is an error.
+    fn read(&self) -> Result<Plan, ImportError>;
 }
 
 /// Everything a source read: the users to create, the rows it could not map (each with its

@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use super::dump::Tables;
-use super::{ImportError, Plan};
+use super::dump::{RowRef, Tables};
+use super::{ImportError, Plan, Source};
 use crate::store::policy::claims;
 use crate::store::schemes::{Digest, LegacyHash, Prf};
 use crate::store::sql::{ImportCredential, ImportedUser, RejectedRow};
@@ -213,25 +213,26 @@ fn columns(table: &str) -> &'static [&'static str] {
         .map_or(&[], |(_, c)| c)
 }
 
-type Row = (usize, HashMap<String, String>);
+type Row<'a> = (usize, RowRef<'a>);
 
 /// Rows of `table` in the super tenant (or with no tenant column).
-fn tenant_rows(tables: &Tables, table: &str, tenant_column: &str) -> (Vec<Row>, usize) {
+fn tenant_rows<'a>(tables: &'a Tables, table: &str, tenant_column: &str) -> (Vec<Row<'a>>, usize) {
     let all = tables.rows(table, columns(table));
     let total = all.len();
-    let mine: Vec<Row> = all
+    let mine: Vec<Row<'a>> = all
         .into_iter()
-        .filter(|(_, r)| {
+        .filter(|r| {
             r.get(tenant_column)
                 .is_none_or(|t| t == SUPER_TENANT || t == "0")
         })
+        .map(|r| (r.line, r))
         .collect();
     let others = total - mine.len();
     (mine, others)
 }
 
-fn field<'a>(row: &'a HashMap<String, String>, column: &str) -> Option<&'a str> {
-    row.get(column).map(String::as_str)
+fn field<'a>(row: &RowRef<'a>, column: &str) -> Option<&'a str> {
+    row.get(column)
 }
 
 fn is_true(value: Option<&str>) -> bool {
@@ -297,10 +298,7 @@ fn claim(uri: &str, value: String) -> Result<(ProfileName, ClaimValue), String> 
 }
 
 /// The credential a `UM_USER` row holds, under the deployment's settings.
-fn credential(
-    row: &HashMap<String, String>,
-    options: &Wso2Options,
-) -> Result<ImportCredential, String> {
+fn credential(row: &RowRef<'_>, options: &Wso2Options) -> Result<ImportCredential, String> {
     let stored = field(row, "UM_USER_PASSWORD").unwrap_or("");
     if stored.is_empty() {
         return Ok(ImportCredential::NoPassword);
@@ -347,8 +345,44 @@ fn credential(
     Ok(ImportCredential::Legacy { hash, wrap: true })
 }
 
+/// WSO2's databases: the user store's, and the identity database when it is another one.
+pub struct Wso2Database {
+    /// `postgres://…`, `mysql://…` (`mariadb://…`) or a `.sql` dump.
+    pub source: String,
+    /// The identity database (IDN_* tables), when not `source`.
+    pub identity: Option<String>,
+    /// How passwords were hashed.
+    pub options: Wso2Options,
+}
+
+/// A source as it may be printed: a URL without its password.
+fn redacted(source: &str) -> String {
+    match (source.find("://"), source.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &source[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &source[..scheme + 3], &source[at + 1..])
+        }
+        _ => source.to_string(),
+    }
+}
+
+impl Source for Wso2Database {
+    fn describe(&self) -> String {
+        format!("WSO2 database {}", redacted(&self.source))
+    }
+
+    fn read(&self) -> Result<Plan, ImportError> {
+        let um = load(&self.source)?;
+        match &self.identity {
+            Some(identity) => plan(&um, &load(identity)?, &self.options),
+            None => plan(&um, &um, &self.options),
+        }
+    }
+}
+
 /// Read a source: `postgres://…` or `mysql://…` (also `mariadb://…`), or a `.sql` dump file.
-pub fn load(source: &str) -> Result<Tables, ImportError> {
+fn load(source: &str) -> Result<Tables, ImportError> {
     if source.starts_with("postgres://") || source.starts_with("postgresql://") {
         return super::live::postgres_tables(source, table_names());
     }
@@ -362,7 +396,7 @@ pub fn load(source: &str) -> Result<Tables, ImportError> {
 
 /// The plan for WSO2's user-store tables `um` and identity tables `identity` (the same
 /// tables when one database holds both).
-pub fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, ImportError> {
+fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, ImportError> {
     let mut plan = Plan::default();
     if !um.has("UM_USER") {
         return Err(ImportError::Source(

@@ -1,5 +1,5 @@
-//! `userstore import` / `userstore export`: users with password hashes, roles and claims as
-//! JSON Lines or CSV. Import works in batched transactions, reports bad rows by line number
+//! `userstore import FILE` / `userstore export`: userstore's own backup format, users with their
+//! stored credentials, roles and claims as JSON Lines or CSV. Import works in batched transactions, reports bad rows by line number
 //! and skips them without aborting the file; export never writes a plaintext password.
 //!
 //! JSON Lines, one user per line:
