@@ -680,3 +680,79 @@ fn wrong_passwords_cost_the_same_for_migrated_native_and_unknown_users() {
         assert!((0.8..=bound).contains(&ratio), "{user}: {ratio:.3}");
     }
 }
+
+/// A secondary user store is a second run with `--wso2-domain`: its users and roles come
+/// across as `DOMAIN/name` beside the primary store's, which keep theirs.
+#[test]
+fn a_secondary_user_store_comes_across_under_its_domain() {
+    let dir = tempfile::tempdir().unwrap();
+    let (primary, secondary) = (dir.path().join("primary.sql"), dir.path().join("ext.sql"));
+    wso2_fixture(&primary, "h2", "sha256", false);
+    wso2_fixture(&secondary, "postgres", "sha512", false);
+    let s = Server::start();
+    let out = userstore(&s.db, &["import", "--from-wso2", primary.to_str().unwrap()]);
+    assert!(text(&out).contains("imported 5 users"), "{}", text(&out));
+    let out = userstore(
+        &s.db,
+        &[
+            "import",
+            "--from-wso2",
+            secondary.to_str().unwrap(),
+            "--wso2-domain",
+            "ext",
+            "--wso2-digest",
+            "SHA-512",
+        ],
+    );
+    let report = text(&out);
+    // admin comes across too, as EXT/admin; alice's "dept" attribute is mapped for the
+    // PRIMARY domain only (IDN_CLAIM_MAPPED_ATTRIBUTE is per user store), so she is reported.
+    assert!(report.contains("imported 5 users"), "{report}");
+    assert!(
+        report.contains("(alice): UM_USER_ATTRIBUTE line")
+            && report.contains("'dept' maps to no claim"),
+        "{report}"
+    );
+    assert!(report.contains("(erin)"), "{report}");
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    assert!(authenticate(&s, "alice", "Alice-pw-1"));
+    assert!(!authenticate(&s, "EXT/alice", "Alice-pw-1"));
+    assert!(authenticate(&s, "ext/jürgen", "Gehéim-pw1"));
+    assert!(authenticate(&s, "EXT/admin", "admin"));
+    assert_eq!(scheme(&s, "EXT/carol"), "wrapped wso2-sha512-salted");
+    let listed = s
+        .call(
+            Soap::V11,
+            "listUsers",
+            "<ser:filter>EXT/*</ser:filter><ser:maxItemLimit>100</ser:maxItemLimit>",
+        )
+        .return_texts();
+    assert!(
+        listed.contains(&"EXT/jürgen".to_string()) && !listed.contains(&"jürgen".to_string()),
+        "{listed:?}"
+    );
+    let roles = s
+        .call(
+            Soap::V11,
+            "getRoleListOfUser",
+            "<ser:userName>EXT/jürgen</ser:userName>",
+        )
+        .return_texts();
+    assert!(roles.contains(&"EXT/engineers".to_string()), "{roles:?}");
+    // The fixture grants permissions to the PRIMARY store's engineers only (UM_ROLE_PERMISSION
+    // names each role's domain): EXT's engineers get none, the primary's keep theirs.
+    let out = userstore(&s.db, &["role", "permissions", "EXT/engineers"]);
+    assert!(!text(&out).contains("/permission/admin"), "{}", text(&out));
+    let out = userstore(&s.db, &["role", "permissions", "engineers"]);
+    assert!(text(&out).contains("usermgt/view"), "{}", text(&out));
+    let (_, found, _) = s.scim_with(
+        "GET",
+        &format!(
+            "/scim2/Users?filter={}",
+            url_encode("userName eq \"EXT/carol\"")
+        ),
+        &basic("admin", common::ADMIN_PASSWORD).1,
+        None,
+    );
+    assert_eq!(found["totalResults"], 1, "{found}");
+}

@@ -29,6 +29,11 @@ pub struct SourceArgs {
     /// store's (by default the same source).
     #[arg(long, value_name = "SOURCE", requires = "from_wso2")]
     pub wso2_identity: Option<String>,
+    /// The secondary user store SOURCE is (its domain name in WSO2, e.g. EXT): its users and
+    /// roles come across as DOMAIN/name. Import the primary store first, then each secondary
+    /// one in a run of its own.
+    #[arg(long, value_name = "NAME", requires = "from_wso2", value_parser = parse_domain)]
+    pub wso2_domain: Option<String>,
     /// How WSO2 hashed passwords (`[user_store] password_digest`; PasswordDigest in
     /// user-mgt.xml): SHA-256 (WSO2's default), SHA-512, SHA-1, MD5, PBKDF2, BCRYPT or
     /// PLAIN_TEXT.
@@ -59,6 +64,16 @@ impl SourceArgs {
     /// Whether a source other than a JSON Lines/CSV file was named.
     pub fn named(&self) -> bool {
         !self.from_keycloak.is_empty() || self.from_wso2.is_some()
+    }
+}
+
+fn parse_domain(raw: &str) -> Result<String, String> {
+    if userstore::store::names::is_user_store_domain(raw) {
+        Ok(raw.to_ascii_uppercase())
+    } else {
+        Err(format!(
+            "'{raw}' is not a secondary user store's domain (letters, digits, _ - .; not PRIMARY, Internal or Application)"
+        ))
     }
 }
 
@@ -140,6 +155,7 @@ pub fn import_from(
             source: source.clone(),
             identity: sources.wso2_identity.clone(),
             options: Wso2Options {
+                domain: sources.wso2_domain.clone(),
                 digest: sources.wso2_digest,
                 salted: sources.wso2_salted,
                 pbkdf2_iterations: sources.wso2_pbkdf2_iterations,

@@ -48,9 +48,12 @@ impl Wso2Digest {
     }
 }
 
-/// The deployment's password settings.
-#[derive(Debug, Clone, Copy)]
+/// The deployment's settings the import follows.
+#[derive(Debug, Clone)]
 pub struct Wso2Options {
+    /// The secondary user store this source is (`--wso2-domain`): its users and roles come
+    /// across as `DOMAIN/name`; `None` for the primary store.
+    pub domain: Option<String>,
     /// The digest.
     pub digest: Wso2Digest,
     /// Whether passwords were salted (`StoreSaltedPassword`); by default, where a salt is
@@ -65,6 +68,7 @@ pub struct Wso2Options {
 impl Default for Wso2Options {
     fn default() -> Self {
         Self {
+            domain: None,
             digest: Wso2Digest::Digest(Digest::Sha256),
             salted: None,
             pbkdf2_iterations: 10_000,
@@ -253,8 +257,8 @@ fn hybrid_name(raw: &str) -> String {
 }
 
 /// Attribute name → claim URI: the source's own mappings (identity database's
-/// IDN_CLAIM_MAPPED_ATTRIBUTE for the PRIMARY domain), else WSO2's defaults.
-fn attribute_mappings(identity: &Tables) -> HashMap<String, String> {
+/// IDN_CLAIM_MAPPED_ATTRIBUTE for the store's domain), else WSO2's defaults.
+fn attribute_mappings(identity: &Tables, domain: &str) -> HashMap<String, String> {
     let mut map: HashMap<String, String> = DEFAULT_ATTRIBUTES
         .iter()
         .map(|(a, c)| (a.to_string(), format!("{LOCAL_DIALECT}/{c}")))
@@ -273,10 +277,10 @@ fn attribute_mappings(identity: &Tables) -> HashMap<String, String> {
         .collect();
     let (mapped, _) = tenant_rows(identity, "IDN_CLAIM_MAPPED_ATTRIBUTE", "TENANT_ID");
     for (_, row) in &mapped {
-        let primary =
-            field(row, "USER_STORE_DOMAIN_NAME").is_none_or(|d| d.eq_ignore_ascii_case("PRIMARY"));
+        let this_store =
+            field(row, "USER_STORE_DOMAIN_NAME").is_none_or(|d| d.eq_ignore_ascii_case(domain));
         if let (true, Some(claim), Some(attribute)) = (
-            primary,
+            this_store,
             field(row, "LOCAL_CLAIM_ID").and_then(|id| uri_of.get(id)),
             field(row, "ATTRIBUTE_NAME"),
         ) {
@@ -398,6 +402,24 @@ fn load(source: &str) -> Result<Tables, ImportError> {
 /// tables when one database holds both).
 fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, ImportError> {
     let mut plan = Plan::default();
+    // The store's domain, and how its names come across: `DOMAIN/name` for a secondary one.
+    let domain = options
+        .domain
+        .as_deref()
+        .map_or("PRIMARY".to_string(), str::to_ascii_uppercase);
+    let qualified = |name: &str| match &options.domain {
+        Some(_) => format!("{domain}/{name}"),
+        None => name.to_string(),
+    };
+    // A name as the primary database's shared tables write it, back to this store's own.
+    let own_name = |name: &str| -> Option<String> {
+        match name.split_once('/') {
+            Some((d, rest)) if d.eq_ignore_ascii_case(&domain) => Some(rest.to_lowercase()),
+            Some(_) => None,
+            None if options.domain.is_none() => Some(name.to_lowercase()),
+            None => None,
+        }
+    };
     if !um.has("UM_USER") {
         return Err(ImportError::Source(
             "the source has no UM_USER table: not a WSO2 user-store database".into(),
@@ -414,9 +436,9 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
         })
         .collect();
     let (roles, _) = tenant_rows(um, "UM_ROLE", "UM_TENANT_ID");
-    let role_names: HashMap<&str, &str> = roles
+    let role_names: HashMap<&str, String> = roles
         .iter()
-        .filter_map(|(_, r)| Some((field(r, "UM_ID")?, field(r, "UM_ROLE_NAME")?)))
+        .filter_map(|(_, r)| Some((field(r, "UM_ID")?, qualified(field(r, "UM_ROLE_NAME")?))))
         .collect();
     let (hybrid, _) = tenant_rows(um, "UM_HYBRID_ROLE", "UM_TENANT_ID");
     let hybrid_names: HashMap<&str, String> = hybrid
@@ -440,14 +462,15 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
             field(row, "UM_USER_ID"),
             field(row, "UM_ROLE_ID").and_then(|id| role_names.get(id)),
         ) {
-            member_of.entry(user).or_default().push(role.to_string());
+            member_of.entry(user).or_default().push(role.clone());
         }
     }
     let mut hybrid_of: HashMap<String, Vec<String>> = HashMap::new();
     let (hybrid_members, _) = tenant_rows(um, "UM_HYBRID_USER_ROLE", "UM_TENANT_ID");
     for (_, row) in &hybrid_members {
-        let domain = field(row, "UM_DOMAIN_ID").and_then(|d| domain_of.get(d));
-        if domain.is_some_and(|d| d != "PRIMARY") {
+        // Hybrid memberships live in the primary database for every store's users.
+        let member_domain = field(row, "UM_DOMAIN_ID").and_then(|d| domain_of.get(d));
+        if member_domain.is_some_and(|d| *d != domain) {
             continue;
         }
         if let (Some(user), Some(role)) = (
@@ -461,7 +484,7 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
     plan.count("memberships", user_roles.len() + hybrid_members.len());
 
     // Attributes by the user's UM_ID; identity data by name.
-    let mappings = attribute_mappings(identity);
+    let mappings = attribute_mappings(identity, &domain);
     let mut attributes: HashMap<&str, Vec<(usize, &str, &str)>> = HashMap::new();
     let (attribute_rows, _) = tenant_rows(um, "UM_USER_ATTRIBUTE", "UM_TENANT_ID");
     for (line, row) in &attribute_rows {
@@ -488,8 +511,9 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
             field(row, "DATA_KEY"),
             field(row, "DATA_VALUE"),
         ) {
-            let user = user.strip_prefix("PRIMARY/").unwrap_or(user).to_lowercase();
-            identity_data.entry(user).or_default().push((key, value));
+            if let Some(user) = own_name(user.strip_prefix("PRIMARY/").unwrap_or(user)) {
+                identity_data.entry(user).or_default().push((key, value));
+            }
         }
     }
 
@@ -498,8 +522,8 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
         let position = plan.locate(format!("UM_USER line {line} ({name})"));
         plan.count("users", 1);
         let built = (|| -> Result<ImportedUser, String> {
-            let user = UserName::lookup(name).map_err(|e| e.to_string())?;
-            let key = user.key().to_string();
+            let user = UserName::lookup(&qualified(name)).map_err(|e| e.to_string())?;
+            let key = name.to_lowercase();
             let mut values: BTreeMap<String, String> = BTreeMap::new();
             let um_id = field(row, "UM_ID").unwrap_or("");
             for (attr_line, attribute, value) in attributes.get(um_id).into_iter().flatten() {
@@ -565,6 +589,7 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
     plan.roles = role_permissions(
         um,
         &domain_of,
+        &domain,
         &role_names,
         &hybrid_names,
         &mut plan.warnings,
@@ -581,7 +606,8 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
 fn role_permissions(
     um: &Tables,
     domain_of: &HashMap<&str, String>,
-    role_names: &HashMap<&str, &str>,
+    domain: &str,
+    role_names: &HashMap<&str, String>,
     hybrid_names: &HashMap<&str, String>,
     warnings: &mut Vec<String>,
 ) -> Vec<(RoleName, Vec<Permission>)> {
@@ -619,7 +645,11 @@ fn role_permissions(
         {
             Some("INTERNAL") if !role.contains('/') => format!("Internal/{role}"),
             Some("APPLICATION") if !role.contains('/') => format!("Application/{role}"),
-            _ => role.to_string(),
+            // This store's own roles; another store's are its own run's.
+            Some(d) if d == domain && domain != "PRIMARY" => format!("{domain}/{role}"),
+            None | Some("PRIMARY") if domain == "PRIMARY" => role.to_string(),
+            Some(d) if d == domain => role.to_string(),
+            _ => continue,
         };
         if !is_true(field(row, "UM_IS_ALLOWED")) {
             denied += 1;

@@ -134,21 +134,20 @@ pub struct RoleChange {
 pub enum UserFilter {
     /// Every user.
     All,
-    /// Names matching a wildcard pattern.
+    /// Names matching a wildcard pattern (a secondary store's users by `DOMAIN/pattern`).
     Wildcard(String),
-    /// A pattern for another user-store domain, of which this store has none: nobody.
-    OtherDomain,
 }
 
 impl UserFilter {
     /// Interpret a filter: trimmed; absent, empty or `*` means all users; `PRIMARY/pattern`
-    /// and `/pattern` search the primary store (the only one); `DOMAIN/pattern` another store.
+    /// and `/pattern` search the primary store; `DOMAIN/pattern` a secondary store's users
+    /// moved in from WSO2 (nobody, where there are none).
     pub fn from_request(raw: Option<&str>) -> Self {
         let pattern = raw.map(str::trim).unwrap_or("");
         let pattern = match pattern.split_once('/') {
             Some(("", rest)) => rest,
             Some((domain, rest)) if domain.eq_ignore_ascii_case(names::PRIMARY_DOMAIN_NAME) => rest,
-            Some(_) => return UserFilter::OtherDomain,
+            Some(_) => return UserFilter::Wildcard(pattern.to_string()),
             None => pattern,
         };
         match pattern {

@@ -148,9 +148,47 @@ impl UserName {
     /// A name for a new account: must satisfy the naming rules.
     pub fn new_account(raw: &str) -> Result<Self, StoreError> {
         let name = Self::lookup(raw)?;
-        check_plain_segment(NameKind::User, &name.name, &name.name)?;
+        let name = match name.name.split_once('/') {
+            Some((domain, _)) if !is_user_store_domain(domain) => {
+                return Err(StoreError::InvalidName {
+                    kind: NameKind::User,
+                    name: name.name.clone(),
+                    rule: "'/' is reserved for a domain prefix",
+                })
+            }
+            Some((domain, rest)) => {
+                let whole = format!("{}/{rest}", domain.to_ascii_uppercase());
+                Self {
+                    key: key_of(&whole),
+                    name: whole,
+                }
+            }
+            None => name,
+        };
+        check_plain_segment(NameKind::User, &name.name, name.local_part())?;
         Ok(name)
     }
+
+    /// The name without its secondary user store's domain (`EXT/alice`: `alice`).
+    pub fn local_part(&self) -> &str {
+        self.name
+            .split_once('/')
+            .map_or(&self.name, |(_, rest)| rest)
+    }
+}
+
+/// Whether `domain` can name a secondary user store: letters, digits, `_`, `-` and `.`, and
+/// neither a role domain (`Internal`, `Application`) nor `PRIMARY`.
+pub fn is_user_store_domain(domain: &str) -> bool {
+    !domain.is_empty()
+        && domain.len() <= 50
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !ROLE_DOMAINS
+            .iter()
+            .any(|d| d.trim_end_matches('/').eq_ignore_ascii_case(domain))
+        && !domain.eq_ignore_ascii_case(PRIMARY_DOMAIN_NAME)
 }
 
 impl RoleName {
@@ -164,12 +202,23 @@ impl RoleName {
         })
     }
 
-    /// A name for a new role: must satisfy the naming rules.
+    /// A name for a new role: must satisfy the naming rules. A role of a secondary user store
+    /// moved in from WSO2 is `DOMAIN/role`, as its users are `DOMAIN/name`.
     pub fn new_role(raw: &str) -> Result<Self, StoreError> {
-        let role = Self::lookup(raw)?;
+        let mut role = Self::lookup(raw)?;
+        if let Some((domain, rest)) = role.name.split_once('/') {
+            if is_user_store_domain(domain) {
+                role.name = format!("{}/{rest}", domain.to_ascii_uppercase());
+                role.key = key_of(&role.name);
+            }
+        }
         let segment = ROLE_DOMAINS
             .iter()
             .find_map(|d| role.name.strip_prefix(d))
+            .or_else(|| {
+                let (domain, rest) = role.name.split_once('/')?;
+                is_user_store_domain(domain).then_some(rest)
+            })
             .unwrap_or(&role.name);
         check_plain_segment(NameKind::Role, &role.name, segment)?;
         Ok(role)
@@ -305,7 +354,15 @@ mod tests {
     #[test]
     fn new_names_reject_whitespace_slash_and_length() {
         assert!(UserName::new_account("a b").is_err());
-        assert!(UserName::new_account("a/b").is_err());
+        assert!(UserName::new_account("Internal/b").is_err());
+        assert!(UserName::new_account("a b/c").is_err());
+        assert!(UserName::new_account("EXT/a/b").is_err());
+        let secondary = UserName::new_account("ext/Alice").unwrap();
+        assert_eq!(
+            (secondary.as_str(), secondary.key()),
+            ("EXT/Alice", "ext/alice")
+        );
+        assert_eq!(secondary.local_part(), "Alice");
         assert!(UserName::new_account(&"x".repeat(101)).is_err());
         assert!(UserName::new_account("").is_err());
         assert!(UserName::new_account("nilasini@example.com").is_ok());
@@ -317,7 +374,12 @@ mod tests {
         assert_eq!(r.as_str(), "Internal/auditor");
         assert!(r.is_hybrid());
         assert!(RoleName::new_role("Internal/").is_err());
-        assert!(RoleName::new_role("Other/x").is_err());
+        assert_eq!(
+            RoleName::new_role("ext/staff").unwrap().as_str(),
+            "EXT/staff"
+        );
+        assert!(RoleName::new_role("Ot her/x").is_err());
+        assert!(RoleName::new_role("EXT/a/b").is_err());
     }
 
     #[test]

@@ -147,7 +147,8 @@ impl CredentialPolicy {
 
     /// A new account's name must match the username pattern.
     pub fn check_username(&self, user: &UserName) -> Result<(), StoreError> {
-        if self.username.is_match(user.as_str()) {
+        // A secondary store's domain is not part of the name the pattern rules, as in WSO2.
+        if self.username.is_match(user.local_part()) {
             return Ok(());
         }
         Err(self.username_violation(user.as_str()))

@@ -998,7 +998,6 @@ impl<D: Database> UserBackend for SqlStore<D> {
                 args.push(limit.into());
                 conn.texts(sql, &args)
             }
-            UserFilter::OtherDomain => Ok(Vec::new()),
         })?;
         sort_like_java(&mut names);
         Ok(names)
