@@ -41,9 +41,15 @@ fn keycloak_export(dir: &Path, single: bool) -> Vec<(String, String, Option<Stri
         .collect()
 }
 
+/// Run the CLI on `db`. A WSO2 import keeps the test server's admin (and its password, which
+/// the tests call with): WSO2's admin is mapped onto it only where a test asks for that.
 fn userstore(db: &Path, args: &[&str]) -> Output {
+    let mut args = args.to_vec();
+    if args.contains(&"--from-wso2") && !args.contains(&"--wso2-admin-user") {
+        args.extend(["--wso2-admin-user", "no-such-admin"]);
+    }
     Command::new(env!("CARGO_BIN_EXE_userstore"))
-        .args(args)
+        .args(&args)
         .arg("--database")
         .arg(db)
         .env("USERSTORE_PASSWORD_HASHING__MEMORY_KIB", "256")
@@ -643,7 +649,13 @@ fn wrong_passwords_cost_the_same_for_migrated_native_and_unknown_users() {
             keycloak.to_str().unwrap(),
             "--no-wrap",
         ],
-        vec!["import", "--from-wso2", wso2.to_str().unwrap()],
+        vec![
+            "import",
+            "--from-wso2",
+            wso2.to_str().unwrap(),
+            "--wso2-admin-user",
+            "no-such-admin",
+        ],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_userstore"))
             .args(&args)
@@ -755,4 +767,75 @@ fn a_secondary_user_store_comes_across_under_its_domain() {
         None,
     );
     assert_eq!(found["totalResults"], 1, "{found}");
+}
+
+/// WSO2's admin and admin role come across as the realm's protected ones: the admin the target
+/// has (made by `serve`) keeps its account and takes WSO2's admin's password, with a warning
+/// when that is WSO2's default `admin`; roles keep WSO2's SCIM group ids.
+#[test]
+fn the_wso2_admin_becomes_the_realm_admin_and_groups_keep_their_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wso2.sql");
+    wso2_fixture(&file, "h2", "sha256", false);
+    let s = Server::start();
+    let out = userstore(
+        &s.db,
+        &[
+            "import",
+            "--from-wso2",
+            file.to_str().unwrap(),
+            "--wso2-admin-user",
+            "admin",
+            "--dry-run",
+        ],
+    );
+    let report = text(&out);
+    assert!(
+        report.contains("the admin 'admin' would take the password of the source's admin"),
+        "{report}"
+    );
+    assert!(authenticate(&s, "admin", common::ADMIN_PASSWORD));
+    let out = userstore(
+        &s.db,
+        &[
+            "import",
+            "--from-wso2",
+            file.to_str().unwrap(),
+            "--wso2-admin-user",
+            "admin",
+        ],
+    );
+    let report = text(&out);
+    assert!(
+        report.contains("the admin 'admin' now has the password of the source's admin"),
+        "{report}"
+    );
+    assert!(report.contains("default password 'admin'"), "{report}");
+    assert!(report.contains("0 already present"), "{report}");
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    let check = |password: &str| {
+        s.call_as(
+            "admin",
+            password,
+            Soap::V11,
+            "isExistingUser",
+            "<ser:userName>alice</ser:userName>",
+        )
+    };
+    assert_eq!(check("admin").return_text(), "true");
+    assert_eq!(check(common::ADMIN_PASSWORD).status, 500);
+    // The engineers group keeps the id WSO2's SCIM gave it.
+    let (_, found, _) = s.scim_with(
+        "GET",
+        &format!(
+            "/scim2/Groups?filter={}",
+            url_encode("displayName eq \"engineers\"")
+        ),
+        &basic("admin", "admin").1,
+        None,
+    );
+    assert_eq!(
+        found["Resources"][0]["id"], "7d1c0a52-9d3e-4c43-a9a3-6b1f0e2c5a11",
+        "{found}"
+    );
 }

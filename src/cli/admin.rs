@@ -533,6 +533,7 @@ pub fn role(command: RoleCommand) -> anyhow::Result<()> {
                     users,
                     permissions: Vec::new(),
                     external_id: None,
+                    id: None,
                 })
                 .or_store_error()?;
             print_done(

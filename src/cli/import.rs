@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use userstore::config::Synchronous;
 use userstore::import::keycloak::KeycloakExport;
-use userstore::import::wso2::{Wso2Database, Wso2Digest, Wso2Options};
+use userstore::import::wso2::{AdminNames, Wso2Database, Wso2Digest, Wso2Options};
 use userstore::import::{self, Plan, Report, Source};
 use userstore::store::sql::ImportCredential;
 use userstore::store::{Password, UserName};
@@ -34,6 +34,14 @@ pub struct SourceArgs {
     /// one in a run of its own.
     #[arg(long, value_name = "NAME", requires = "from_wso2", value_parser = parse_domain)]
     pub wso2_domain: Option<String>,
+    /// WSO2's admin user (user-mgt.xml's AdminUser): it becomes this realm's admin
+    /// (`[realm] admin_user`), and when that admin exists already, it takes WSO2's admin's
+    /// password.
+    #[arg(long, value_name = "NAME", default_value = "admin")]
+    pub wso2_admin_user: String,
+    /// WSO2's admin role (AdminRole): it becomes this realm's admin role.
+    #[arg(long, value_name = "NAME", default_value = "admin")]
+    pub wso2_admin_role: String,
     /// How WSO2 hashed passwords (`[user_store] password_digest`; PasswordDigest in
     /// user-mgt.xml): SHA-256 (WSO2's default), SHA-512, SHA-1, MD5, PBKDF2, BCRYPT or
     /// PLAIN_TEXT.
@@ -126,6 +134,12 @@ fn print_report(what: &str, plan_counts: &[(&'static str, usize)], report: &Repo
         report.already_present,
         report.rejected.len()
     );
+    if let Some(admin) = &report.admin_password_from_source {
+        println!(
+            "the admin '{admin}' {} the password of the source's admin",
+            if dry_run { "would take" } else { "now has" }
+        );
+    }
     if report.imported == 0 && report.already_present > 0 && report.rejected.is_empty() {
         println!("nothing to do: every user is already present");
     }
@@ -156,6 +170,12 @@ pub fn import_from(
             identity: sources.wso2_identity.clone(),
             options: Wso2Options {
                 domain: sources.wso2_domain.clone(),
+                admin: Some(AdminNames {
+                    wso2_user: sources.wso2_admin_user.clone(),
+                    wso2_role: sources.wso2_admin_role.clone(),
+                    user: config.realm.admin_user.clone(),
+                    role: config.realm.admin_role.clone(),
+                }),
                 digest: sources.wso2_digest,
                 salted: sources.wso2_salted,
                 pbkdf2_iterations: sources.wso2_pbkdf2_iterations,

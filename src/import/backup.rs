@@ -151,7 +151,7 @@ fn to_import(line: usize, user: JsonUser) -> Result<ImportedUser, RejectedRow> {
         }
         Ok(ImportedUser {
             line,
-            user: UserName::new_account(&user.username)?,
+            user: UserName::moved_in(&user.username)?,
             credential,
             roles: user
                 .roles

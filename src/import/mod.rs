@@ -45,12 +45,24 @@ pub trait Source {
     fn read(&self) -> Result<Plan, ImportError>;
 }
 
+/// A role a source holds: created when missing (with its id, when the source has one), and
+/// granted its permissions.
+#[derive(Debug, Clone)]
+pub struct ImportedRole {
+    /// The name.
+    pub name: RoleName,
+    /// Its id in the source (WSO2's SCIM group id), kept so that SCIM clients keep their links.
+    pub id: Option<String>,
+    /// What it grants.
+    pub permissions: Vec<Permission>,
+}
+
 /// Everything a source read: the users to create, the rows it could not map (each with its
 /// location), counts by kind for the report, and what the operator should know.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// Roles to create (or complete) before the users, with the permissions they grant.
-    pub roles: Vec<(RoleName, Vec<Permission>)>,
+    /// Roles to create (or complete) before the users.
+    pub roles: Vec<ImportedRole>,
     /// Users in source order; `line` indexes `locations`.
     pub users: Vec<ImportedUser>,
     /// Rows that cannot be imported, with why; `line` indexes `locations`.
@@ -61,6 +73,9 @@ pub struct Plan {
     pub counts: Vec<(&'static str, usize)>,
     /// Things the operator should know (a default admin password, ignored tables).
     pub warnings: Vec<String>,
+    /// The source's administrator, under the target's admin name: when the target has its
+    /// admin already, that admin takes the source admin's password.
+    pub admin: Option<crate::store::UserName>,
 }
 
 impl Plan {
@@ -104,6 +119,8 @@ pub struct Report {
     pub already_present: usize,
     /// Rows skipped, with where and why.
     pub rejected: Vec<(String, String)>,
+    /// The target's admin that took the source admin's password (or, dry, would).
+    pub admin_password_from_source: Option<String>,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -124,7 +141,19 @@ pub fn run(
     }
     let mut rejected = std::mem::take(&mut plan.rejected);
     let mut done = 0;
-    let users = std::mem::take(&mut plan.users);
+    let mut users = std::mem::take(&mut plan.users);
+    if let Some(admin) = &plan.admin {
+        // The admin the target has keeps its account and takes the source admin's password.
+        if store.user_exists(admin)? {
+            if let Some(at) = users.iter().position(|u| u.user.key() == admin.key()) {
+                let source_admin = users.remove(at);
+                if !dry_run {
+                    store.replace_credential(admin, source_admin.credential)?;
+                }
+                report.admin_password_from_source = Some(admin.to_string());
+            }
+        }
+    }
     let mut users = users.into_iter().peekable();
     while users.peek().is_some() {
         let chunk: Vec<ImportedUser> = users.by_ref().take(batch.max(1)).collect();
@@ -151,11 +180,13 @@ pub fn run(
 
 /// Create the plan's roles that are missing, and grant every role the permissions the source
 /// gave it (those it holds already stay).
-fn create_roles(
-    store: &dyn StoreAdmin,
-    roles: &[(RoleName, Vec<Permission>)],
-) -> Result<(), ImportError> {
-    for (role, permissions) in roles {
+fn create_roles(store: &dyn StoreAdmin, roles: &[ImportedRole]) -> Result<(), ImportError> {
+    for ImportedRole {
+        name: role,
+        id,
+        permissions,
+    } in roles
+    {
         if store.role_exists(role)? {
             let held = store.role_permissions(role)?;
             let missing: Vec<Permission> = permissions
@@ -172,6 +203,7 @@ fn create_roles(
                 users: Vec::new(),
                 permissions: permissions.clone(),
                 external_id: None,
+                id: id.clone(),
             })?;
         }
     }

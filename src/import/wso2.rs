@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::dump::{RowRef, Tables};
-use super::{ImportError, Plan, Source};
+use super::{ImportError, ImportedRole, Plan, Source};
 use crate::store::policy::claims;
 use crate::store::schemes::{Digest, LegacyHash, Prf};
 use crate::store::sql::{ImportCredential, ImportedUser, RejectedRow};
@@ -48,12 +48,28 @@ impl Wso2Digest {
     }
 }
 
+/// The administrator and admin role of WSO2 (user-mgt.xml's `AdminUser`, `AdminRole`; `admin`
+/// by default) and the names they take here (`[realm] admin_user`, `admin_role`).
+#[derive(Debug, Clone)]
+pub struct AdminNames {
+    /// WSO2's admin user.
+    pub wso2_user: String,
+    /// WSO2's admin role.
+    pub wso2_role: String,
+    /// The realm's admin user here.
+    pub user: String,
+    /// The realm's admin role here.
+    pub role: String,
+}
+
 /// The deployment's settings the import follows.
 #[derive(Debug, Clone)]
 pub struct Wso2Options {
     /// The secondary user store this source is (`--wso2-domain`): its users and roles come
     /// across as `DOMAIN/name`; `None` for the primary store.
     pub domain: Option<String>,
+    /// WSO2's admin and admin role, which become the realm's protected ones (primary store).
+    pub admin: Option<AdminNames>,
     /// The digest.
     pub digest: Wso2Digest,
     /// Whether passwords were salted (`StoreSaltedPassword`); by default, where a salt is
@@ -69,6 +85,7 @@ impl Default for Wso2Options {
     fn default() -> Self {
         Self {
             domain: None,
+            admin: None,
             digest: Wso2Digest::Digest(Digest::Sha256),
             salted: None,
             pbkdf2_iterations: 10_000,
@@ -192,6 +209,10 @@ const COLUMNS: &[(&str, &[&str])] = &[
         &["TENANT_ID", "USER_NAME", "DATA_KEY", "DATA_VALUE"],
     ),
     ("IDN_CLAIM_DIALECT", &["ID", "DIALECT_URI", "TENANT_ID"]),
+    (
+        "IDN_SCIM_GROUP",
+        &["ID", "TENANT_ID", "ROLE_NAME", "ATTR_NAME", "ATTR_VALUE"],
+    ),
     ("IDN_CLAIM", &["ID", "DIALECT_ID", "CLAIM_URI", "TENANT_ID"]),
     (
         "IDN_CLAIM_MAPPED_ATTRIBUTE",
@@ -288,6 +309,24 @@ fn attribute_mappings(identity: &Tables, domain: &str) -> HashMap<String, String
         }
     }
     map
+}
+
+/// The SCIM 2.0 id attribute of WSO2's groups (IDN_SCIM_GROUP), and SCIM 1.1's.
+const GROUP_ID_ATTRIBUTES: [&str; 2] = [
+    "urn:ietf:params:scim:schemas:core:2.0:id",
+    "urn:scim:schemas:core:1.0:id",
+];
+
+/// Each group's SCIM id by the role's name key (`PRIMARY/` dropped, as the store names roles).
+fn group_ids(identity: &Tables) -> HashMap<String, String> {
+    let (rows, _) = tenant_rows(identity, "IDN_SCIM_GROUP", "TENANT_ID");
+    rows.iter()
+        .filter(|(_, r)| field(r, "ATTR_NAME").is_some_and(|a| GROUP_ID_ATTRIBUTES.contains(&a)))
+        .filter_map(|(_, r)| {
+            let role = RoleName::lookup(field(r, "ROLE_NAME")?).ok()?;
+            Some((role.key().to_string(), field(r, "ATTR_VALUE")?.to_string()))
+        })
+        .collect()
 }
 
 /// One user's claim, as a row of the plan.
@@ -407,10 +446,29 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
         .domain
         .as_deref()
         .map_or("PRIMARY".to_string(), str::to_ascii_uppercase);
+    let admin = options.admin.as_ref().filter(|_| options.domain.is_none());
     let qualified = |name: &str| match &options.domain {
         Some(_) => format!("{domain}/{name}"),
         None => name.to_string(),
     };
+    // WSO2's admin and admin role come across as the realm's.
+    let user_name = |name: &str| match admin {
+        Some(a) if a.wso2_user.eq_ignore_ascii_case(name) => a.user.clone(),
+        _ => qualified(name),
+    };
+    let role_name = |name: &str| match admin {
+        Some(a) if a.wso2_role.eq_ignore_ascii_case(name) => a.role.clone(),
+        _ => qualified(name),
+    };
+    let (users, other_tenants) = tenant_rows(um, "UM_USER", "UM_TENANT_ID");
+    let has_admin = |a: &&AdminNames| {
+        users.iter().any(|(_, r)| {
+            field(r, "UM_USER_NAME").is_some_and(|n| n.eq_ignore_ascii_case(&a.wso2_user))
+        })
+    };
+    plan.admin = admin
+        .filter(has_admin)
+        .and_then(|a| UserName::lookup(&a.user).ok());
     // A name as the primary database's shared tables write it, back to this store's own.
     let own_name = |name: &str| -> Option<String> {
         match name.split_once('/') {
@@ -438,7 +496,7 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
     let (roles, _) = tenant_rows(um, "UM_ROLE", "UM_TENANT_ID");
     let role_names: HashMap<&str, String> = roles
         .iter()
-        .filter_map(|(_, r)| Some((field(r, "UM_ID")?, qualified(field(r, "UM_ROLE_NAME")?))))
+        .filter_map(|(_, r)| Some((field(r, "UM_ID")?, role_name(field(r, "UM_ROLE_NAME")?))))
         .collect();
     let (hybrid, _) = tenant_rows(um, "UM_HYBRID_ROLE", "UM_TENANT_ID");
     let hybrid_names: HashMap<&str, String> = hybrid
@@ -448,7 +506,6 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
     plan.count("roles", role_names.len());
     plan.count("hybrid roles", hybrid_names.len());
 
-    let (users, other_tenants) = tenant_rows(um, "UM_USER", "UM_TENANT_ID");
     if other_tenants > 0 {
         plan.warnings.push(format!(
             "{other_tenants} users of tenants other than the super tenant ({SUPER_TENANT}) are not imported"
@@ -522,7 +579,7 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
         let position = plan.locate(format!("UM_USER line {line} ({name})"));
         plan.count("users", 1);
         let built = (|| -> Result<ImportedUser, String> {
-            let user = UserName::lookup(&qualified(name)).map_err(|e| e.to_string())?;
+            let user = UserName::moved_in(&user_name(name)).map_err(|e| e.to_string())?;
             let key = name.to_lowercase();
             let mut values: BTreeMap<String, String> = BTreeMap::new();
             let um_id = field(row, "UM_ID").unwrap_or("");
@@ -590,13 +647,18 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
         um,
         &domain_of,
         &domain,
+        admin,
         &role_names,
         &hybrid_names,
         &mut plan.warnings,
     );
+    let ids = group_ids(identity);
+    for role in &mut plan.roles {
+        role.id = ids.get(role.name.key()).cloned();
+    }
     plan.count(
         "role permissions",
-        plan.roles.iter().map(|(_, p)| p.len()).sum(),
+        plan.roles.iter().map(|r| r.permissions.len()).sum(),
     );
     Ok(plan)
 }
@@ -607,10 +669,11 @@ fn role_permissions(
     um: &Tables,
     domain_of: &HashMap<&str, String>,
     domain: &str,
+    admin: Option<&AdminNames>,
     role_names: &HashMap<&str, String>,
     hybrid_names: &HashMap<&str, String>,
     warnings: &mut Vec<String>,
-) -> Vec<(RoleName, Vec<Permission>)> {
+) -> Vec<ImportedRole> {
     let (permissions, _) = tenant_rows(um, "UM_PERMISSION", "UM_TENANT_ID");
     let permission_of: HashMap<&str, (&str, &str)> = permissions
         .iter()
@@ -647,7 +710,10 @@ fn role_permissions(
             Some("APPLICATION") if !role.contains('/') => format!("Application/{role}"),
             // This store's own roles; another store's are its own run's.
             Some(d) if d == domain && domain != "PRIMARY" => format!("{domain}/{role}"),
-            None | Some("PRIMARY") if domain == "PRIMARY" => role.to_string(),
+            None | Some("PRIMARY") if domain == "PRIMARY" => match admin {
+                Some(a) if a.wso2_role.eq_ignore_ascii_case(role) => a.role.clone(),
+                _ => role.to_string(),
+            },
             Some(d) if d == domain => role.to_string(),
             _ => continue,
         };
@@ -667,7 +733,13 @@ fn role_permissions(
     }
     granted
         .into_iter()
-        .filter_map(|(name, permissions)| Some((RoleName::lookup(&name).ok()?, permissions)))
-        .filter(|(role, _)| role.key() != RoleName::everyone().key())
+        .filter_map(|(name, permissions)| {
+            Some(ImportedRole {
+                name: RoleName::lookup(&name).ok()?,
+                id: None,
+                permissions,
+            })
+        })
+        .filter(|role| role.name.key() != RoleName::everyone().key())
         .collect()
 }

@@ -461,6 +461,7 @@ impl Service {
             users: users.clone(),
             permissions: Vec::new(),
             external_id,
+            id: None,
         })?;
         users.iter().for_each(|u| self.credentials.forget(u.key()));
         let record = self

@@ -439,6 +439,7 @@ impl Request {
                 users: lookup_users(params, "userList")?,
                 permissions: permissions(params, "permissions"),
                 external_id: None,
+                id: None,
             }),
             Op::UpdateUserListOfRole => Request::UpdateUserListOfRole {
                 role: lookup_role(params, "roleName")?,

@@ -111,6 +111,9 @@ pub struct CreateRoleRequest {
     pub permissions: Vec<Permission>,
     /// An identifier the provisioning client keeps for it (SCIM's `externalId`).
     pub external_id: Option<String>,
+    /// Its id (SCIM's Group `id`), when it comes from elsewhere (an import keeps WSO2's);
+    /// `None` makes a new UUID.
+    pub id: Option<String>,
 }
 
 /// Changes to one role, written in one transaction.
@@ -688,6 +691,12 @@ pub trait StoreAdmin: UserStore {
     ) -> StoreResult<Vec<sql::RejectedRow>>;
     /// Every user in creation order, from one snapshot, until `sink` returns false.
     fn export_users(&self, sink: &mut dyn FnMut(sql::ExportedUser) -> bool) -> StoreResult<usize>;
+    /// Give an existing account an imported credential, hashed or wrapped as an import would.
+    fn replace_credential(
+        &self,
+        user: &UserName,
+        credential: sql::ImportCredential,
+    ) -> StoreResult<()>;
     /// What a user's stored credential is (`argon2id`, `wrapped pbkdf2-sha256`, `legacy
     /// wso2-sha256-salted`, `none`); `None` for an unknown user.
     fn credential_scheme(&self, user: &UserName) -> StoreResult<Option<String>>;

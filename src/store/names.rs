@@ -148,32 +148,43 @@ impl UserName {
     /// A name for a new account: must satisfy the naming rules.
     pub fn new_account(raw: &str) -> Result<Self, StoreError> {
         let name = Self::lookup(raw)?;
-        let name = match name.name.split_once('/') {
-            Some((domain, _)) if !is_user_store_domain(domain) => {
-                return Err(StoreError::InvalidName {
-                    kind: NameKind::User,
-                    name: name.name.clone(),
-                    rule: "'/' is reserved for a domain prefix",
-                })
-            }
-            Some((domain, rest)) => {
-                let whole = format!("{}/{rest}", domain.to_ascii_uppercase());
-                Self {
-                    key: key_of(&whole),
-                    name: whole,
-                }
-            }
-            None => name,
-        };
-        check_plain_segment(NameKind::User, &name.name, name.local_part())?;
+        check_plain_segment(NameKind::User, &name.name, &name.name)?;
         Ok(name)
     }
 
-    /// The name without its secondary user store's domain (`EXT/alice`: `alice`).
+    /// A name for an account moved in from another system: the rules of
+    /// [`UserName::new_account`], and a WSO2 secondary user store's `DOMAIN/` prefix besides
+    /// (written in capitals, as WSO2 writes it). Only importers make such names.
+    pub fn moved_in(raw: &str) -> Result<Self, StoreError> {
+        let name = Self::lookup(raw)?;
+        match name.name.split_once('/') {
+            Some((domain, rest)) if is_user_store_domain(domain) => {
+                let whole = format!("{}/{rest}", domain.to_ascii_uppercase());
+                check_plain_segment(NameKind::User, &whole, rest)?;
+                Ok(Self {
+                    key: key_of(&whole),
+                    name: whole,
+                })
+            }
+            _ => {
+                check_plain_segment(NameKind::User, &name.name, &name.name)?;
+                Ok(name)
+            }
+        }
+    }
+
+    /// The name without its secondary user store's domain (`EXT/alice`: `alice`); a name
+    /// whose prefix is not such a domain, in capitals as [`UserName::moved_in`] writes it, is
+    /// whole.
     pub fn local_part(&self) -> &str {
-        self.name
-            .split_once('/')
-            .map_or(&self.name, |(_, rest)| rest)
+        match self.name.split_once('/') {
+            Some((domain, rest))
+                if is_user_store_domain(domain) && !domain.chars().any(|c| c.is_lowercase()) =>
+            {
+                rest
+            }
+            _ => &self.name,
+        }
     }
 }
 
@@ -354,10 +365,11 @@ mod tests {
     #[test]
     fn new_names_reject_whitespace_slash_and_length() {
         assert!(UserName::new_account("a b").is_err());
-        assert!(UserName::new_account("Internal/b").is_err());
-        assert!(UserName::new_account("a b/c").is_err());
-        assert!(UserName::new_account("EXT/a/b").is_err());
-        let secondary = UserName::new_account("ext/Alice").unwrap();
+        assert!(UserName::moved_in("Internal/b").is_err());
+        assert!(UserName::moved_in("a b/c").is_err());
+        assert!(UserName::moved_in("EXT/a/b").is_err());
+        assert!(UserName::new_account("EXT/alice").is_err());
+        let secondary = UserName::moved_in("ext/Alice").unwrap();
         assert_eq!(
             (secondary.as_str(), secondary.key()),
             ("EXT/Alice", "ext/alice")

@@ -59,6 +59,7 @@ TABLES = {
                           "UM_TENANT_ID"],
     "IDN_IDENTITY_USER_DATA": ["TENANT_ID", "USER_NAME", "DATA_KEY", "DATA_VALUE"],
     "IDN_CLAIM_DIALECT": ["ID", "DIALECT_URI", "TENANT_ID"],
+    "IDN_SCIM_GROUP": ["ID", "TENANT_ID", "ROLE_NAME", "ATTR_NAME", "ATTR_VALUE"],
     "IDN_CLAIM": ["ID", "DIALECT_ID", "CLAIM_URI", "TENANT_ID"],
     "IDN_CLAIM_MAPPED_ATTRIBUTE": ["ID", "LOCAL_CLAIM_ID", "USER_STORE_DOMAIN_NAME", "ATTRIBUTE_NAME",
                                    "TENANT_ID"],
@@ -88,6 +89,11 @@ def build(digest: str, salted: bool):
                               [3, "/permission/admin/manage/identity/usermgt/delete", "ui.execute", SUPER, 0]]
     rows["UM_ROLE_PERMISSION"] += [[1, 1, "admin", 1, SUPER, 1], [2, 2, "engineers", 1, SUPER, 1],
                                    [3, 3, "engineers", 0, SUPER, 1], [4, 2, "auditor", 1, SUPER, 3]]
+    # WSO2's SCIM id of the engineers group, which SCIM clients link to.
+    rows["IDN_SCIM_GROUP"] += [[1, SUPER, "PRIMARY/engineers", "urn:ietf:params:scim:schemas:core:2.0:id",
+                               "7d1c0a52-9d3e-4c43-a9a3-6b1f0e2c5a11"],
+                              [2, SUPER, "PRIMARY/engineers", "urn:ietf:params:scim:schemas:core:2.0:meta.created",
+                               "2024-01-02T03:04:05Z"]]
     # The deployment's own mapping: attribute "dept" holds the department claim.
     rows["IDN_CLAIM_DIALECT"].append([1, "http://wso2.org/claims", SUPER])
     rows["IDN_CLAIM"] += [[1, 1, "http://wso2.org/claims/department", SUPER],

@@ -186,25 +186,41 @@ impl<D: Database> SqlStore<D> {
                 .check(claim.uri.as_str())
                 .map_err(|e| reject(line, e))?;
         }
-        let hash =
-            match std::mem::replace(&mut row.credential, ImportCredential::Hash(String::new())) {
-                ImportCredential::Hash(stored) => {
-                    check_stored(&stored).map_err(|e| reject(line, e))?;
-                    stored
-                }
-                ImportCredential::Password(password) => self
-                    .hash_new_password(&password)
-                    .map_err(|e| reject(line, e))?,
-                ImportCredential::Legacy { hash, wrap: true } => {
-                    self.hasher.wrap(&hash).map_err(|e| reject(line, e))?
-                }
-                ImportCredential::Legacy { hash, wrap: false } => hash.to_stored(),
-                ImportCredential::NoPassword => NO_PASSWORD.to_string(),
-                ImportCredential::Migrated(password) => {
-                    self.hasher.hash(&password).map_err(|e| reject(line, e))?
-                }
-            };
+        let credential =
+            std::mem::replace(&mut row.credential, ImportCredential::Hash(String::new()));
+        let hash = self
+            .stored_credential(credential)
+            .map_err(|e| reject(line, e))?;
         Ok(ReadyRow { row, hash })
+    }
+
+    /// What `password_hash` holds for an imported credential: hashed, wrapped or checked.
+    fn stored_credential(&self, credential: ImportCredential) -> StoreResult<String> {
+        Ok(match credential {
+            ImportCredential::Hash(stored) => {
+                check_stored(&stored)?;
+                stored
+            }
+            ImportCredential::Password(password) => self.hash_new_password(&password)?,
+            ImportCredential::Legacy { hash, wrap: true } => self.hasher.wrap(&hash)?,
+            ImportCredential::Legacy { hash, wrap: false } => hash.to_stored(),
+            ImportCredential::NoPassword => NO_PASSWORD.to_string(),
+            ImportCredential::Migrated(password) => self.hasher.hash(&password)?,
+        })
+    }
+
+    /// Give an existing account an imported credential (the realm's admin taking over the
+    /// admin's password of the system it replaces).
+    pub fn replace_credential(
+        &self,
+        user: &UserName,
+        credential: ImportCredential,
+    ) -> StoreResult<()> {
+        let hash = self.stored_credential(credential)?;
+        self.db.write(|tx| {
+            let id = super::user_id(tx, user)?;
+            super::set_password_hash(tx, id, &hash)
+        })
     }
 
     /// Check and hash rows on every core; plaintext passwords make this the slow part.
@@ -319,7 +335,7 @@ impl<D: Database> SqlStore<D> {
             let role_id = match role_ids.get(role.key()) {
                 Some(id) => *id,
                 None => {
-                    let id = match insert_role(tx, role, None) {
+                    let id = match insert_role(tx, role, None, None) {
                         Ok(id) => id,
                         Err(StoreError::RoleExists(_)) => role_id(tx, role)?,
                         Err(e) => return Err(e),

@@ -138,14 +138,26 @@ fn role_id(tx: &dyn Conn, role: &RoleName) -> StoreResult<i64> {
     .ok_or_else(|| StoreError::RoleNotFound(role.to_string()))
 }
 
-fn insert_role(tx: &dyn Conn, role: &RoleName, external_id: Option<&str>) -> StoreResult<i64> {
+fn insert_role(
+    tx: &dyn Conn,
+    role: &RoleName,
+    uuid: Option<&str>,
+    external_id: Option<&str>,
+) -> StoreResult<i64> {
     if tx.exists(
         "SELECT 1 FROM roles WHERE name_key = ?1",
         &[role.key().into()],
     )? {
         return Err(StoreError::RoleExists(role.to_string()));
     }
-    let uuid = new_user_id();
+    if let Some(uuid) = uuid {
+        if tx.exists("SELECT 1 FROM roles WHERE uuid = ?1", &[uuid.into()])? {
+            return Err(StoreError::InvalidInput(format!(
+                "another role has the id {uuid}"
+            )));
+        }
+    }
+    let uuid = uuid.map_or_else(new_user_id, str::to_string);
     tx.int(
         "INSERT INTO roles (name, name_key, created_at, modified_at, uuid, external_id)
          VALUES (?1, ?2, ?3, ?3, ?4, ?5) RETURNING id",
@@ -570,7 +582,7 @@ impl<D: Database> SqlStore<D> {
         };
         store.db.write(|tx| {
             for role in [&store.admin_role, &RoleName::everyone()] {
-                match insert_role(tx, role, None) {
+                match insert_role(tx, role, None, None) {
                     Ok(_) | Err(StoreError::RoleExists(_)) => {}
                     Err(e) => return Err(e),
                 }
@@ -1041,7 +1053,12 @@ impl<D: Database> RoleBackend for SqlStore<D> {
         self.credential_policy.check_rolename(&request.role)?;
         RoleName::new_role(request.role.as_str())?;
         self.db.write(|tx| {
-            let id = insert_role(tx, &request.role, request.external_id.as_deref())?;
+            let id = insert_role(
+                tx,
+                &request.role,
+                request.id.as_deref(),
+                request.external_id.as_deref(),
+            )?;
             for user in &request.users {
                 insert_membership(tx, user_id(tx, user)?, id)?;
             }
@@ -1607,6 +1624,10 @@ impl<D: Database> StoreAdmin for SqlStore<D> {
 
     fn export_users(&self, sink: &mut dyn FnMut(ExportedUser) -> bool) -> StoreResult<usize> {
         SqlStore::export_users(self, sink)
+    }
+
+    fn replace_credential(&self, user: &UserName, credential: ImportCredential) -> StoreResult<()> {
+        SqlStore::replace_credential(self, user, credential)
     }
 
     fn credential_scheme(&self, user: &UserName) -> StoreResult<Option<String>> {
