@@ -602,7 +602,16 @@ pub fn role(command: RoleCommand) -> anyhow::Result<()> {
                 .filter(|p| p.action == EXECUTE_ACTION)
                 .map(|p| p.resource_id)
                 .collect();
-            print_names("PERMISSION", &held, common.json);
+            // Denials (moved in from WSO2) follow, marked: the nearest rule on a path decides.
+            let denied: Vec<String> = store
+                .role_denials(&role)
+                .or_store_error()?
+                .into_iter()
+                .filter(|p| p.action == EXECUTE_ACTION)
+                .map(|p| format!("denied {}", p.resource_id))
+                .collect();
+            let all: Vec<String> = held.into_iter().chain(denied).collect();
+            print_names("PERMISSION", &all, common.json);
         }
     }
     Ok(())

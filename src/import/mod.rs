@@ -55,6 +55,8 @@ pub struct ImportedRole {
     pub id: Option<String>,
     /// What it grants.
     pub permissions: Vec<Permission>,
+    /// What it is denied (WSO2's `UM_IS_ALLOWED = 0`).
+    pub denied: Vec<Permission>,
 }
 
 /// Everything a source read: the users to create, the rows it could not map (each with its
@@ -185,6 +187,7 @@ fn create_roles(store: &dyn StoreAdmin, roles: &[ImportedRole]) -> Result<(), Im
         name: role,
         id,
         permissions,
+        denied,
     } in roles
     {
         if store.role_exists(role)? {
@@ -205,6 +208,9 @@ fn create_roles(store: &dyn StoreAdmin, roles: &[ImportedRole]) -> Result<(), Im
                 external_id: None,
                 id: id.clone(),
             })?;
+        }
+        if !denied.is_empty() {
+            store.deny_role_permissions(role, denied)?;
         }
     }
     Ok(())

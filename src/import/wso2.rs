@@ -643,15 +643,7 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
             Err(reason) => plan.rejected.push(RejectedRow::new(position, reason)),
         }
     }
-    plan.roles = role_permissions(
-        um,
-        &domain_of,
-        &domain,
-        admin,
-        &role_names,
-        &hybrid_names,
-        &mut plan.warnings,
-    );
+    plan.roles = role_permissions(um, &domain_of, &domain, admin, &role_names, &hybrid_names);
     let ids = group_ids(identity);
     for role in &mut plan.roles {
         role.id = ids.get(role.name.key()).cloned();
@@ -660,11 +652,14 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
         "role permissions",
         plan.roles.iter().map(|r| r.permissions.len()).sum(),
     );
+    plan.count(
+        "role permission denials",
+        plan.roles.iter().map(|r| r.denied.len()).sum(),
+    );
     Ok(plan)
 }
 
-/// Every role with the permissions WSO2 granted it (UM_ROLE_PERMISSION allowed rows); denials
-/// are reported, as this store grants only.
+/// Every role with the permissions WSO2 granted and denied it (UM_ROLE_PERMISSION).
 fn role_permissions(
     um: &Tables,
     domain_of: &HashMap<&str, String>,
@@ -672,7 +667,6 @@ fn role_permissions(
     admin: Option<&AdminNames>,
     role_names: &HashMap<&str, String>,
     hybrid_names: &HashMap<&str, String>,
-    warnings: &mut Vec<String>,
 ) -> Vec<ImportedRole> {
     let (permissions, _) = tenant_rows(um, "UM_PERMISSION", "UM_TENANT_ID");
     let permission_of: HashMap<&str, (&str, &str)> = permissions
@@ -684,7 +678,8 @@ fn role_permissions(
             ))
         })
         .collect();
-    let mut granted: BTreeMap<String, Vec<Permission>> = BTreeMap::new();
+    // Each role's grants and denials.
+    let mut granted: BTreeMap<String, (Vec<Permission>, Vec<Permission>)> = BTreeMap::new();
     for name in role_names.values() {
         granted.entry(name.to_string()).or_default();
     }
@@ -692,7 +687,6 @@ fn role_permissions(
         granted.entry(name.clone()).or_default();
     }
     let (rows, _) = tenant_rows(um, "UM_ROLE_PERMISSION", "UM_TENANT_ID");
-    let mut denied = 0;
     for (_, row) in &rows {
         let Some((resource, action)) =
             field(row, "UM_PERMISSION_ID").and_then(|id| permission_of.get(id))
@@ -717,27 +711,25 @@ fn role_permissions(
             Some(d) if d == domain => role.to_string(),
             _ => continue,
         };
-        if !is_true(field(row, "UM_IS_ALLOWED")) {
-            denied += 1;
-            continue;
-        }
-        granted.entry(role).or_default().push(Permission {
+        let permission = Permission {
             resource_id: resource.to_string(),
             action: action.to_string(),
-        });
-    }
-    if denied > 0 {
-        warnings.push(format!(
-            "{denied} permission denials (UM_IS_ALLOWED = 0) are not imported: userstore's roles only grant"
-        ));
+        };
+        let (grants, denials) = granted.entry(role).or_default();
+        if is_true(field(row, "UM_IS_ALLOWED")) {
+            grants.push(permission);
+        } else {
+            denials.push(permission);
+        }
     }
     granted
         .into_iter()
-        .filter_map(|(name, permissions)| {
+        .filter_map(|(name, (permissions, denied))| {
             Some(ImportedRole {
                 name: RoleName::lookup(&name).ok()?,
                 id: None,
                 permissions,
+                denied,
             })
         })
         .filter(|role| role.name.key() != RoleName::everyone().key())

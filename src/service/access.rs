@@ -1,12 +1,15 @@
 //! The access decision: who is calling, and whether the permissions of their roles allow an
 //! operation. WSO2's permissions form a tree of paths; holding a path grants every path below
 //! it (`/permission` grants everything, `/permission/admin/manage/identity` all user and role
-//! management). Only grants with the action `ui.execute` count, as Carbon's authorization
-//! handler asks for that action.
+//! management). A role may also be denied a path (a WSO2 denial moved in): for each role the
+//! nearest rule on the path's way to the root decides, and the caller may when any role may.
+//! Only rules with the action `ui.execute` count, as Carbon's authorization handler asks for
+//! that action.
 
 use std::sync::Arc;
 
 use super::catalogue::Operation;
+pub use crate::store::PermissionRule;
 
 /// The action Carbon's authorization handler checks.
 pub const EXECUTE_ACTION: &str = "ui.execute";
@@ -16,9 +19,9 @@ pub const EXECUTE_ACTION: &str = "ui.execute";
 pub struct Caller {
     /// The caller's user name.
     pub name: String,
-    /// Resource paths granted with `ui.execute` by any of the caller's roles (shared: a cached
-    /// caller is handed to every request of a busy client).
-    pub permissions: Arc<[String]>,
+    /// The rules with `ui.execute` of the caller's roles (shared: a cached caller is handed to
+    /// every request of a busy client).
+    pub permissions: Arc<[PermissionRule]>,
     /// The label of the API token the caller presented, when it came with one (audit events
     /// name it).
     pub token: Option<Arc<str>>,
@@ -35,13 +38,29 @@ fn grants(granted: &str, required: &str) -> bool {
 }
 
 /// The access decision: may a caller holding `permissions` call `operation`?
-pub fn is_authorized(permissions: &[String], operation: Operation) -> bool {
+pub fn is_authorized(permissions: &[PermissionRule], operation: Operation) -> bool {
     grants_path(permissions, operation.spec().permission)
 }
 
-/// Whether `permissions` grant the path `required`.
-pub fn grants_path(permissions: &[String], required: &str) -> bool {
-    permissions.iter().any(|p| grants(p, required))
+/// Whether `permissions` grant the path `required`: for some role, the nearest of its rules on
+/// the path (the longest that covers it) is a grant.
+pub fn grants_path(permissions: &[PermissionRule], required: &str) -> bool {
+    let mut nearest: Vec<(i64, usize, bool)> = Vec::new();
+    for rule in permissions
+        .iter()
+        .filter(|r| grants(&r.resource_id, required))
+    {
+        let depth = rule.resource_id.trim_end_matches('/').len();
+        match nearest.iter_mut().find(|(role, _, _)| *role == rule.role) {
+            // At one depth, a denial wins.
+            Some(entry) if depth > entry.1 || (depth == entry.1 && !rule.allowed) => {
+                *entry = (rule.role, depth, rule.allowed)
+            }
+            Some(_) => {}
+            None => nearest.push((rule.role, depth, rule.allowed)),
+        }
+    }
+    nearest.iter().any(|(_, _, allowed)| *allowed)
 }
 
 #[cfg(test)]
@@ -50,8 +69,37 @@ mod tests {
     use crate::service::catalogue::SERVICE_NAME;
     use crate::service::CATALOGUE;
 
-    fn held(paths: &[&str]) -> Vec<String> {
-        paths.iter().map(|p| p.to_string()).collect()
+    fn held(paths: &[&str]) -> Vec<PermissionRule> {
+        paths
+            .iter()
+            .map(|p| PermissionRule::granted(1, p))
+            .collect()
+    }
+
+    #[test]
+    fn the_nearest_rule_of_each_role_decides() {
+        let delete = "/permission/admin/manage/identity/usermgt/delete";
+        let view = "/permission/admin/manage/identity/usermgt/view";
+        let mut engineers = held(&["/permission/admin/manage/identity/usermgt"]);
+        engineers.push(PermissionRule::denied(1, delete));
+        assert!(grants_path(&engineers, view));
+        assert!(!grants_path(&engineers, delete));
+        assert!(!grants_path(&engineers, &format!("{delete}/more")));
+        // Another role's grant is not undone by this role's denial.
+        engineers.push(PermissionRule::granted(2, delete));
+        assert!(grants_path(&engineers, delete));
+        // A denial alone grants nothing; at one path a denial wins.
+        assert!(!grants_path(
+            &[PermissionRule::denied(1, "/permission")],
+            view
+        ));
+        assert!(!grants_path(
+            &[
+                PermissionRule::granted(1, view),
+                PermissionRule::denied(1, view)
+            ],
+            view
+        ));
     }
 
     #[test]

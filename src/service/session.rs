@@ -222,7 +222,7 @@ mod tests {
     fn caller() -> Caller {
         Caller {
             name: "admin".into(),
-            permissions: vec!["/permission".to_string()].into(),
+            permissions: vec![crate::store::PermissionRule::granted(1, "/permission")].into(),
             token: None,
         }
     }

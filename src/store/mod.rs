@@ -72,6 +72,37 @@ pub struct Permission {
     pub action: String,
 }
 
+/// One rule a role holds on a permission path: a grant, or a denial moved in from WSO2
+/// (`UM_IS_ALLOWED = 0`); the access decision reads them per role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionRule {
+    /// The role's id (rules of one role decide together).
+    pub role: i64,
+    /// The resource path.
+    pub resource_id: String,
+    /// A grant, or a denial.
+    pub allowed: bool,
+}
+
+impl PermissionRule {
+    /// A grant of `path` to role `role`.
+    pub fn granted(role: i64, path: &str) -> Self {
+        Self {
+            role,
+            resource_id: path.to_string(),
+            allowed: true,
+        }
+    }
+
+    /// A denial of `path` to role `role`.
+    pub fn denied(role: i64, path: &str) -> Self {
+        Self {
+            allowed: false,
+            ..Self::granted(role, path)
+        }
+    }
+}
+
 impl Permission {
     /// The root of WSO2's permission tree, executable: what the admin role holds.
     pub fn root() -> Self {
@@ -560,8 +591,16 @@ pub trait RoleBackend {
         offset: usize,
         limit: usize,
     ) -> StoreResult<(usize, Vec<RoleRecord>)>;
-    /// The resource paths the user's roles (everyone included) grant with `action`.
-    fn permissions_of_user(&self, user: &UserName, action: &str) -> StoreResult<Vec<String>>;
+    /// The rules with `action` the user's roles (everyone included) hold: grants and denials.
+    fn permissions_of_user(
+        &self,
+        user: &UserName,
+        action: &str,
+    ) -> StoreResult<Vec<PermissionRule>>;
+    /// Deny a role these permissions (a WSO2 denial moved in), beside what it is granted.
+    fn deny_role_permissions(&self, role: &RoleName, denied: &[Permission]) -> StoreResult<()>;
+    /// The permissions a role is denied.
+    fn role_denials(&self, role: &RoleName) -> StoreResult<Vec<Permission>>;
     /// The permissions a role holds, sorted.
     fn role_permissions(&self, role: &RoleName) -> StoreResult<Vec<Permission>>;
     /// Grant `added` and revoke `removed` permissions of a role, all or nothing.

@@ -85,7 +85,7 @@ def build(digest: str, salted: bool):
     rows["UM_ROLE"] += [[1, "admin", SUPER, False], [2, "engineers", SUPER, False]]
     rows["UM_HYBRID_ROLE"] += [[1, "Internal/everyone", SUPER], [2, "Internal/auditor", SUPER]]
     rows["UM_PERMISSION"] += [[1, "/permission", "ui.execute", SUPER, 0],
-                              [2, "/permission/admin/manage/identity/usermgt/view", "ui.execute", SUPER, 0],
+                              [2, "/permission/admin/manage/identity/usermgt", "ui.execute", SUPER, 0],
                               [3, "/permission/admin/manage/identity/usermgt/delete", "ui.execute", SUPER, 0]]
     rows["UM_ROLE_PERMISSION"] += [[1, 1, "admin", 1, SUPER, 1], [2, 2, "engineers", 1, SUPER, 1],
                                    [3, 3, "engineers", 0, SUPER, 1], [4, 2, "auditor", 1, SUPER, 3]]

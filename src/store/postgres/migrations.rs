@@ -79,6 +79,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX api_tokens_by_user ON api_tokens(user_id);
     "#,
+    // 4: SQLite's step 9: the permissions a role is denied.
+    r#"
+    CREATE TABLE role_permission_denials (
+        role_id BIGINT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+        resource_id TEXT COLLATE "C" NOT NULL,
+        action TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (role_id, resource_id, action)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -50,6 +50,10 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         &[("role_id", Int), ("resource_id", Text), ("action", Text)],
     ),
     (
+        "role_permission_denials",
+        &[("role_id", Int), ("resource_id", Text), ("action", Text)],
+    ),
+    (
         "user_claims",
         &[
             ("user_id", Int),

@@ -20,9 +20,9 @@ use super::schemes::StoredCredential;
 use super::{
     sort_like_java, AccountLock, AccountStatus, AccountUpdate, AppendRule, AuthOutcome,
     ClaimBackend, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, GroupOrder,
-    GroupQuery, LoginHandler, Permission, ProfileName, Protected, RoleBackend, RoleChange,
-    RoleName, RoleRecord, StoreAdmin, StoreError, StoreResult, UserBackend, UserFilter, UserLookup,
-    UserName, UserOrder, UserQuery, UserRecord, UserStore, UserView,
+    GroupQuery, LoginHandler, Permission, PermissionRule, ProfileName, Protected, RoleBackend,
+    RoleChange, RoleName, RoleRecord, StoreAdmin, StoreError, StoreResult, UserBackend, UserFilter,
+    UserLookup, UserName, UserOrder, UserQuery, UserRecord, UserStore, UserView,
 };
 pub use bulk::{ExportedUser, ImportCredential, ImportedUser, RejectedRow};
 use conn::args_of;
@@ -1324,16 +1324,68 @@ impl<D: Database> RoleBackend for SqlStore<D> {
         })
     }
 
-    fn permissions_of_user(&self, user: &UserName, action: &str) -> StoreResult<Vec<String>> {
+    fn permissions_of_user(
+        &self,
+        user: &UserName,
+        action: &str,
+    ) -> StoreResult<Vec<PermissionRule>> {
         self.db.read(|conn| {
             let uid = user_id(conn, user)?;
-            conn.texts(
-                "SELECT DISTINCT p.resource_id FROM role_permissions p
+            conn.rows(
+                "SELECT p.role_id, p.resource_id, 1 FROM role_permissions p
                  WHERE p.action = ?2
                    AND (p.role_id IN (SELECT role_id FROM user_roles WHERE user_id = ?1)
                         OR p.role_id = (SELECT id FROM roles WHERE name_key = ?3))
-                 ORDER BY p.resource_id",
+                 UNION ALL
+                 SELECT d.role_id, d.resource_id, 0 FROM role_permission_denials d
+                 WHERE d.action = ?2
+                   AND (d.role_id IN (SELECT role_id FROM user_roles WHERE user_id = ?1)
+                        OR d.role_id = (SELECT id FROM roles WHERE name_key = ?3))
+                 ORDER BY 2, 1",
                 &[uid.into(), action.into(), RoleName::everyone().key().into()],
+                |r| {
+                    Ok(PermissionRule {
+                        role: r.int(0)?,
+                        resource_id: r.text(1)?,
+                        allowed: r.int(2)? == 1,
+                    })
+                },
+            )
+        })
+    }
+
+    fn deny_role_permissions(&self, role: &RoleName, denied: &[Permission]) -> StoreResult<()> {
+        self.db.write(|tx| {
+            let id = role_id(tx, role)?;
+            for permission in denied {
+                tx.execute(
+                    "INSERT INTO role_permission_denials (role_id, resource_id, action)
+                     VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    &[
+                        id.into(),
+                        (&permission.resource_id).into(),
+                        (&permission.action).into(),
+                    ],
+                )?;
+            }
+            touch_role(tx, id)?;
+            announce_role_change(tx)
+        })
+    }
+
+    fn role_denials(&self, role: &RoleName) -> StoreResult<Vec<Permission>> {
+        self.db.read(|conn| {
+            let id = role_id(conn, role)?;
+            conn.rows(
+                "SELECT resource_id, action FROM role_permission_denials WHERE role_id = ?1
+                 ORDER BY resource_id, action",
+                &[id.into()],
+                |r| {
+                    Ok(Permission {
+                        resource_id: r.text(0)?,
+                        action: r.text(1)?,
+                    })
+                },
             )
         })
     }

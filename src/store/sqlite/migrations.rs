@@ -109,6 +109,16 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX api_tokens_by_user ON api_tokens(user_id);
     "#,
+    // 9: permissions a role is denied (WSO2's UM_IS_ALLOWED = 0, moved in): for each role the
+    // nearest rule on a path decides.
+    r#"
+    CREATE TABLE role_permission_denials (
+        role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+        resource_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        PRIMARY KEY (role_id, resource_id, action)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.
