@@ -779,33 +779,24 @@ fn the_wso2_admin_becomes_the_realm_admin_and_groups_keep_their_ids() {
     let file = dir.path().join("wso2.sql");
     wso2_fixture(&file, "h2", "sha256", false);
     let s = Server::start();
-    let out = userstore(
-        &s.db,
-        &[
+    let import = |extra: &[&str]| {
+        let mut args = vec![
             "import",
             "--from-wso2",
             file.to_str().unwrap(),
             "--wso2-admin-user",
             "admin",
-            "--dry-run",
-        ],
-    );
-    let report = text(&out);
+        ];
+        args.extend(extra);
+        userstore(&s.db, &args)
+    };
+    let report = text(&import(&["--dry-run"]));
     assert!(
         report.contains("the admin 'admin' would take the password of the source's admin"),
         "{report}"
     );
     assert!(authenticate(&s, "admin", common::ADMIN_PASSWORD));
-    let out = userstore(
-        &s.db,
-        &[
-            "import",
-            "--from-wso2",
-            file.to_str().unwrap(),
-            "--wso2-admin-user",
-            "admin",
-        ],
-    );
+    let out = import(&[]);
     let report = text(&out);
     assert!(
         report.contains("the admin 'admin' now has the password of the source's admin"),

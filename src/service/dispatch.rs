@@ -179,14 +179,19 @@ impl Service {
             self.sessions.close(id);
             return Ok(None);
         }
+        Ok(Some(self.caller_of(&user, None)?))
+    }
+
+    /// `user` as a caller, with the rules its roles hold now.
+    fn caller_of(&self, user: &UserName, token: Option<Arc<str>>) -> Result<Caller, StoreError> {
         let permissions = self
             .store
-            .permissions_of_user(&user, access::EXECUTE_ACTION)?;
-        Ok(Some(Caller {
+            .permissions_of_user(user, access::EXECUTE_ACTION)?;
+        Ok(Caller {
             name: user.to_string(),
             permissions: permissions.into(),
-            token: None,
-        }))
+            token,
+        })
     }
 
     /// The caller acting with API token `bearer`, when the token is live (known, right, not
@@ -205,14 +210,7 @@ impl Service {
         if !usable {
             return Ok(None);
         }
-        let permissions = self
-            .store
-            .permissions_of_user(&user, access::EXECUTE_ACTION)?;
-        Ok(Some(Caller {
-            name: user.to_string(),
-            permissions: permissions.into(),
-            token: Some(token.label.into()),
-        }))
+        Ok(Some(self.caller_of(&user, Some(token.label.into()))?))
     }
 
     /// AuthenticationAdmin.login: `true` and a new session when the credentials are right and
@@ -275,15 +273,9 @@ impl Service {
                 return Err(AuthFailure::Failed(e.into()));
             }
         }
-        let permissions = self
-            .store
-            .permissions_of_user(user, access::EXECUTE_ACTION)
+        let caller = self
+            .caller_of(user, None)
             .map_err(|e| AuthFailure::Failed(e.into()))?;
-        let caller = Caller {
-            name: user.to_string(),
-            permissions: permissions.into(),
-            token: None,
-        };
         self.credentials.insert(user, password, &caller);
         Ok(caller)
     }
