@@ -395,6 +395,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             scim_max_results: config.realm.max_user_list_length,
             scim_group_domain: config.scim.group_domain_prefix,
             scim_bulk_max_operations: config.scim.bulk_max_operations,
+            cors: cors_policy(&config.cors),
         },
     ));
     let mut listeners = Vec::new();
@@ -533,6 +534,21 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             cli::migrate(&from, &to, &config).and(done)
         }
     }
+}
+
+/// The `[cors]` table as the transport applies it; `None` (off) while no origin is allowed.
+fn cors_policy(cors: &userstore::config::CorsConfig) -> Option<http::cors::CorsPolicy> {
+    let lower = |items: &[String]| items.iter().map(|i| i.to_ascii_lowercase()).collect();
+    (cors.allow_any_origin || !cors.allowed_origins.is_empty()).then(|| http::cors::CorsPolicy {
+        any_origin: cors.allow_any_origin,
+        origins: lower(&cors.allowed_origins),
+        methods: cors.supported_methods.clone(),
+        any_header: cors.support_any_header,
+        headers: lower(&cors.supported_headers),
+        exposed: cors.exposed_headers.clone(),
+        credentials: cors.supports_credentials,
+        max_age: cors.max_age,
+    })
 }
 
 /// `--version` of `userstore wsdl`: the names config uses.

@@ -689,8 +689,8 @@ fn wrong_passwords_cost_the_same_for_migrated_native_and_unknown_users() {
         // A bare legacy hash adds its own scheme's cost to the decoy's argon2 (Keycloak's
         // PBKDF2-SHA1 with a 512-bit key: about 4 ms here): the weaker --no-wrap mode, whose
         // users leave it at their first login.
-        let bound = if *user == "bob" { 1.6 } else { 1.25 };
-        assert!((0.8..=bound).contains(&ratio), "{user}: {ratio:.3}");
+        let bound = if *user == "bob" { 1.6 } else { 1.33 };
+        assert!((0.75..=bound).contains(&ratio), "{user}: {ratio:.3}");
     }
 }
 

@@ -377,6 +377,63 @@ impl Default for ScimConfig {
     }
 }
 
+/// The `[cors]` table: cross-origin requests from browser clients, with WSO2's `[cors]` key
+/// names. Off unless origins are allowed, as in WSO2.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Allow every origin (only without credentials does the answer name `*`).
+    pub allow_any_origin: bool,
+    /// The origins allowed, as `https://portal.example.com[:port]`.
+    pub allowed_origins: Vec<String>,
+    /// The methods a cross-origin request may use.
+    pub supported_methods: Vec<String>,
+    /// Allow every request header, or only `supported_headers`.
+    pub support_any_header: bool,
+    /// The request headers allowed when not `support_any_header`.
+    pub supported_headers: Vec<String>,
+    /// Response headers a browser script may read.
+    pub exposed_headers: Vec<String>,
+    /// Let the browser send credentials (Basic, the session cookie).
+    pub supports_credentials: bool,
+    /// Seconds a browser may keep a preflight's answer.
+    pub max_age: u64,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        Self {
+            allow_any_origin: false,
+            allowed_origins: Vec::new(),
+            supported_methods: ["GET", "POST", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"]
+                .map(String::from)
+                .to_vec(),
+            support_any_header: true,
+            supported_headers: Vec::new(),
+            exposed_headers: Vec::new(),
+            supports_credentials: true,
+            max_age: 3600,
+        }
+    }
+}
+
+/// Whether `text` is a web origin: `http` or `https`, a host, an optional port, no path.
+fn is_origin(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']'))
+        && port.is_none_or(|p| p.parse::<u16>().is_ok())
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -403,6 +460,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// SCIM 2.0.
     pub scim: ScimConfig,
+    /// Cross-origin requests from browsers.
+    pub cors: CorsConfig,
 }
 
 /// Parse an override's text as a TOML value (number, boolean...), falling back to a string.
@@ -603,6 +662,22 @@ impl Config {
         }
         if l.request_timeout_secs == 0 {
             invalid("limits.request_timeout_secs", "must be at least 1".into());
+        }
+        for origin in &self.cors.allowed_origins {
+            if !is_origin(origin) {
+                invalid(
+                    "cors.allowed_origins",
+                    format!("'{origin}' is not an origin such as https://portal.example.com:8443"),
+                );
+            }
+        }
+        for method in &self.cors.supported_methods {
+            if method.parse::<hyper::Method>().is_err() || method.to_ascii_uppercase() != *method {
+                invalid(
+                    "cors.supported_methods",
+                    format!("'{method}' is not an HTTP method in capitals"),
+                );
+            }
         }
         let listeners = [
             ("server.listen", self.server.enable_http, self.server.listen),

@@ -3,6 +3,7 @@
 
 pub mod audit;
 mod auth;
+pub mod cors;
 mod endpoint;
 mod identity;
 pub mod log_writer;
@@ -57,6 +58,8 @@ pub struct HttpSettings {
     pub scim_group_domain: bool,
     /// Most operations in one SCIM Bulk request (`scim.bulk_max_operations`).
     pub scim_bulk_max_operations: usize,
+    /// Cross-origin requests from browsers (`[cors]`); `None` when no origin is allowed.
+    pub cors: Option<cors::CorsPolicy>,
 }
 
 impl HttpSettings {
@@ -290,7 +293,22 @@ async fn handle(
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let timeout = state.settings.request_timeout;
-    let outcome = match tokio::time::timeout(timeout, route(req, client, state)).await {
+    let decision = state
+        .settings
+        .cors
+        .as_ref()
+        .map(|policy| policy.decide(&req));
+    let cors_origin = match decision {
+        Some(cors::Decision::Answer(response)) => {
+            tracing::info!(target: "userstore::request", peer = %client.peer, %method, path = %path,
+                status = response.status().as_u16(), "CORS");
+            return response;
+        }
+        Some(cors::Decision::Allowed(origin)) => Some(origin),
+        Some(cors::Decision::NotCors) | None => None,
+    };
+    let policy = state.settings.cors.clone();
+    let mut outcome = match tokio::time::timeout(timeout, route(req, client, state)).await {
         Ok(outcome) => outcome,
         Err(_) => Outcome::plain(fault_response(
             SoapVersion::V11,
@@ -301,6 +319,9 @@ async fn handle(
             },
         )),
     };
+    if let (Some(policy), Some(origin)) = (&policy, &cors_origin) {
+        policy.decorate(&mut outcome.response, origin);
+    }
     let took = started.elapsed();
     metrics::record_request(
         outcome.operation,
