@@ -418,6 +418,11 @@ fn okta_users_and_group_push(backend: Backend) {
     let id = user["id"].as_str().unwrap().to_string();
     let path = format!("/scim2/Users/{id}");
     assert_eq!(user["locale"], "en-US");
+    // WSO2 IS 7's locale claim, as SOAP clients read it.
+    assert_eq!(
+        c.soap_claim("isaac.brock@example.com", "local").as_deref(),
+        Some("en-US")
+    );
     let page = c.user_filter(
         "userName eq \"isaac.brock@example.com\"",
         "&startIndex=1&count=100",

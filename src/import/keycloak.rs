@@ -30,7 +30,7 @@ pub const KEYCLOAK_CLAIMS: &[(&str, &str)] = &[
     ("createdTimestamp", "http://wso2.org/claims/created"),
     ("phoneNumber", "http://wso2.org/claims/mobile"),
     ("mobile", "http://wso2.org/claims/mobile"),
-    ("locale", "http://wso2.org/claims/locale"),
+    ("locale", "http://wso2.org/claims/local"),
     ("department", "http://wso2.org/claims/department"),
     ("organization", "http://wso2.org/claims/organization"),
     ("title", "http://wso2.org/claims/title"),

@@ -92,7 +92,7 @@ const ATTRIBUTES: &[Attribute] = &[
         "http://wso2.org/claims/preferredLanguage",
     ),
     text(USER_SCHEMA, "timezone", "http://wso2.org/claims/timeZone"),
-    text(USER_SCHEMA, "locale", "http://wso2.org/claims/locale"),
+    text(USER_SCHEMA, "locale", "http://wso2.org/claims/local"),
     Attribute {
         schema: USER_SCHEMA,
         path: "active",

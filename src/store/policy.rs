@@ -196,9 +196,10 @@ pub struct ClaimDialect {
     allow_any: bool,
 }
 
-/// WSO2's default local claims (`http://wso2.org/claims/...`), by the part after the dialect,
+/// WSO2's default local claims (`http://wso2.org/claims/...`, with IS 7's `local`, the locale),
+/// by the part after the dialect,
 /// and the ones userstore adds for SCIM attributes WSO2 has no claim for (`addresses.home.*`,
-/// `addresses.other.*`, `division`, `locale`, `manager`, phone numbers of type fax, pager and
+/// `addresses.other.*`, `division`, `manager`, phone numbers of type fax, pager and
 /// other; README "Connecting Microsoft Entra ID and Okta"; `identity/requiredActions`, where
 /// Keycloak's pending required actions come across).
 pub const DEFAULT_LOCAL_CLAIMS: &[&str] = &[
@@ -237,7 +238,7 @@ pub const DEFAULT_LOCAL_CLAIMS: &[&str] = &[
     "groups",
     "im",
     "lastname",
-    "locale",
+    "local",
     "locality",
     "location",
     "manager",
