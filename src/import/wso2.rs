@@ -439,50 +439,239 @@ fn load(source: &str) -> Result<Tables, ImportError> {
 
 /// The plan for WSO2's user-store tables `um` and identity tables `identity` (the same
 /// tables when one database holds both).
-fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, ImportError> {
-    let mut plan = Plan::default();
-    // The store's domain, and how its names come across: `DOMAIN/name` for a secondary one.
-    let domain = options
-        .domain
-        .as_deref()
-        .map_or("PRIMARY".to_string(), str::to_ascii_uppercase);
-    let admin = options.admin.as_ref().filter(|_| options.domain.is_none());
-    let qualified = |name: &str| match &options.domain {
-        Some(_) => format!("{domain}/{name}"),
-        None => name.to_string(),
-    };
-    // WSO2's admin and admin role come across as the realm's.
-    let user_name = |name: &str| match admin {
-        Some(a) if a.wso2_user.eq_ignore_ascii_case(name) => a.user.clone(),
-        _ => qualified(name),
-    };
-    let role_name = |name: &str| match admin {
-        Some(a) if a.wso2_role.eq_ignore_ascii_case(name) => a.role.clone(),
-        _ => qualified(name),
-    };
-    let (users, other_tenants) = tenant_rows(um, "UM_USER", "UM_TENANT_ID");
-    let has_admin = |a: &&AdminNames| {
-        users.iter().any(|(_, r)| {
-            field(r, "UM_USER_NAME").is_some_and(|n| n.eq_ignore_ascii_case(&a.wso2_user))
-        })
-    };
-    plan.admin = admin
-        .filter(has_admin)
-        .and_then(|a| UserName::lookup(&a.user).ok());
-    // A name as the primary database's shared tables write it, back to this store's own.
-    let own_name = |name: &str| -> Option<String> {
-        match name.split_once('/') {
-            Some((d, rest)) if d.eq_ignore_ascii_case(&domain) => Some(rest.to_lowercase()),
-            Some(_) => None,
-            None if options.domain.is_none() => Some(name.to_lowercase()),
-            None => None,
+/// How a store's names come across: `DOMAIN/name` for a secondary store, and WSO2's admin
+/// and admin role as the realm's (primary store only).
+struct Naming<'a> {
+    /// The store's domain, in capitals (`PRIMARY` for the primary store).
+    domain: String,
+    secondary: bool,
+    admin: Option<&'a AdminNames>,
+}
+
+impl<'a> Naming<'a> {
+    fn new(options: &'a Wso2Options) -> Self {
+        Self {
+            domain: options
+                .domain
+                .as_deref()
+                .map_or("PRIMARY".to_string(), str::to_ascii_uppercase),
+            secondary: options.domain.is_some(),
+            admin: options.admin.as_ref().filter(|_| options.domain.is_none()),
         }
+    }
+
+    fn qualified(&self, name: &str) -> String {
+        if self.secondary {
+            format!("{}/{name}", self.domain)
+        } else {
+            name.to_string()
+        }
+    }
+
+    fn user(&self, name: &str) -> String {
+        match self.admin {
+            Some(a) if a.wso2_user.eq_ignore_ascii_case(name) => a.user.clone(),
+            _ => self.qualified(name),
+        }
+    }
+
+    fn role(&self, name: &str) -> String {
+        match self.admin {
+            Some(a) if a.wso2_role.eq_ignore_ascii_case(name) => a.role.clone(),
+            _ => self.qualified(name),
+        }
+    }
+
+    /// A user name as the primary database's shared tables write it (`EXT/alice`, or `alice`
+    /// for the primary store), as this store's own lower-cased name; `None` for another store's.
+    fn own_name(&self, name: &str) -> Option<String> {
+        let name = name.strip_prefix("PRIMARY/").unwrap_or(name);
+        match name.split_once('/') {
+            Some((d, rest)) if d.eq_ignore_ascii_case(&self.domain) => Some(rest.to_lowercase()),
+            Some(_) => None,
+            None => (!self.secondary).then(|| name.to_lowercase()),
+        }
+    }
+}
+
+/// What the users of a store hold besides their own row, read from the other tables once.
+struct Holdings<'a> {
+    /// Roles by the user's UM_ID.
+    roles: HashMap<&'a str, Vec<String>>,
+    /// Hybrid roles by lower-cased name.
+    hybrid: HashMap<String, Vec<String>>,
+    /// `(line, attribute, value)` rows by the user's UM_ID, profile `default`.
+    attributes: HashMap<&'a str, Vec<(usize, &'a str, &'a str)>>,
+    /// Attribute name → claim URI.
+    mappings: HashMap<String, String>,
+    /// Identity data (claim URI, value) by lower-cased name.
+    identity: HashMap<String, Vec<(&'a str, &'a str)>>,
+}
+
+/// Memberships, attributes and identity data of the store's users.
+fn holdings<'a>(
+    um: &'a Tables,
+    identity: &'a Tables,
+    naming: &Naming<'_>,
+    role_names: &HashMap<&str, String>,
+    hybrid_names: &HashMap<&str, String>,
+    domain_of: &HashMap<&str, String>,
+    plan: &mut Plan,
+) -> Holdings<'a> {
+    let mut held = Holdings {
+        roles: HashMap::new(),
+        hybrid: HashMap::new(),
+        attributes: HashMap::new(),
+        mappings: attribute_mappings(identity, &naming.domain),
+        identity: HashMap::new(),
     };
+    let (user_roles, _) = tenant_rows(um, "UM_USER_ROLE", "UM_TENANT_ID");
+    for (_, row) in &user_roles {
+        if let (Some(user), Some(role)) = (
+            field(row, "UM_USER_ID"),
+            field(row, "UM_ROLE_ID").and_then(|id| role_names.get(id)),
+        ) {
+            held.roles.entry(user).or_default().push(role.clone());
+        }
+    }
+    let (hybrid_members, _) = tenant_rows(um, "UM_HYBRID_USER_ROLE", "UM_TENANT_ID");
+    for (_, row) in &hybrid_members {
+        // Hybrid memberships live in the primary database for every store's users.
+        let member_domain = field(row, "UM_DOMAIN_ID").and_then(|d| domain_of.get(d));
+        if member_domain.is_some_and(|d| *d != naming.domain) {
+            continue;
+        }
+        if let (Some(user), Some(role)) = (
+            field(row, "UM_USER_NAME"),
+            field(row, "UM_ROLE_ID").and_then(|id| hybrid_names.get(id)),
+        ) {
+            let user = user.strip_prefix("PRIMARY/").unwrap_or(user).to_lowercase();
+            held.hybrid.entry(user).or_default().push(role.clone());
+        }
+    }
+    plan.count("memberships", user_roles.len() + hybrid_members.len());
+    let (attribute_rows, _) = tenant_rows(um, "UM_USER_ATTRIBUTE", "UM_TENANT_ID");
+    for (line, row) in &attribute_rows {
+        if field(row, "UM_PROFILE_ID").is_some_and(|p| p != "default") {
+            continue;
+        }
+        if let (Some(user), Some(name), Some(value)) = (
+            field(row, "UM_USER_ID"),
+            field(row, "UM_ATTR_NAME"),
+            field(row, "UM_ATTR_VALUE"),
+        ) {
+            held.attributes
+                .entry(user)
+                .or_default()
+                .push((*line, name, value));
+        }
+    }
+    plan.count("attributes", attribute_rows.len());
+    let (data_rows, _) = tenant_rows(identity, "IDN_IDENTITY_USER_DATA", "TENANT_ID");
+    for (_, row) in &data_rows {
+        if let (Some(user), Some(key), Some(value)) = (
+            field(row, "USER_NAME"),
+            field(row, "DATA_KEY"),
+            field(row, "DATA_VALUE"),
+        ) {
+            if let Some(user) = naming.own_name(user) {
+                held.identity.entry(user).or_default().push((key, value));
+            }
+        }
+    }
+    held
+}
+
+/// One `UM_USER` row as a user to import, at plan position `position`.
+fn user_row(
+    row: &RowRef<'_>,
+    position: usize,
+    naming: &Naming<'_>,
+    held: &Holdings<'_>,
+    options: &Wso2Options,
+) -> Result<ImportedUser, String> {
+    let name = field(row, "UM_USER_NAME").unwrap_or("?");
+    let user = UserName::moved_in(&naming.user(name)).map_err(|e| e.to_string())?;
+    let key = name.to_lowercase();
+    let um_id = field(row, "UM_ID").unwrap_or("");
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    for (line, attribute, value) in held.attributes.get(um_id).into_iter().flatten() {
+        let mapped = held.mappings.get(*attribute);
+        let uri = mapped
+            .cloned()
+            .unwrap_or_else(|| format!("{LOCAL_DIALECT}/{attribute}"));
+        if mapped.is_none() && !crate::store::policy::ClaimDialect::default().contains(&uri) {
+            return Err(format!(
+                "UM_USER_ATTRIBUTE line {line}: the attribute '{attribute}' maps to no claim"
+            ));
+        }
+        // Several rows of one attribute: WSO2's multi-valued separator.
+        values
+            .entry(uri)
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(value);
+            })
+            .or_insert_with(|| value.to_string());
+    }
+    for (uri, value) in held.identity.get(&key).into_iter().flatten() {
+        values.insert(uri.to_string(), value.to_string());
+    }
+    if let Some(uuid) = field(row, "UM_USER_ID").filter(|u| u.contains('-')) {
+        values.insert(claims::USER_ID.to_string(), uuid.to_string());
+    }
+    if is_true(field(row, "UM_REQUIRE_CHANGE")) {
+        values.insert(
+            claims::ADMIN_FORCED_PASSWORD_RESET.to_string(),
+            "true".into(),
+        );
+    }
+    // The user name claim is the user's name, whatever the source kept.
+    values.remove(claims::USERNAME);
+    let roles = held
+        .roles
+        .get(um_id)
+        .into_iter()
+        .flatten()
+        .chain(held.hybrid.get(&key).into_iter().flatten())
+        .map(|role| RoleName::lookup(role).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ImportedUser {
+        line: position,
+        user,
+        credential: credential(row, options)?,
+        roles,
+        claims: values
+            .into_iter()
+            .map(|(uri, value)| claim(&uri, value))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, ImportError> {
     if !um.has("UM_USER") {
         return Err(ImportError::Source(
             "the source has no UM_USER table: not a WSO2 user-store database".into(),
         ));
     }
+    let mut plan = Plan::default();
+    let naming = Naming::new(options);
+    let (users, other_tenants) = tenant_rows(um, "UM_USER", "UM_TENANT_ID");
+    if other_tenants > 0 {
+        plan.warnings.push(format!(
+            "{other_tenants} users of tenants other than the super tenant ({SUPER_TENANT}) are not imported"
+        ));
+    }
+    // WSO2's admin, when the source has it, is the realm's admin.
+    let has_admin = |a: &&AdminNames| {
+        users.iter().any(|(_, r)| {
+            field(r, "UM_USER_NAME").is_some_and(|n| n.eq_ignore_ascii_case(&a.wso2_user))
+        })
+    };
+    plan.admin = naming
+        .admin
+        .filter(has_admin)
+        .and_then(|a| UserName::lookup(&a.user).ok());
     let (domains, _) = tenant_rows(um, "UM_DOMAIN", "UM_TENANT_ID");
     let domain_of: HashMap<&str, String> = domains
         .iter()
@@ -496,7 +685,7 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
     let (roles, _) = tenant_rows(um, "UM_ROLE", "UM_TENANT_ID");
     let role_names: HashMap<&str, String> = roles
         .iter()
-        .filter_map(|(_, r)| Some((field(r, "UM_ID")?, role_name(field(r, "UM_ROLE_NAME")?))))
+        .filter_map(|(_, r)| Some((field(r, "UM_ID")?, naming.role(field(r, "UM_ROLE_NAME")?))))
         .collect();
     let (hybrid, _) = tenant_rows(um, "UM_HYBRID_ROLE", "UM_TENANT_ID");
     let hybrid_names: HashMap<&str, String> = hybrid
@@ -505,145 +694,32 @@ fn plan(um: &Tables, identity: &Tables, options: &Wso2Options) -> Result<Plan, I
         .collect();
     plan.count("roles", role_names.len());
     plan.count("hybrid roles", hybrid_names.len());
-
-    if other_tenants > 0 {
-        plan.warnings.push(format!(
-            "{other_tenants} users of tenants other than the super tenant ({SUPER_TENANT}) are not imported"
-        ));
-    }
-    // Memberships by the user's UM_ID, and hybrid ones by name.
-    let mut member_of: HashMap<&str, Vec<String>> = HashMap::new();
-    let (user_roles, _) = tenant_rows(um, "UM_USER_ROLE", "UM_TENANT_ID");
-    for (_, row) in &user_roles {
-        if let (Some(user), Some(role)) = (
-            field(row, "UM_USER_ID"),
-            field(row, "UM_ROLE_ID").and_then(|id| role_names.get(id)),
-        ) {
-            member_of.entry(user).or_default().push(role.clone());
-        }
-    }
-    let mut hybrid_of: HashMap<String, Vec<String>> = HashMap::new();
-    let (hybrid_members, _) = tenant_rows(um, "UM_HYBRID_USER_ROLE", "UM_TENANT_ID");
-    for (_, row) in &hybrid_members {
-        // Hybrid memberships live in the primary database for every store's users.
-        let member_domain = field(row, "UM_DOMAIN_ID").and_then(|d| domain_of.get(d));
-        if member_domain.is_some_and(|d| *d != domain) {
-            continue;
-        }
-        if let (Some(user), Some(role)) = (
-            field(row, "UM_USER_NAME"),
-            field(row, "UM_ROLE_ID").and_then(|id| hybrid_names.get(id)),
-        ) {
-            let user = user.strip_prefix("PRIMARY/").unwrap_or(user).to_lowercase();
-            hybrid_of.entry(user).or_default().push(role.clone());
-        }
-    }
-    plan.count("memberships", user_roles.len() + hybrid_members.len());
-
-    // Attributes by the user's UM_ID; identity data by name.
-    let mappings = attribute_mappings(identity, &domain);
-    let mut attributes: HashMap<&str, Vec<(usize, &str, &str)>> = HashMap::new();
-    let (attribute_rows, _) = tenant_rows(um, "UM_USER_ATTRIBUTE", "UM_TENANT_ID");
-    for (line, row) in &attribute_rows {
-        if field(row, "UM_PROFILE_ID").is_some_and(|p| p != "default") {
-            continue;
-        }
-        if let (Some(user), Some(name), Some(value)) = (
-            field(row, "UM_USER_ID"),
-            field(row, "UM_ATTR_NAME"),
-            field(row, "UM_ATTR_VALUE"),
-        ) {
-            attributes
-                .entry(user)
-                .or_default()
-                .push((*line, name, value));
-        }
-    }
-    plan.count("attributes", attribute_rows.len());
-    let mut identity_data: HashMap<String, Vec<(&str, &str)>> = HashMap::new();
-    let (data_rows, _) = tenant_rows(identity, "IDN_IDENTITY_USER_DATA", "TENANT_ID");
-    for (_, row) in &data_rows {
-        if let (Some(user), Some(key), Some(value)) = (
-            field(row, "USER_NAME"),
-            field(row, "DATA_KEY"),
-            field(row, "DATA_VALUE"),
-        ) {
-            if let Some(user) = own_name(user.strip_prefix("PRIMARY/").unwrap_or(user)) {
-                identity_data.entry(user).or_default().push((key, value));
-            }
-        }
-    }
-
+    let held = holdings(
+        um,
+        identity,
+        &naming,
+        &role_names,
+        &hybrid_names,
+        &domain_of,
+        &mut plan,
+    );
     for (line, row) in &users {
         let name = field(row, "UM_USER_NAME").unwrap_or("?");
         let position = plan.locate(format!("UM_USER line {line} ({name})"));
         plan.count("users", 1);
-        let built = (|| -> Result<ImportedUser, String> {
-            let user = UserName::moved_in(&user_name(name)).map_err(|e| e.to_string())?;
-            let key = name.to_lowercase();
-            let mut values: BTreeMap<String, String> = BTreeMap::new();
-            let um_id = field(row, "UM_ID").unwrap_or("");
-            for (attr_line, attribute, value) in attributes.get(um_id).into_iter().flatten() {
-                let uri = mappings
-                    .get(*attribute)
-                    .cloned()
-                    .unwrap_or_else(|| format!("{LOCAL_DIALECT}/{attribute}"));
-                if !crate::store::policy::ClaimDialect::default().contains(&uri)
-                    && !mappings.contains_key(*attribute)
-                {
-                    return Err(format!(
-                        "UM_USER_ATTRIBUTE line {attr_line}: the attribute '{attribute}' maps to no claim"
-                    ));
-                }
-                // Several rows of one attribute: WSO2's multi-valued separator.
-                values
-                    .entry(uri)
-                    .and_modify(|v| {
-                        v.push(',');
-                        v.push_str(value);
-                    })
-                    .or_insert_with(|| value.to_string());
-            }
-            for (key, value) in identity_data.get(&key).into_iter().flatten() {
-                values.insert(key.to_string(), value.to_string());
-            }
-            if let Some(uuid) = field(row, "UM_USER_ID").filter(|u| u.contains('-')) {
-                values.insert(claims::USER_ID.to_string(), uuid.to_string());
-            }
-            if is_true(field(row, "UM_REQUIRE_CHANGE")) {
-                values.insert(
-                    claims::ADMIN_FORCED_PASSWORD_RESET.to_string(),
-                    "true".into(),
-                );
-            }
-            // The user name claim is the user's name, whatever the source kept.
-            values.remove(claims::USERNAME);
-            let mut role_list: Vec<RoleName> = Vec::new();
-            for role in member_of
-                .get(um_id)
-                .into_iter()
-                .flatten()
-                .chain(hybrid_of.get(&key).into_iter().flatten())
-            {
-                role_list.push(RoleName::lookup(role).map_err(|e| e.to_string())?);
-            }
-            Ok(ImportedUser {
-                line: position,
-                user,
-                credential: credential(row, options)?,
-                roles: role_list,
-                claims: values
-                    .into_iter()
-                    .map(|(uri, value)| claim(&uri, value))
-                    .collect::<Result<_, _>>()?,
-            })
-        })();
-        match built {
+        match user_row(row, position, &naming, &held, options) {
             Ok(user) => plan.users.push(user),
             Err(reason) => plan.rejected.push(RejectedRow::new(position, reason)),
         }
     }
-    plan.roles = role_permissions(um, &domain_of, &domain, admin, &role_names, &hybrid_names);
+    plan.roles = role_permissions(
+        um,
+        &domain_of,
+        &naming.domain,
+        naming.admin,
+        &role_names,
+        &hybrid_names,
+    );
     let ids = group_ids(identity);
     for role in &mut plan.roles {
         role.id = ids.get(role.name.key()).cloned();
