@@ -10,6 +10,7 @@
 pub mod config;
 pub mod http;
 pub mod import;
+pub mod rfc3339;
 pub mod scim;
 pub mod service;
 pub mod soap;

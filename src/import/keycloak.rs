@@ -172,7 +172,7 @@ fn read_user(line: usize, user: &Value, realm: &str) -> Result<ImportedUser, Str
     }
     if let Some(ms) = user.get("createdTimestamp").and_then(Value::as_i64) {
         let uri = mapped("createdTimestamp").unwrap_or_default();
-        values.push(claim(&uri, crate::scim::resource::rfc3339(ms))?);
+        values.push(claim(&uri, crate::rfc3339::format(ms))?);
     }
     if let Some(Value::Object(attributes)) = user.get("attributes") {
         for (key, value) in attributes {
