@@ -45,22 +45,19 @@ pub fn is_authorized(permissions: &[PermissionRule], operation: Operation) -> bo
 /// Whether `permissions` grant the path `required`: for some role, the nearest of its rules on
 /// the path (the longest that covers it) is a grant.
 pub fn grants_path(permissions: &[PermissionRule], required: &str) -> bool {
-    let mut nearest: Vec<(i64, usize, bool)> = Vec::new();
-    for rule in permissions
-        .iter()
-        .filter(|r| grants(&r.resource_id, required))
-    {
-        let depth = rule.resource_id.trim_end_matches('/').len();
-        match nearest.iter_mut().find(|(role, _, _)| *role == rule.role) {
-            // At one depth, a denial wins.
-            Some(entry) if depth > entry.1 || (depth == entry.1 && !rule.allowed) => {
-                *entry = (rule.role, depth, rule.allowed)
-            }
-            Some(_) => {}
-            None => nearest.push((rule.role, depth, rule.allowed)),
-        }
-    }
-    nearest.iter().any(|(_, _, allowed)| *allowed)
+    let depth = |rule: &PermissionRule| rule.resource_id.trim_end_matches('/').len();
+    let covering = || {
+        permissions
+            .iter()
+            .filter(|r| grants(&r.resource_id, required))
+    };
+    // A role grants when one of its allowances is nearer than all of its
+    // denials; at one depth, a denial wins.
+    covering().filter(|g| g.allowed).any(|allowance| {
+        !covering().any(|denial| {
+            !denial.allowed && denial.role == allowance.role && depth(denial) >= depth(allowance)
+        })
+    })
 }
 
 #[cfg(test)]
