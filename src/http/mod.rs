@@ -307,7 +307,9 @@ async fn handle(
         Some(cors::Decision::Allowed(origin)) => Some(origin),
         Some(cors::Decision::NotCors) | None => None,
     };
-    let policy = state.settings.cors.clone();
+    // The policy is read again after routing; keep the state (not a copy of the policy) only
+    // for the requests that need it.
+    let cors = cors_origin.map(|origin| (origin, Arc::clone(&state)));
     let mut outcome = match tokio::time::timeout(timeout, route(req, client, state)).await {
         Ok(outcome) => outcome,
         Err(_) => Outcome::plain(fault_response(
@@ -319,8 +321,10 @@ async fn handle(
             },
         )),
     };
-    if let (Some(policy), Some(origin)) = (&policy, &cors_origin) {
-        policy.decorate(&mut outcome.response, origin);
+    if let Some((origin, state)) = &cors {
+        if let Some(policy) = &state.settings.cors {
+            policy.decorate(&mut outcome.response, origin);
+        }
     }
     let took = started.elapsed();
     metrics::record_request(
