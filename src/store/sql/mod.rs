@@ -208,11 +208,7 @@ fn rename_user(tx: &dyn Conn, uid: i64, old: &UserName, new: &UserName) -> Store
             &[USER_CHANGES_CHANNEL.into(), old.key().into()],
         )?;
     }
-    let clash = tx.int(
-        "SELECT id FROM users WHERE name_key = ?1",
-        &[new.key().into()],
-    )?;
-    if clash.is_some_and(|other| other != uid) {
+    if !name_free(tx, "users", uid, new.key())? {
         return Err(StoreError::UserExists(new.to_string()));
     }
     tx.execute(
@@ -223,6 +219,34 @@ fn rename_user(tx: &dyn Conn, uid: i64, old: &UserName, new: &UserName) -> Store
         "UPDATE user_claims SET value = ?1 WHERE user_id = ?2 AND claim_uri = ?3",
         &[new.as_str().into(), uid.into(), claims::USERNAME.into()],
     )?;
+    Ok(())
+}
+
+/// Whether row `id` of `table` (`users` or `roles`) may take the name whose key is `key`:
+/// no other row holds it (the unique name_key would refuse it).
+fn name_free(tx: &dyn Conn, table: &str, id: i64, key: &str) -> StoreResult<bool> {
+    let holder = tx.int(
+        &format!("SELECT id FROM {table} WHERE name_key = ?1"),
+        &[key.into()],
+    )?;
+    Ok(holder.is_none_or(|other| other == id))
+}
+
+/// Refuse a change made against another version of row `id` of `table` (`users` or `roles`)
+/// than the current one (SCIM's If-Match); `None` asks for no check.
+fn expect_version(tx: &dyn Conn, table: &str, id: i64, expected: Option<i64>) -> StoreResult<()> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let current = tx
+        .int(
+            &format!("SELECT version FROM {table} WHERE id = ?1"),
+            &[id.into()],
+        )?
+        .unwrap_or(0);
+    if current != expected {
+        return Err(StoreError::VersionChanged(current));
+    }
     Ok(())
 }
 
@@ -1110,20 +1134,9 @@ impl<D: Database> RoleBackend for SqlStore<D> {
         }
         self.db.write(|tx| {
             let id = role_id(tx, role)?;
-            if let Some(expected) = change.expected_version {
-                let current = tx
-                    .int("SELECT version FROM roles WHERE id = ?1", &[id.into()])?
-                    .unwrap_or(0);
-                if current != expected {
-                    return Err(StoreError::VersionChanged(current));
-                }
-            }
+            expect_version(tx, "roles", id, change.expected_version)?;
             if let Some(new_name) = &change.new_name {
-                let clash = tx.int(
-                    "SELECT id FROM roles WHERE name_key = ?1",
-                    &[new_name.key().into()],
-                )?;
-                if clash.is_some_and(|other| other != id) {
+                if !name_free(tx, "roles", id, new_name.key())? {
                     return Err(StoreError::RoleExists(new_name.to_string()));
                 }
                 tx.execute(
@@ -1523,14 +1536,7 @@ impl<D: Database> ClaimBackend for SqlStore<D> {
         let removed: Vec<&str> = update.remove.iter().map(ClaimUri::as_str).collect();
         self.db.write(|tx| {
             let uid = user_id(tx, user)?;
-            if let Some(expected) = update.expected_version {
-                let version = tx
-                    .int("SELECT version FROM users WHERE id = ?1", &[uid.into()])?
-                    .unwrap_or(0);
-                if version != expected {
-                    return Err(StoreError::VersionChanged(version));
-                }
-            }
+            expect_version(tx, "users", uid, update.expected_version)?;
             if let Some(new_name) = update.new_name {
                 rename_user(tx, uid, user, new_name)?;
             }
