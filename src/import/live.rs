@@ -105,6 +105,25 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+impl MySqlUrl {
+    /// `program` (mysql or mysqldump) connected to this server; the password goes through the
+    /// environment, never the command line.
+    fn client(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command.arg(format!("--host={}", self.host));
+        if let Some(port) = &self.port {
+            command.arg(format!("--port={port}")).arg("--protocol=TCP");
+        }
+        if let Some(user) = &self.user {
+            command.arg(format!("--user={user}"));
+        }
+        if let Some(password) = &self.password {
+            command.env("MYSQL_PWD", password);
+        }
+        command
+    }
+}
+
 fn parse_mysql_url(url: &str) -> Result<MySqlUrl, ImportError> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let (authority, database) = rest
@@ -146,7 +165,7 @@ pub fn mysql_tables<'a>(
     tables: impl Iterator<Item = &'a str>,
 ) -> Result<Tables, ImportError> {
     let url = parse_mysql_url(url)?;
-    let mut command = Command::new("mysqldump");
+    let mut command = url.client("mysqldump");
     command
         .args([
             "--single-transaction",
@@ -156,32 +175,12 @@ pub fn mysql_tables<'a>(
             "--compact",
             "--skip-comments",
         ])
-        .arg(format!("--host={}", url.host));
-    if let Some(port) = &url.port {
-        command.arg(format!("--port={port}")).arg("--protocol=TCP");
-    }
-    if let Some(user) = &url.user {
-        command.arg(format!("--user={user}"));
-    }
-    if let Some(password) = &url.password {
-        command.env("MYSQL_PWD", password);
-    }
-    command.arg(&url.database);
+        .arg(&url.database);
     // mysqldump refuses a table that does not exist: ask which ones do first.
     let existing = {
-        let mut list = Command::new("mysql");
-        list.args(["--batch", "--skip-column-names"])
-            .arg(format!("--host={}", url.host));
-        if let Some(port) = &url.port {
-            list.arg(format!("--port={port}")).arg("--protocol=TCP");
-        }
-        if let Some(user) = &url.user {
-            list.arg(format!("--user={user}"));
-        }
-        if let Some(password) = &url.password {
-            list.env("MYSQL_PWD", password);
-        }
-        let out = list
+        let out = url
+            .client("mysql")
+            .args(["--batch", "--skip-column-names"])
             .arg("--execute=SHOW TABLES")
             .arg(&url.database)
             .output()

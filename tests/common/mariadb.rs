@@ -93,8 +93,9 @@ pub fn server() -> &'static MariaDb {
 }
 
 impl MariaDb {
-    fn sql_as_root(&self, sql: &str, database: Option<&str>) -> std::process::Output {
-        let mut command = Command::new("mysql");
+    /// `program` (mysql or mysqldump) connected to this server as root.
+    fn as_root(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
         command
             .args([
                 "--no-defaults",
@@ -102,8 +103,13 @@ impl MariaDb {
                 "--host=127.0.0.1",
                 "--user=root",
             ])
-            .arg(format!("--port={}", self.port))
-            .arg(format!("--execute={sql}"));
+            .arg(format!("--port={}", self.port));
+        command
+    }
+
+    fn sql_as_root(&self, sql: &str, database: Option<&str>) -> std::process::Output {
+        let mut command = self.as_root("mysql");
+        command.arg(format!("--execute={sql}"));
         if let Some(database) = database {
             command.arg(database);
         }
@@ -124,15 +130,9 @@ impl MariaDb {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut load = Command::new("mysql")
-            .args([
-                "--no-defaults",
-                "--protocol=TCP",
-                "--host=127.0.0.1",
-                "--user=root",
-            ])
+        let mut load = self
+            .as_root("mysql")
             .arg("--default-character-set=utf8mb4")
-            .arg(format!("--port={}", self.port))
             .arg(&name)
             .stdin(Stdio::piped())
             .stderr(Stdio::piped())
@@ -159,14 +159,8 @@ impl MariaDb {
     /// `mysqldump` of a database this server holds, as an operator would make one.
     pub fn dump(&self, url: &str) -> String {
         let name = url.rsplit('/').next().unwrap();
-        let out = Command::new("mysqldump")
-            .args([
-                "--no-defaults",
-                "--protocol=TCP",
-                "--host=127.0.0.1",
-                "--user=root",
-            ])
-            .arg(format!("--port={}", self.port))
+        let out = self
+            .as_root("mysqldump")
             .arg(name)
             .output()
             .expect("run mysqldump");
