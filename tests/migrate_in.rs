@@ -269,21 +269,6 @@ fn wso2_fixture(path: &Path, flavour: &str, digest: &str, unsalted: bool) -> Vec
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn claim_of(s: &Server, user: &str, claim: &str) -> Option<String> {
-    s.call(
-        Soap::V11,
-        "getUserClaimValue",
-        &format!(
-            "<ser:userName>{}</ser:userName><ser:claim>http://wso2.org/claims/{claim}</ser:claim>",
-            xml_escape(user)
-        ),
-    )
-    .returns()
-    .into_iter()
-    .next()
-    .flatten()
-}
-
 /// Import `source` into a fresh server on `backend` and check everything the fixture holds.
 fn check_wso2_import(backend: Backend, source: &str, people: &[Value], label: &str) {
     let s = Server::start_on(backend);
@@ -332,29 +317,30 @@ fn check_wso2_import(backend: Backend, source: &str, people: &[Value], label: &s
     assert!(!authenticate(&s, "bob", "Bob-pw-1"), "{label}");
     assert!(!authenticate(&s, "dave", "Dave-pw-1"), "{label}");
     assert_eq!(
-        claim_of(&s, "carol", "identity/adminForcedPasswordReset").as_deref(),
+        s.claim_value("carol", "identity/adminForcedPasswordReset")
+            .as_deref(),
         Some("true"),
         "{label}"
     );
     assert!(!authenticate(&s, "tenantuser", "Tenant-pw-1"), "{label}");
     // UUIDs, attributes through WSO2's defaults and the deployment's own mapping.
     assert_eq!(
-        claim_of(&s, "alice", "userid"),
+        s.claim_value("alice", "userid"),
         Some(id("alice")),
         "{label}"
     );
     assert_eq!(
-        claim_of(&s, "alice", "lastname").as_deref(),
+        s.claim_value("alice", "lastname").as_deref(),
         Some("Liddell"),
         "{label}"
     );
     assert_eq!(
-        claim_of(&s, "alice", "department").as_deref(),
+        s.claim_value("alice", "department").as_deref(),
         Some("Research"),
         "{label}"
     );
     assert_eq!(
-        claim_of(&s, "alice", "emailaddress").as_deref(),
+        s.claim_value("alice", "emailaddress").as_deref(),
         Some("alice@example.com"),
         "{label}"
     );

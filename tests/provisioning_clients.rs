@@ -61,19 +61,6 @@ impl Client {
         )
     }
 
-    fn soap_claim(&self, user: &str, claim: &str) -> Option<String> {
-        self.server
-            .call(
-                Soap::V11,
-                "getUserClaimValue",
-                &format!("<ser:userName>{user}</ser:userName><ser:claim>http://wso2.org/claims/{claim}</ser:claim>"),
-            )
-            .returns()
-            .into_iter()
-            .next()
-            .flatten()
-    }
-
     fn soap_exists(&self, user: &str) -> bool {
         self.server
             .call(
@@ -171,10 +158,16 @@ fn entra_user_lifecycle(backend: Backend) {
         "26118915-6090-4610-87e4-49d8ca9f808d"
     );
     // The same data through SOAP's claims.
-    assert_eq!(c.soap_claim(name, "locality").as_deref(), Some("Redmond"));
-    assert_eq!(c.soap_claim(name, "costCenter").as_deref(), Some("4130"));
     assert_eq!(
-        c.soap_claim(name, "extendedExternalId").as_deref(),
+        c.server.claim_value(name, "locality").as_deref(),
+        Some("Redmond")
+    );
+    assert_eq!(
+        c.server.claim_value(name, "costCenter").as_deref(),
+        Some("4130")
+    );
+    assert_eq!(
+        c.server.claim_value(name, "extendedExternalId").as_deref(),
         Some("701984")
     );
 
@@ -243,7 +236,9 @@ fn entra_user_lifecycle(backend: Backend) {
     );
     assert_eq!(user["active"], false);
     assert_eq!(
-        c.soap_claim(name, "identity/accountDisabled").as_deref(),
+        c.server
+            .claim_value(name, "identity/accountDisabled")
+            .as_deref(),
         Some("true")
     );
     let inactive = c.user_filter("active eq false", "");
@@ -276,7 +271,7 @@ fn entra_user_lifecycle(backend: Backend) {
     assert!(c.soap_exists(renamed));
     assert!(!c.soap_exists(name));
     assert_eq!(
-        c.soap_claim(renamed, "locality").as_deref(),
+        c.server.claim_value(renamed, "locality").as_deref(),
         Some("Redmond")
     );
     let found = c.user_filter(&format!("userName eq \"{renamed}\""), "");
@@ -420,7 +415,9 @@ fn okta_users_and_group_push(backend: Backend) {
     assert_eq!(user["locale"], "en-US");
     // WSO2 IS 7's locale claim, as SOAP clients read it.
     assert_eq!(
-        c.soap_claim("isaac.brock@example.com", "local").as_deref(),
+        c.server
+            .claim_value("isaac.brock@example.com", "local")
+            .as_deref(),
         Some("en-US")
     );
     let page = c.user_filter(

@@ -81,18 +81,6 @@ fn names(list: &Value) -> Vec<String> {
         .collect()
 }
 
-fn soap_claim(s: &Server, user: &str, claim: &str) -> Option<String> {
-    s.call(
-        Soap::V11,
-        "getUserClaimValue",
-        &format!("<ser:userName>{user}</ser:userName><ser:claim>http://wso2.org/claims/{claim}</ser:claim>"),
-    )
-    .returns()
-    .into_iter()
-    .next()
-    .flatten()
-}
-
 fn seed_003_provisioning_flow_and_both_protocols_see_the_same_user(backend: Backend) {
     let s = Server::start_on(backend);
     // 1. Provision kim, as seed 003 does.
@@ -135,13 +123,10 @@ fn seed_003_provisioning_flow_and_both_protocols_see_the_same_user(backend: Back
     assert_eq!(r.body["meta"]["version"], etag.as_str());
 
     // The same user over SOAP: id, claims, password (with the same policy).
+    assert_eq!(s.claim_value("kim", "userid").as_deref(), Some(id.as_str()));
+    assert_eq!(s.claim_value("kim", "givenname").as_deref(), Some("Kim"));
     assert_eq!(
-        soap_claim(&s, "kim", "userid").as_deref(),
-        Some(id.as_str())
-    );
-    assert_eq!(soap_claim(&s, "kim", "givenname").as_deref(), Some("Kim"));
-    assert_eq!(
-        soap_claim(&s, "kim", "emailaddress").as_deref(),
+        s.claim_value("kim", "emailaddress").as_deref(),
         Some("kim@wso2.com")
     );
     let r = s.call(
@@ -182,7 +167,7 @@ fn seed_003_provisioning_flow_and_both_protocols_see_the_same_user(backend: Back
         "the version moves on"
     );
     assert_eq!(
-        soap_claim(&s, "kim", "emailaddress").as_deref(),
+        s.claim_value("kim", "emailaddress").as_deref(),
         Some("kim@test.com")
     );
     let r = s.call(
@@ -532,9 +517,9 @@ fn patch_adds_replaces_and_removes_all_or_nothing(backend: Backend) {
         r.body["emails"],
         json!([{ "type": "work", "value": "hugo@work.example" }, { "type": "home", "value": "hugh@home.example" }])
     );
-    assert_eq!(soap_claim(&s, "hugo", "lastname"), None);
+    assert_eq!(s.claim_value("hugo", "lastname"), None);
     assert_eq!(
-        soap_claim(&s, "hugo", "emails.home").as_deref(),
+        s.claim_value("hugo", "emails.home").as_deref(),
         Some("hugh@home.example")
     );
     // active=false disables the account for SOAP logins too; a password set by PATCH counts.
@@ -1036,7 +1021,7 @@ fn bulk_runs_each_operation_with_bulk_id_references(backend: Backend) {
     assert_eq!(ops[3]["response"]["scimType"], "uniqueness");
     // What the operations did is there, over SOAP too.
     assert!(soap_roles_of(&s, "bulk1").contains(&"bulkers".to_string()));
-    assert_eq!(soap_claim(&s, "bulk1", "title").as_deref(), Some("Bulk"));
+    assert_eq!(s.claim_value("bulk1", "title").as_deref(), Some("Bulk"));
     // failOnErrors stops after that many failures.
     let r = bulk(json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
@@ -1313,7 +1298,7 @@ fn bulk_resolves_forward_references_and_refuses_cycles(backend: Backend) {
     assert_eq!(ops[0]["bulkId"], "g");
     assert_eq!(ops[2]["bulkId"], "alice");
     assert!(soap_roles_of(&s, "alice").contains(&"guides".to_string()));
-    assert_eq!(soap_claim(&s, "alice", "title").as_deref(), Some("Guide"));
+    assert_eq!(s.claim_value("alice", "title").as_deref(), Some("Guide"));
     // A later POST that fails: what refers to it is 409, and nothing half-made stays.
     let ops = bulk(json!([
         { "method": "POST", "path": "/Groups", "bulkId": "g2",
@@ -1377,7 +1362,7 @@ fn me_changes_the_callers_own_profile_and_password_but_not_its_state(backend: Ba
     let patched = scim(&s, "PATCH", "/scim2/Me", gina, Some(&patch_op));
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(patched.body["name"]["givenName"], "Gina");
-    assert_eq!(soap_claim(&s, "gina", "givenname").as_deref(), Some("Gina"));
+    assert_eq!(s.claim_value("gina", "givenname").as_deref(), Some("Gina"));
     // The same user may not PATCH himself through /Users (that needs usermgt/update).
     assert_eq!(
         scim(
@@ -1400,7 +1385,7 @@ fn me_changes_the_callers_own_profile_and_password_but_not_its_state(backend: Ba
         403
     );
     assert_ne!(
-        soap_claim(&s, "gina", "identity/accountDisabled").as_deref(),
+        s.claim_value("gina", "identity/accountDisabled").as_deref(),
         Some("true")
     );
     // PUT replaces the profile and sets a new password, which SOAP logins then need.

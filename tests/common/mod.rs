@@ -542,6 +542,23 @@ impl Server {
         self.call_as("admin", ADMIN_PASSWORD, soap, op, inner)
     }
 
+    /// `user`'s value of the WSO2 claim `http://wso2.org/claims/{claim}`, read over SOAP as
+    /// the admin; `None` when the reply holds no value.
+    pub fn claim_value(&self, user: &str, claim: &str) -> Option<String> {
+        self.call(
+            Soap::V11,
+            "getUserClaimValue",
+            &format!(
+                "<ser:userName>{}</ser:userName><ser:claim>http://wso2.org/claims/{claim}</ser:claim>",
+                xml_escape(user)
+            ),
+        )
+        .returns()
+        .into_iter()
+        .next()
+        .flatten()
+    }
+
     /// A SCIM request with `authorization` (a header value, `Bearer …` or `Basic …`) and an
     /// optional JSON body; the status, the JSON reply (`Null` when empty) and the response.
     pub fn scim_with(
