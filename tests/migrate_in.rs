@@ -13,6 +13,20 @@ use std::process::{Command, Output};
 use common::{basic, url_encode, xml_escape, Backend, Server, Soap};
 use serde_json::Value;
 
+/// Run a fixture generator (`python3 tests/migration/…`, from `generator`); the people it
+/// wrote, as the JSON array it prints.
+fn generated_people(mut generator: Command, what: &str) -> Vec<Value> {
+    let out = generator
+        .output()
+        .unwrap_or_else(|e| panic!("python3 runs the {what} fixture generator: {e}"));
+    assert!(
+        out.status.success(),
+        "the {what} fixture generator failed (tests/migration/requirements.txt installed?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// The generated export's users: name, Keycloak id, password (null for none).
 fn keycloak_export(dir: &Path, single: bool) -> Vec<(String, String, Option<String>)> {
     let mut command = Command::new("python3");
@@ -20,16 +34,7 @@ fn keycloak_export(dir: &Path, single: bool) -> Vec<(String, String, Option<Stri
     if single {
         command.arg("--single");
     }
-    let out = command
-        .output()
-        .expect("python3 runs the fixture generator");
-    assert!(
-        out.status.success(),
-        "the Keycloak fixture generator failed (tests/migration/requirements.txt installed?): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let people: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    people
+    generated_people(command, "Keycloak")
         .iter()
         .map(|p| {
             (
@@ -258,15 +263,7 @@ fn wso2_fixture(path: &Path, flavour: &str, digest: &str, unsalted: bool) -> Vec
     if unsalted {
         command.arg("--unsalted");
     }
-    let out = command
-        .output()
-        .expect("python3 runs the WSO2 fixture generator");
-    assert!(
-        out.status.success(),
-        "the WSO2 fixture generator failed (tests/migration/requirements.txt installed?): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    generated_people(command, "WSO2")
 }
 
 /// Import `source` into a fresh server on `backend` and check everything the fixture holds.
