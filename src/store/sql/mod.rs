@@ -613,7 +613,7 @@ impl<D: Database> SqlStore<D> {
             }
             // The admin role holds the root of the permission tree, as in WSO2.
             let admin_role = role_id(tx, &store.admin_role)?;
-            grant_permissions(tx, admin_role, &[Permission::root()])
+            add_role_rules(tx, GRANTS, admin_role, &[Permission::root()])
         })?;
         Ok(store)
     }
@@ -1086,7 +1086,7 @@ impl<D: Database> RoleBackend for SqlStore<D> {
             for user in &request.users {
                 insert_membership(tx, user_id(tx, user)?, id)?;
             }
-            grant_permissions(tx, id, &request.permissions)
+            add_role_rules(tx, GRANTS, id, &request.permissions)
         })
     }
 
@@ -1370,54 +1370,18 @@ impl<D: Database> RoleBackend for SqlStore<D> {
     fn deny_role_permissions(&self, role: &RoleName, denied: &[Permission]) -> StoreResult<()> {
         self.db.write(|tx| {
             let id = role_id(tx, role)?;
-            for permission in denied {
-                tx.execute(
-                    "INSERT INTO role_permission_denials (role_id, resource_id, action)
-                     VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                    &[
-                        id.into(),
-                        (&permission.resource_id).into(),
-                        (&permission.action).into(),
-                    ],
-                )?;
-            }
+            add_role_rules(tx, DENIALS, id, denied)?;
             touch_role(tx, id)?;
             announce_role_change(tx)
         })
     }
 
     fn role_denials(&self, role: &RoleName) -> StoreResult<Vec<Permission>> {
-        self.db.read(|conn| {
-            let id = role_id(conn, role)?;
-            conn.rows(
-                "SELECT resource_id, action FROM role_permission_denials WHERE role_id = ?1
-                 ORDER BY resource_id, action",
-                &[id.into()],
-                |r| {
-                    Ok(Permission {
-                        resource_id: r.text(0)?,
-                        action: r.text(1)?,
-                    })
-                },
-            )
-        })
+        self.db.read(|conn| role_rules(conn, DENIALS, role))
     }
 
     fn role_permissions(&self, role: &RoleName) -> StoreResult<Vec<Permission>> {
-        self.db.read(|conn| {
-            let id = role_id(conn, role)?;
-            conn.rows(
-                "SELECT resource_id, action FROM role_permissions WHERE role_id = ?1
-                 ORDER BY resource_id, action",
-                &[id.into()],
-                |r| {
-                    Ok(Permission {
-                        resource_id: r.text(0)?,
-                        action: r.text(1)?,
-                    })
-                },
-            )
-        })
+        self.db.read(|conn| role_rules(conn, GRANTS, role))
     }
 
     fn update_role_permissions(
@@ -1435,26 +1399,55 @@ impl<D: Database> RoleBackend for SqlStore<D> {
                     &[id.into(), (&p.resource_id).into(), (&p.action).into()],
                 )?;
             }
-            grant_permissions(tx, id, added)?;
+            add_role_rules(tx, GRANTS, id, added)?;
             announce_role_change(tx)
         })
     }
 }
 
-/// Grant permissions to a role (already held ones are kept once).
-fn grant_permissions(tx: &dyn Conn, role_id: i64, permissions: &[Permission]) -> StoreResult<()> {
-    for permission in permissions {
+/// The table of the rules a role is granted, and the table of those it is denied.
+const GRANTS: &str = "role_permissions";
+const DENIALS: &str = "role_permission_denials";
+
+/// Add `rules` to a role's `table` (GRANTS or DENIALS); rules it already has are kept once.
+fn add_role_rules(
+    tx: &dyn Conn,
+    table: &str,
+    role_id: i64,
+    rules: &[Permission],
+) -> StoreResult<()> {
+    for rule in rules {
         tx.execute(
-            "INSERT INTO role_permissions (role_id, resource_id, action) VALUES (?1, ?2, ?3)
-             ON CONFLICT DO NOTHING",
+            &format!(
+                "INSERT INTO {table} (role_id, resource_id, action) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING"
+            ),
             &[
                 role_id.into(),
-                (&permission.resource_id).into(),
-                (&permission.action).into(),
+                (&rule.resource_id).into(),
+                (&rule.action).into(),
             ],
         )?;
     }
     Ok(())
+}
+
+/// A role's rules in `table` (GRANTS or DENIALS), in order.
+fn role_rules(conn: &dyn Conn, table: &str, role: &RoleName) -> StoreResult<Vec<Permission>> {
+    let id = role_id(conn, role)?;
+    conn.rows(
+        &format!(
+            "SELECT resource_id, action FROM {table} WHERE role_id = ?1
+             ORDER BY resource_id, action"
+        ),
+        &[id.into()],
+        |r| {
+            Ok(Permission {
+                resource_id: r.text(0)?,
+                action: r.text(1)?,
+            })
+        },
+    )
 }
 
 fn claim_of(conn: &dyn Conn, uid: i64, profile: &str, uri: &str) -> StoreResult<Option<String>> {
