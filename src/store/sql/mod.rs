@@ -1416,12 +1416,13 @@ fn add_role_rules(
     role_id: i64,
     rules: &[Permission],
 ) -> StoreResult<()> {
+    let insert = format!(
+        "INSERT INTO {table} (role_id, resource_id, action) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING"
+    );
     for rule in rules {
         tx.execute(
-            &format!(
-                "INSERT INTO {table} (role_id, resource_id, action) VALUES (?1, ?2, ?3)
-                 ON CONFLICT DO NOTHING"
-            ),
+            &insert,
             &[
                 role_id.into(),
                 (&rule.resource_id).into(),
