@@ -1,6 +1,7 @@
 //! The user store: what the service needs from a backend, as narrow traits, and the SQLite
 //! implementation that is the default. Nothing here knows about SOAP or HTTP.
 
+pub mod admin;
 mod error;
 pub mod metrics;
 pub mod names;
@@ -12,6 +13,7 @@ pub mod sql;
 pub mod sqlite;
 pub mod tokens;
 
+pub use admin::AdminBackend;
 pub use error::{DatabaseError, Protected, StoreError};
 pub use names::{ClaimUri, NameKind, ProfileName, RoleName, UserName};
 pub use password::{Password, PasswordHasher};
@@ -591,7 +593,8 @@ pub trait RoleBackend {
         offset: usize,
         limit: usize,
     ) -> StoreResult<(usize, Vec<RoleRecord>)>;
-    /// The rules with `action` the user's roles (everyone included) hold: grants and denials.
+    /// The rules with `action` the user's roles (everyone included) hold, and the user's own
+    /// rules (as role 0): grants and denials.
     fn permissions_of_user(
         &self,
         user: &UserName,
@@ -691,7 +694,7 @@ pub type ChangeListener = std::sync::Arc<dyn Fn(OutsideChange) + Send + Sync>;
 
 /// A complete backend: what the service layer is written against.
 pub trait UserStore:
-    LoginHandler + UserBackend + RoleBackend + ClaimBackend + TokenBackend + Send + Sync
+    LoginHandler + UserBackend + RoleBackend + ClaimBackend + TokenBackend + AdminBackend + Send + Sync
 {
     /// Whether writes are refused (isReadOnly).
     fn is_read_only(&self) -> bool {
@@ -700,6 +703,10 @@ pub trait UserStore:
 
     /// The name and password rules the backend enforces (the service quotes them in faults).
     fn credential_policy(&self) -> &policy::CredentialPolicy;
+
+    /// The realm's admin user and admin role (UserAdmin trusts only that user with the
+    /// admin-protected actions).
+    fn realm_admin(&self) -> (&UserName, &RoleName);
 
     /// Readiness probe: the backend answers a query.
     fn check_ready(&self) -> StoreResult<()>;

@@ -145,6 +145,21 @@ impl CredentialPolicy {
         })
     }
 
+    /// The username pattern, as getUserRealmInfo reports it.
+    pub fn username_regex(&self) -> &str {
+        self.username.as_str()
+    }
+
+    /// The password pattern.
+    pub fn password_regex(&self) -> &str {
+        self.password.as_str()
+    }
+
+    /// The role-name pattern.
+    pub fn rolename_regex(&self) -> &str {
+        self.rolename.as_str()
+    }
+
     /// A new account's name must match the username pattern.
     pub fn check_username(&self, user: &UserName) -> Result<(), StoreError> {
         // A secondary store's domain is not part of the name the pattern rules, as in WSO2.

@@ -88,6 +88,38 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (role_id, resource_id, action)
     );
     "#,
+    // 5: rules of single users, federated associations, challenge questions.
+    r#"
+    CREATE TABLE user_permissions (
+        user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        resource_id TEXT COLLATE "C" NOT NULL,
+        action TEXT COLLATE "C" NOT NULL,
+        allowed BIGINT NOT NULL,
+        PRIMARY KEY (user_id, resource_id, action)
+    );
+    CREATE TABLE user_associations (
+        user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        idp TEXT COLLATE "C" NOT NULL,
+        associated_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (idp, associated_id)
+    );
+    CREATE INDEX user_associations_by_user ON user_associations(user_id);
+    CREATE TABLE user_challenges (
+        user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        set_id TEXT COLLATE "C" NOT NULL,
+        question TEXT NOT NULL,
+        answer_hash TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        PRIMARY KEY (user_id, set_id)
+    );
+    CREATE TABLE challenge_questions (
+        set_id TEXT COLLATE "C" NOT NULL,
+        question TEXT COLLATE "C" NOT NULL,
+        position BIGINT NOT NULL,
+        promoted BIGINT NOT NULL,
+        PRIMARY KEY (set_id, question)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -54,6 +54,38 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         &[("role_id", Int), ("resource_id", Text), ("action", Text)],
     ),
     (
+        "user_permissions",
+        &[
+            ("user_id", Int),
+            ("resource_id", Text),
+            ("action", Text),
+            ("allowed", Int),
+        ],
+    ),
+    (
+        "user_associations",
+        &[("user_id", Int), ("idp", Text), ("associated_id", Text)],
+    ),
+    (
+        "user_challenges",
+        &[
+            ("user_id", Int),
+            ("set_id", Text),
+            ("question", Text),
+            ("answer_hash", Text),
+            ("position", Int),
+        ],
+    ),
+    (
+        "challenge_questions",
+        &[
+            ("set_id", Text),
+            ("question", Text),
+            ("position", Int),
+            ("promoted", Int),
+        ],
+    ),
+    (
         "user_claims",
         &[
             ("user_id", Int),

@@ -4,6 +4,7 @@
 //! transactions and migrates its schema. Passwords are hashed before a write transaction
 //! starts, so slow hashing never holds a writer.
 
+mod admin;
 mod bulk;
 pub mod conn;
 mod copy;
@@ -1354,6 +1355,9 @@ impl<D: Database> RoleBackend for SqlStore<D> {
                  WHERE d.action = ?2
                    AND (d.role_id IN (SELECT role_id FROM user_roles WHERE user_id = ?1)
                         OR d.role_id = (SELECT id FROM roles WHERE name_key = ?3))
+                 UNION ALL
+                 SELECT 0, u.resource_id, u.allowed FROM user_permissions u
+                 WHERE u.user_id = ?1 AND u.action = ?2
                  ORDER BY 2, 1",
                 &[uid.into(), action.into(), RoleName::everyone().key().into()],
                 |r| {
@@ -1406,8 +1410,8 @@ impl<D: Database> RoleBackend for SqlStore<D> {
 }
 
 /// The table of the rules a role is granted, and the table of those it is denied.
-const GRANTS: &str = "role_permissions";
-const DENIALS: &str = "role_permission_denials";
+pub(super) const GRANTS: &str = "role_permissions";
+pub(super) const DENIALS: &str = "role_permission_denials";
 
 /// Add `rules` to a role's `table` (GRANTS or DENIALS); rules it already has are kept once.
 fn add_role_rules(
@@ -1641,6 +1645,10 @@ fn with_default_profile(mut names: Vec<String>) -> Vec<String> {
 impl<D: Database> UserStore for SqlStore<D> {
     fn credential_policy(&self) -> &CredentialPolicy {
         &self.credential_policy
+    }
+
+    fn realm_admin(&self) -> (&UserName, &RoleName) {
+        (&self.admin_user, &self.admin_role)
     }
 
     fn check_ready(&self) -> StoreResult<()> {

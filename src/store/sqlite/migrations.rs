@@ -119,6 +119,39 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (role_id, resource_id, action)
     ) WITHOUT ROWID;
     "#,
+    // 10: what the admin services beside RemoteUserStoreManagerService keep: rules of single
+    // users, federated associations, challenge questions.
+    r#"
+    CREATE TABLE user_permissions (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        resource_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        allowed INTEGER NOT NULL,
+        PRIMARY KEY (user_id, resource_id, action)
+    ) WITHOUT ROWID;
+    CREATE TABLE user_associations (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        idp TEXT NOT NULL,
+        associated_id TEXT NOT NULL,
+        PRIMARY KEY (idp, associated_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX user_associations_by_user ON user_associations(user_id);
+    CREATE TABLE user_challenges (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        set_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        answer_hash TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (user_id, set_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE challenge_questions (
+        set_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        promoted INTEGER NOT NULL,
+        PRIMARY KEY (set_id, question)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.
