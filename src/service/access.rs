@@ -27,6 +27,18 @@ pub struct Caller {
     pub token: Option<Arc<str>>,
 }
 
+impl Caller {
+    /// Nobody in particular: the caller of an operation open without credentials
+    /// (changePasswordByUser), holding no permission.
+    pub fn anonymous() -> Self {
+        Self {
+            name: String::new(),
+            permissions: Vec::new().into(),
+            token: None,
+        }
+    }
+}
+
 /// Whether holding `granted` grants `required`: the same path or an ancestor of it, compared
 /// segment by segment and case-sensitively (a trailing `/` is ignored).
 fn grants(granted: &str, required: &str) -> bool {
@@ -37,9 +49,15 @@ fn grants(granted: &str, required: &str) -> bool {
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// The access decision: may a caller holding `permissions` call `operation`?
+/// The access decision: may a caller holding `permissions` call `operation`? When the
+/// operation names several paths (`a,b`), any one of them is enough, as Carbon's
+/// AuthorizationHandler reads them; an operation that names none is open to every caller.
 pub fn is_authorized(permissions: &[PermissionRule], operation: Operation) -> bool {
-    grants_path(permissions, operation.spec().permission)
+    let required = operation.spec().permission;
+    required.is_empty()
+        || required
+            .split(',')
+            .any(|path| grants_path(permissions, path))
 }
 
 /// Whether `permissions` grant the path `required`: for some role, the nearest of its rules on

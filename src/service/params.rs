@@ -11,8 +11,8 @@ pub enum ParamValue {
     Nil,
     /// Text content (for an empty element, the empty string).
     Text(String),
-    /// Child elements by local name, each with its text (`None` when nil).
-    Complex(Vec<(String, Option<String>)>),
+    /// Child elements by local name, in document order.
+    Complex(Vec<(String, ParamValue)>),
 }
 
 /// The parameters of one request, in document order.
@@ -138,15 +138,50 @@ impl Params {
 
 /// The children of one complex parameter.
 #[derive(Debug, Clone, Copy)]
-pub struct Record<'a>(&'a [(String, Option<String>)]);
+pub struct Record<'a>(&'a [(String, ParamValue)]);
 
 impl<'a> Record<'a> {
-    /// The text of the child called `name`; absent or nil gives `None`.
+    /// The text of the child called `name`; absent, nil or complex gives `None`.
     pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.0.iter().find_map(|(n, v)| match v {
+            ParamValue::Text(t) if n == name => Some(t.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Whether a child called `name` is present (nil or not).
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+
+    /// The texts of every child called `name` (a repeated string field), nil ones skipped.
+    pub fn texts(&self, name: &str) -> Vec<&'a str> {
         self.0
             .iter()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, v)| v.as_deref())
+            .filter_map(|(n, v)| match v {
+                ParamValue::Text(t) if n == name => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The nested records called `name` (a repeated bean field), nil ones skipped.
+    pub fn records(&self, name: &str) -> Vec<Record<'a>> {
+        self.0
+            .iter()
+            .filter_map(|(n, v)| match v {
+                ParamValue::Complex(children) if n == name => Some(Record(children)),
+                ParamValue::Text(_) if n == name => Some(Record(&[])),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// An `xs:boolean` child read as Axis2 reads it (`true`/`1`), `false` when absent.
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .map(str::trim)
+            .is_some_and(|t| t.eq_ignore_ascii_case("true") || t == "1")
     }
 }
 
@@ -155,7 +190,13 @@ fn type_label(ty: FieldType) -> &'static str {
         FieldType::String => "xs:string",
         FieldType::Int => "xs:int",
         FieldType::Boolean => "xs:boolean",
+        FieldType::Base64 => "xs:base64Binary",
         FieldType::ClaimValue => "ClaimValue",
+        FieldType::FlaggedName => "FlaggedName",
+        FieldType::UserProfile => "UserProfileDTO",
+        FieldType::IdentityClaim => "UserIdentityClaimDTO",
+        FieldType::Challenge => "UserChallengesDTO",
+        FieldType::ChallengeQuestion => "ChallengeQuestionDTO",
         FieldType::Permission => "Permission",
         FieldType::Tenant => "Tenant",
     }

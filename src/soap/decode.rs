@@ -191,10 +191,10 @@ impl<'a> Decoder<'a> {
     }
 
     /// Read the content of an element whose start was just read: its text, or its child
-    /// elements' texts (grandchildren are skipped: only Tenant has them, and it is ignored).
+    /// elements, nested as deep as they go (within the depth limit).
     fn read_value(&mut self, nil: bool) -> Result<ParamValue, DecodeError> {
         let mut text = String::new();
-        let mut children: Vec<(String, Option<String>)> = Vec::new();
+        let mut children: Vec<(String, ParamValue)> = Vec::new();
         loop {
             let event = self.next()?;
             match event {
@@ -210,10 +210,7 @@ impl<'a> Decoder<'a> {
                 ),
                 Event::Start(start) => {
                     let child = self.element(&start)?;
-                    let value = match self.read_value(child.nil)? {
-                        ParamValue::Text(t) => Some(t),
-                        ParamValue::Nil | ParamValue::Complex(_) => None,
-                    };
+                    let value = self.read_value(child.nil)?;
                     children.push((child.local, value));
                 }
                 Event::End(_) => break,

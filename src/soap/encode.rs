@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::{Addressing, SoapVersion, XSI_NAMESPACE};
-use crate::service::catalogue::{ComplexType, Contract, OperationSpec, CLAIM_VALUE};
-use crate::service::Reply;
+use crate::service::catalogue::{ComplexType, Contract, OperationSpec, XsdType, CLAIM_VALUE};
+use crate::service::{Bean, FieldValue, Reply};
 use crate::store::ClaimValue;
 
 /// Escape text for element content (`<`, `>`, `&`; quotes stay readable as Axis2 writes them).
@@ -78,6 +78,8 @@ enum Item<'a> {
     Bean(&'static ComplexType, Vec<Option<&'a str>>),
     /// An `ArrayOfString` row.
     Row(&'a [String]),
+    /// A structured bean of a catalogue type (fields may nest).
+    Tree(&'static ComplexType, &'a Bean),
 }
 
 /// A `ClaimDTO` (or Carbon 4.0 `Claim`) as WSO2 fills it: URI and value; the descriptive
@@ -101,11 +103,28 @@ fn bean<'a>(ty: &'static ComplexType, claim: &'a ClaimValue) -> Item<'a> {
     Item::Bean(ty, values)
 }
 
+/// The complex type of an operation's `<return>` beans.
+fn bean_type(contract: &Contract, spec: &OperationSpec) -> &'static ComplexType {
+    match spec.output.map(|o| o.xsd(contract)) {
+        Some(XsdType::Complex(ty)) => ty,
+        _ => unreachable!(
+            "{} returns beans but its catalogue output is not a bean",
+            spec.name
+        ),
+    }
+}
+
 /// The reply's `<return>` items (none for in-only operations).
-fn items<'a>(contract: &Contract, reply: &'a Reply) -> Vec<Item<'a>> {
+fn items<'a>(contract: &Contract, spec: &OperationSpec, reply: &'a Reply) -> Vec<Item<'a>> {
     let scalar = |text: String| vec![Item::Text(Some(Cow::Owned(text)))];
     match reply {
         Reply::Accepted => Vec::new(),
+        Reply::Void | Reply::Bean(None) => vec![Item::Text(None)],
+        Reply::Bean(Some(bean)) => vec![Item::Tree(bean_type(contract, spec), bean)],
+        Reply::Beans(beans) => {
+            let ty = bean_type(contract, spec);
+            beans.iter().map(|b| Item::Tree(ty, b)).collect()
+        }
         Reply::Boolean(b) => scalar(b.to_string()),
         Reply::Int(i) => scalar(i.to_string()),
         Reply::Long(l) => scalar(l.to_string()),
@@ -187,6 +206,80 @@ fn push_item(out: &mut String, contract: &Contract, item: &Item<'_>) {
             }
             out.push_str("</ns:return>");
         }
+        Item::Tree(ty, bean) => {
+            push_typed_open(out, contract, "ns", "return", ty);
+            for part in [" xmlns:xsi=\"", XSI_NAMESPACE, "\">"] {
+                out.push_str(part);
+            }
+            push_bean_fields(out, contract, ty, bean);
+            out.push_str("</ns:return>");
+        }
+    }
+}
+
+/// `<prefix:name xsi:type="p:Type"` (left open for more attributes).
+fn push_typed_open(
+    out: &mut String,
+    contract: &Contract,
+    prefix: &str,
+    name: &str,
+    ty: &ComplexType,
+) {
+    for part in [
+        "<",
+        prefix,
+        ":",
+        name,
+        " xsi:type=\"",
+        contract.prefix_of(ty.namespace),
+        ":",
+        ty.name,
+        "\"",
+    ] {
+        out.push_str(part);
+    }
+}
+
+/// A bean's fields in the type's order, nested beans with their `xsi:type` as Axis2 writes
+/// them; a field not set is nil, `false`/`0` for a primitive, absent for an array.
+fn push_bean_fields(out: &mut String, contract: &Contract, ty: &ComplexType, bean: &Bean) {
+    let prefix = contract.prefix_of(ty.field_namespace());
+    for field in ty.all_fields() {
+        let nested = |out: &mut String, child: &Bean| {
+            if let XsdType::Complex(child_ty) = field.ty {
+                push_typed_open(out, contract, prefix, field.name, child_ty);
+                out.push('>');
+                push_bean_fields(out, contract, child_ty, child);
+                for part in ["</", prefix, ":", field.name, ">"] {
+                    out.push_str(part);
+                }
+            }
+        };
+        match bean.get(field.name) {
+            Some(FieldValue::Text(text)) => push_text_element(out, prefix, field.name, Some(text)),
+            Some(FieldValue::Flag(flag)) => {
+                push_text_element(out, prefix, field.name, Some(&flag.to_string()))
+            }
+            Some(FieldValue::Int(n)) => {
+                push_text_element(out, prefix, field.name, Some(&n.to_string()))
+            }
+            Some(FieldValue::Texts(texts)) => texts
+                .iter()
+                .for_each(|t| push_text_element(out, prefix, field.name, Some(t))),
+            Some(FieldValue::Bean(child)) => nested(out, child),
+            Some(FieldValue::Beans(children)) => children.iter().for_each(|c| nested(out, c)),
+            None if field.repeated => {}
+            None => push_text_element(out, prefix, field.name, unset_value(field.ty)),
+        }
+    }
+}
+
+/// What Java leaves in a field nobody set: `false`, `0`, or null (nil).
+fn unset_value(ty: XsdType) -> Option<&'static str> {
+    match ty {
+        XsdType::Boolean => Some("false"),
+        XsdType::Int | XsdType::Long => Some("0"),
+        _ => None,
     }
 }
 
@@ -234,7 +327,7 @@ pub fn encode_reply(
     reply: &Reply,
 ) -> Option<String> {
     spec.output?;
-    let items = items(contract, reply);
+    let items = items(contract, spec, reply);
     // Written in one pass into one buffer: this runs for every successful call.
     let mut out = String::with_capacity(1024);
     if framing.bare {
@@ -290,7 +383,41 @@ fn json_item(item: &Item<'_>) -> serde_json::Value {
             let array = siblings(cells.iter().map(|c| Value::String(c.clone())).collect());
             serde_json::json!({ "array": array })
         }
+        Item::Tree(ty, bean) => json_bean(ty, bean),
     }
+}
+
+/// A bean as Jettison maps it: fields in type order, every value a string, arrays collapsed
+/// like sibling elements.
+fn json_bean(ty: &ComplexType, bean: &Bean) -> serde_json::Value {
+    use serde_json::Value;
+    let mut object = serde_json::Map::new();
+    for field in ty.all_fields() {
+        let child_type = match field.ty {
+            XsdType::Complex(c) => Some(c),
+            _ => None,
+        };
+        let value = match bean.get(field.name) {
+            Some(FieldValue::Text(t)) => Value::String(t.clone()),
+            Some(FieldValue::Flag(b)) => Value::String(b.to_string()),
+            Some(FieldValue::Int(n)) => Value::String(n.to_string()),
+            Some(FieldValue::Texts(texts)) => {
+                siblings(texts.iter().map(|t| Value::String(t.clone())).collect())
+            }
+            Some(FieldValue::Bean(child)) => match child_type {
+                Some(c) => json_bean(c, child),
+                None => Value::Null,
+            },
+            Some(FieldValue::Beans(children)) => match child_type {
+                Some(c) => siblings(children.iter().map(|b| json_bean(c, b)).collect()),
+                None => Value::Null,
+            },
+            None if field.repeated => continue,
+            None => unset_value(field.ty).map_or(Value::Null, |v| Value::String(v.into())),
+        };
+        object.insert(field.name.to_string(), value);
+    }
+    Value::Object(object)
 }
 
 /// The reply in Axis2's JSON (`Accept: application/json`): `{"<op>Response":{"return":…}}`,
@@ -301,7 +428,7 @@ pub fn encode_reply_json(
     reply: &Reply,
 ) -> Option<String> {
     spec.output?;
-    let items = items(contract, reply);
+    let items = items(contract, spec, reply);
     let returns = siblings(items.iter().map(json_item).collect());
     let content = if items.is_empty() {
         returns

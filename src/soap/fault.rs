@@ -3,7 +3,7 @@
 
 use super::encode::{escape, write_envelope};
 use super::{SoapVersion, XSI_NAMESPACE};
-use crate::service::catalogue::{Contract, OperationSpec, CORE_NAMESPACE, SERVICE_NAMESPACE};
+use crate::service::catalogue::{ComplexType, Contract, OperationSpec, ServiceInfo};
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
@@ -42,20 +42,77 @@ impl FaultCode {
 pub enum Detail {
     /// `<detail/>`: in-only operations, handler faults, malformed requests.
     Empty,
-    /// The declared `RemoteUserStoreManagerServiceUserStoreException`, for user-store errors of
-    /// two-way operations; the core namespace's prefix comes from the contract.
-    UserStoreException(&'static str),
+    /// The service's declared exception (`<Service><Exception>` wrapping the exception bean),
+    /// for errors of two-way operations; the prefixes come from the contract.
+    Declared {
+        /// The service whose exception it is.
+        service: &'static ServiceInfo,
+        /// The prefix of the exception type's namespace.
+        type_prefix: &'static str,
+        /// The prefix of the namespace its fields are qualified in.
+        field_prefix: &'static str,
+    },
 }
 
 impl Detail {
-    /// The detail a user-store error gets: the declared exception for two-way operations, an
-    /// empty element for in-only ones (Axis2's RPCInOnlyMessageReceiver drops it).
+    /// The detail an error of the operation gets: the declared exception for two-way
+    /// operations, an empty element for in-only ones (Axis2's RPCInOnlyMessageReceiver drops
+    /// it).
     pub fn for_store_error(two_way: bool, contract: &Contract) -> Self {
+        let exception = contract.service.fault_type;
         if two_way {
-            Detail::UserStoreException(contract.prefix_of(CORE_NAMESPACE))
+            Detail::Declared {
+                service: contract.service,
+                type_prefix: contract.prefix_of(exception.namespace),
+                field_prefix: contract.prefix_of(exception.field_namespace()),
+            }
         } else {
             Detail::Empty
         }
+    }
+
+    /// The detail's content: the wrapper, and the exception bean with its fields (a
+    /// `message` field carries the fault text, any other is nil).
+    fn content(&self, reason: &str) -> String {
+        let Detail::Declared {
+            service,
+            type_prefix,
+            field_prefix,
+        } = *self
+        else {
+            return String::new();
+        };
+        let exception: &ComplexType = service.fault_type;
+        let (wrapper, namespace, name) = (service.fault_name, service.namespace, exception.name);
+        let mut declarations = format!(
+            "xmlns:xsi=\"{XSI_NAMESPACE}\" xmlns:{type_prefix}=\"{}\"",
+            exception.namespace
+        );
+        let fields: String = exception
+            .all_fields()
+            .iter()
+            .map(|f| match f.name {
+                "message" => format!(
+                    "<{field_prefix}:message>{}</{field_prefix}:message>",
+                    escape(reason)
+                ),
+                other => format!("<{field_prefix}:{other} xsi:nil=\"true\"/>"),
+            })
+            .collect();
+        if !fields.is_empty() && field_prefix != type_prefix {
+            declarations.push_str(&format!(
+                " xmlns:{field_prefix}=\"{}\"",
+                exception.field_namespace()
+            ));
+        }
+        let bean = if fields.is_empty() {
+            format!("<ns:{name} xsi:type=\"{type_prefix}:{name}\" {declarations}/>")
+        } else {
+            format!(
+                "<ns:{name} xsi:type=\"{type_prefix}:{name}\" {declarations}>{fields}</ns:{name}>"
+            )
+        };
+        format!("<ns:{wrapper} xmlns:ns=\"{namespace}\">{bean}</ns:{wrapper}>")
     }
 }
 
@@ -112,12 +169,7 @@ impl Fault {
             _ => (String::new(), format!("soapenv:{local}")),
         };
         let reason = escape(&self.reason);
-        let detail_content = match self.detail {
-            Detail::Empty => String::new(),
-            Detail::UserStoreException(core) => format!(
-                "<ns:RemoteUserStoreManagerServiceUserStoreException xmlns:ns=\"{SERVICE_NAMESPACE}\"><ns:UserStoreException xsi:type=\"{core}:UserStoreException\" xmlns:xsi=\"{XSI_NAMESPACE}\" xmlns:{core}=\"{CORE_NAMESPACE}\"/></ns:RemoteUserStoreManagerServiceUserStoreException>"
-            ),
-        };
+        let detail_content = self.detail.content(&self.reason);
         let detail = |name: &str| {
             if detail_content.is_empty() {
                 format!("<{name}/>")
@@ -153,7 +205,15 @@ impl Fault {
                 Fault::client(reason)
             }
             ServiceError::AccessDenied { .. } => Fault::handler(AUTHORIZATION_FAULT, reason),
-            ServiceError::NullArgument { .. } => Fault {
+            ServiceError::Summarized { cause, .. } => {
+                tracing::warn!(cause = %cause, "{reason}");
+                Fault {
+                    code: FaultCode::Server,
+                    reason,
+                    detail: Detail::for_store_error(spec.output.is_some(), contract),
+                }
+            }
+            ServiceError::NullArgument { .. } | ServiceError::Refused(_) => Fault {
                 code: FaultCode::Server,
                 reason,
                 detail: Detail::for_store_error(spec.output.is_some(), contract),

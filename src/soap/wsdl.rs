@@ -4,7 +4,17 @@
 
 use std::fmt::Write as _;
 
-use crate::service::catalogue::{ComplexType, Contract, OperationSpec, XsdType};
+use crate::service::catalogue::{ComplexType, Contract, OperationSpec, OutputType, XsdType};
+
+/// The prefix the WSDL binds its target namespace to: `ns` where the elements live there too,
+/// `tns` for UserAdmin, whose elements are in Axis2's default schema namespace.
+fn tns(contract: &Contract) -> &'static str {
+    if contract.service.wsdl_namespace == contract.service.namespace {
+        "ns"
+    } else {
+        "tns"
+    }
+}
 
 /// The kinds of binding WSO2 publishes, in its document order.
 #[derive(Clone, Copy)]
@@ -53,6 +63,7 @@ fn type_ref(contract: &Contract, ty: XsdType) -> String {
         XsdType::Long => "xs:long".into(),
         XsdType::Boolean => "xs:boolean".into(),
         XsdType::Date => "xs:date".into(),
+        XsdType::Base64 => "xs:base64Binary".into(),
         XsdType::Complex(c) => format!("{}:{}", contract.prefix_of(c.namespace), c.name),
     }
 }
@@ -143,7 +154,10 @@ fn imports_of(contract: &Contract, namespace: &str) -> Vec<&'static str> {
         note(XsdType::Complex(contract.service.fault_type));
         for spec in contract.operations() {
             spec.input.iter().for_each(|f| note(f.ty.xsd(contract)));
-            spec.output.iter().for_each(|o| note(o.xsd(contract)));
+            spec.output
+                .iter()
+                .filter(|o| **o != OutputType::Void)
+                .for_each(|o| note(o.xsd(contract)));
         }
     }
     contract
@@ -179,7 +193,7 @@ fn operation_elements(out: &mut String, contract: &Contract) {
                 );
             }
         });
-        if let Some(output) = spec.output {
+        if let Some(output) = spec.output.filter(|o| *o != OutputType::Void) {
             wrapper_element(out, &format!("{}Response", spec.name), |inner| {
                 element(
                     inner,
@@ -230,15 +244,23 @@ fn messages(out: &mut String, contract: &Contract) {
     message(out, fault, fault);
     for spec in contract.operations() {
         message(out, &format!("{}Request", spec.name), spec.name);
-        if spec.output.is_some() {
-            let response = format!("{}Response", spec.name);
-            message(out, &response, &response);
+        match spec.output {
+            // Axis2 publishes a void in-out operation's output as a message without parts.
+            Some(OutputType::Void) => {
+                let _ = writeln!(out, "  <wsdl:message name=\"{}Response\"/>", spec.name);
+            }
+            Some(_) => {
+                let response = format!("{}Response", spec.name);
+                message(out, &response, &response);
+            }
+            None => {}
         }
     }
 }
 
 fn port_type(out: &mut String, contract: &Contract) {
     let fault = contract.service.fault_name;
+    let tns = tns(contract);
     let _ = writeln!(
         out,
         "  <wsdl:portType name=\"{}PortType\">",
@@ -251,17 +273,17 @@ fn port_type(out: &mut String, contract: &Contract) {
         let _ = writeln!(out, "    <wsdl:operation name=\"{op}\">");
         let _ = writeln!(
             out,
-            "      <wsdl:input message=\"ns:{op}Request\" wsaw:Action=\"{action}\"/>"
+            "      <wsdl:input message=\"{tns}:{op}Request\" wsaw:Action=\"{action}\"/>"
         );
         if spec.output.is_some() {
             let _ = writeln!(
                 out,
-                "      <wsdl:output message=\"ns:{op}Response\" wsaw:Action=\"{action}Response\"/>"
+                "      <wsdl:output message=\"{tns}:{op}Response\" wsaw:Action=\"{action}Response\"/>"
             );
         }
         let _ = writeln!(
             out,
-            "      <wsdl:fault name=\"{fault}\" message=\"ns:{fault}\" wsaw:Action=\"{action}{fault}\"/>"
+            "      <wsdl:fault name=\"{fault}\" message=\"{tns}:{fault}\" wsaw:Action=\"{action}{fault}\"/>"
         );
         out.push_str("    </wsdl:operation>\n");
     }
@@ -309,8 +331,9 @@ fn bindings(out: &mut String, contract: &Contract) {
     for binding in Binding::ALL {
         let _ = writeln!(
             out,
-            "  <wsdl:binding name=\"{}\" type=\"ns:{}PortType\">",
+            "  <wsdl:binding name=\"{}\" type=\"{}:{}PortType\">",
             binding.name(contract.service.name),
+            tns(contract),
             contract.service.name
         );
         match binding {
@@ -337,7 +360,8 @@ fn service(out: &mut String, contract: &Contract, base_url: &str) {
     for binding in Binding::ALL {
         let _ = writeln!(
             out,
-            "    <wsdl:port name=\"{port}\" binding=\"ns:{}\">\n      <{}:address location=\"{base}/services/{name}.{port}/\"/>\n    </wsdl:port>",
+            "    <wsdl:port name=\"{port}\" binding=\"{}:{}\">\n      <{}:address location=\"{base}/services/{name}.{port}/\"/>\n    </wsdl:port>",
+            tns(contract),
             binding.name(name),
             binding.prefix(),
             port = binding.port(name)
@@ -354,8 +378,11 @@ pub fn wsdl_document(contract: &Contract, base_url: &str) -> String {
     let _ = write!(
         out,
         "<wsdl:definitions targetNamespace=\"{}\"",
-        contract.service.namespace
+        contract.service.wsdl_namespace
     );
+    if tns(contract) == "tns" {
+        let _ = write!(out, " xmlns:tns=\"{}\"", contract.service.wsdl_namespace);
+    }
     for (namespace, prefix) in contract.schemas {
         let _ = write!(out, " xmlns:{prefix}=\"{namespace}\"");
     }

@@ -1,6 +1,10 @@
 //! The operation catalogue: the one table that says which operations exist, what their input
-//! elements are (name, type, order, cardinality) and what they return. Request decoding, dispatch
-//! and the WSDL are all driven from it, so the contract has a single source of truth.
+//! elements are (name, type, order, cardinality) and what they return, for every service this
+//! server speaks. Request decoding, dispatch, permissions and the WSDLs are all driven from it,
+//! so each contract has a single source of truth.
+
+mod admin_types;
+pub use admin_types::*;
 
 /// Target namespace of the service and of its wrapper elements.
 pub const SERVICE_NAMESPACE: &str = "http://service.ws.um.carbon.wso2.org";
@@ -29,8 +33,10 @@ pub const COMMON_CORE_NAMESPACE: &str = "http://common.core.carbon.wso2.org/xsd"
 pub struct ServiceInfo {
     /// The service name, the endpoint path's last segment and the WSDL's service name.
     pub name: &'static str,
-    /// Target namespace of its wrapper elements.
+    /// Namespace of its wrapper elements.
     pub namespace: &'static str,
+    /// The WSDL's target namespace (UserAdmin's differs from its elements' namespace).
+    pub wsdl_namespace: &'static str,
     /// The name of its declared fault element and message.
     pub fault_name: &'static str,
     /// The exception type the fault element holds.
@@ -41,6 +47,7 @@ pub struct ServiceInfo {
 pub static USER_STORE_SERVICE: ServiceInfo = ServiceInfo {
     name: SERVICE_NAME,
     namespace: SERVICE_NAMESPACE,
+    wsdl_namespace: SERVICE_NAMESPACE,
     fault_name: "RemoteUserStoreManagerServiceUserStoreException",
     fault_type: &USER_STORE_EXCEPTION,
 };
@@ -50,6 +57,7 @@ pub static USER_STORE_SERVICE: ServiceInfo = ServiceInfo {
 pub static AUTHENTICATION_ADMIN: ServiceInfo = ServiceInfo {
     name: "AuthenticationAdmin",
     namespace: AUTHENTICATION_NAMESPACE,
+    wsdl_namespace: AUTHENTICATION_NAMESPACE,
     fault_name: "AuthenticationAdminAuthenticationException",
     fault_type: &AUTHENTICATION_EXCEPTION,
 };
@@ -67,6 +75,8 @@ pub enum XsdType {
     Boolean,
     /// `xs:date`.
     Date,
+    /// `xs:base64Binary`.
+    Base64,
     /// Another complex type of the contract.
     Complex(&'static ComplexType),
 }
@@ -461,6 +471,15 @@ impl WsdlVersion {
     }
 }
 
+/// Contracts are statics: one is equal only to itself.
+impl PartialEq for Contract {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl Eq for Contract {}
+
 impl Contract {
     /// The prefix this contract binds `namespace` to.
     pub fn prefix_of(&self, namespace: &str) -> &'static str {
@@ -474,7 +493,7 @@ impl Contract {
     /// The operations this contract publishes, in catalogue order.
     pub fn operations(&self) -> impl Iterator<Item = &'static OperationSpec> + '_ {
         CATALOGUE.iter().filter(move |spec| {
-            std::ptr::eq(spec.service(), self.service) && spec.is_published_in(self.version)
+            std::ptr::eq(spec.service, self.service) && spec.is_published_in(self.version)
         })
     }
 
@@ -482,7 +501,7 @@ impl Contract {
     pub fn operation_named(&self, local: &str) -> Option<Operation> {
         CATALOGUE
             .iter()
-            .find(|spec| spec.name == local && std::ptr::eq(spec.service(), self.service))
+            .find(|spec| spec.name == local && std::ptr::eq(spec.service, self.service))
             .map(|spec| spec.operation)
     }
 }
@@ -496,20 +515,32 @@ pub enum FieldType {
     Int,
     /// `xs:boolean`.
     Boolean,
+    /// `xs:base64Binary`, nillable.
+    Base64,
     /// `ClaimValue` (claimURI, value), nillable.
     ClaimValue,
     /// `PermissionDTO` (Carbon 4.0: `Permission`) with action and resourceId, nillable.
     Permission,
     /// `Tenant`, nillable; accepted and ignored (single-tenant store).
     Tenant,
+    /// UserAdmin's `FlaggedName`.
+    FlaggedName,
+    /// UserProfileMgtService's `UserProfileDTO` (with its `UserFieldDTO` fields).
+    UserProfile,
+    /// UserIdentityManagementAdminService's `UserIdentityClaimDTO`.
+    IdentityClaim,
+    /// UserIdentityManagementAdminService's `UserChallengesDTO`.
+    Challenge,
+    /// UserIdentityManagementAdminService's `ChallengeQuestionDTO`.
+    ChallengeQuestion,
 }
 
 impl FieldType {
     /// Whether the element is a complex type with child elements.
     pub fn is_complex(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            FieldType::ClaimValue | FieldType::Permission | FieldType::Tenant
+            FieldType::String | FieldType::Int | FieldType::Boolean | FieldType::Base64
         )
     }
 
@@ -524,9 +555,15 @@ impl FieldType {
             FieldType::String => XsdType::String,
             FieldType::Int => XsdType::Int,
             FieldType::Boolean => XsdType::Boolean,
+            FieldType::Base64 => XsdType::Base64,
             FieldType::ClaimValue => XsdType::Complex(&CLAIM_VALUE),
             FieldType::Permission => XsdType::Complex(contract.permission),
             FieldType::Tenant => XsdType::Complex(contract.tenant),
+            FieldType::FlaggedName => XsdType::Complex(&FLAGGED_NAME),
+            FieldType::UserProfile => XsdType::Complex(&USER_PROFILE_DTO),
+            FieldType::IdentityClaim => XsdType::Complex(&USER_IDENTITY_CLAIM_DTO),
+            FieldType::Challenge => XsdType::Complex(&USER_CHALLENGES_DTO),
+            FieldType::ChallengeQuestion => XsdType::Complex(&CHALLENGE_QUESTION_DTO),
         }
     }
 }
@@ -545,6 +582,9 @@ pub struct Field {
 /// What an operation returns inside `<ns:return>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputType {
+    /// Nothing, but answered (a void method Axis2 runs in-out): HTTP 200 and a response
+    /// element whose `return` is nil; its WSDL output message has no part.
+    Void,
     /// One `xs:boolean`.
     Boolean,
     /// One `xs:int`.
@@ -561,6 +601,10 @@ pub enum OutputType {
     ClaimArray,
     /// Repeated `ArrayOfString` (each a list of `array` strings).
     StringTable,
+    /// One bean of this type (nil when absent).
+    Bean(&'static ComplexType),
+    /// Repeated beans of this type.
+    Beans(&'static ComplexType),
 }
 
 impl OutputType {
@@ -570,18 +614,23 @@ impl OutputType {
             OutputType::Boolean => XsdType::Boolean,
             OutputType::Int => XsdType::Int,
             OutputType::Long => XsdType::Long,
-            OutputType::String | OutputType::StringArray => XsdType::String,
+            OutputType::Void | OutputType::String | OutputType::StringArray => XsdType::String,
             OutputType::ClaimValueArray => XsdType::Complex(&CLAIM_VALUE),
             OutputType::ClaimArray => XsdType::Complex(contract.claim),
             OutputType::StringTable => XsdType::Complex(&ARRAY_OF_STRING),
+            OutputType::Bean(ty) | OutputType::Beans(ty) => XsdType::Complex(ty),
         }
     }
 
     /// Whether `<return>` repeats.
     pub fn is_array(self) -> bool {
-        !matches!(
+        matches!(
             self,
-            OutputType::Boolean | OutputType::Int | OutputType::Long | OutputType::String
+            OutputType::StringArray
+                | OutputType::ClaimValueArray
+                | OutputType::ClaimArray
+                | OutputType::StringTable
+                | OutputType::Beans(_)
         )
     }
 }
@@ -591,13 +640,17 @@ impl OutputType {
 pub struct OperationSpec {
     /// Which operation this is.
     pub operation: Operation,
+    /// The service it belongs to.
+    pub service: &'static ServiceInfo,
     /// Element name of the request wrapper, also the SOAPAction suffix (`urn:{name}`).
     pub name: &'static str,
     /// Input elements in order.
     pub input: &'static [Field],
     /// `None` for in-only operations (answered with HTTP 202 and no body).
     pub output: Option<OutputType>,
-    /// The permission WSO2's services.xml requires for it (its `AuthorizationAction`).
+    /// The permission WSO2's services.xml requires for it (its `AuthorizationAction`): one
+    /// path, or several separated by `,` of which any one is enough; empty for operations
+    /// anyone may call.
     pub permission: &'static str,
 }
 
@@ -609,28 +662,41 @@ impl OperationSpec {
 
     /// Reads that neither hash nor write: cheap enough to run on the async executor.
     pub fn is_cheap_read(&self) -> bool {
-        self.output.is_some() && self.operation != Operation::Authenticate
+        !matches!(self.output, None | Some(OutputType::Void))
+            && self.operation != Operation::Authenticate
+            && !self.hashes()
     }
 
     /// Operations that run argon2 (check or set a password): its memory, not the database,
     /// bounds how many may run at once.
     pub fn hashes(&self) -> bool {
+        use Operation as Op;
         matches!(
             self.operation,
-            Operation::Authenticate
-                | Operation::AddUser
-                | Operation::UpdateCredential
-                | Operation::UpdateCredentialByAdmin
-                | Operation::Login
+            Op::Authenticate
+                | Op::AddUser
+                | Op::UpdateCredential
+                | Op::UpdateCredentialByAdmin
+                | Op::Login
+                | Op::AdminAddUser
+                | Op::ChangePassword
+                | Op::ChangePasswordByUser
+                | Op::BulkImportUsers
+                | Op::ResetUserPassword
+                | Op::ChangeUserPassword
+                | Op::SetChallengeQuestionsOfUser
         )
+    }
+
+    /// Whether the caller must be authenticated: UserAdmin's changePasswordByUser checks the
+    /// old password itself (`DoAuthentication=false`).
+    pub fn needs_authentication(&self) -> bool {
+        self.operation != Operation::ChangePasswordByUser
     }
 
     /// The service the operation belongs to.
     pub fn service(&self) -> &'static ServiceInfo {
-        match self.operation {
-            Operation::Login | Operation::Logout => &AUTHENTICATION_ADMIN,
-            _ => &USER_STORE_SERVICE,
-        }
+        self.service
     }
 
     /// Whether `version`'s WSDL has this operation: the Carbon 4.0 one lacks the three that
@@ -663,26 +729,43 @@ const ROLEMGT_VIEW: &str = "/permission/admin/manage/identity/rolemgt/view";
 const ROLEMGT_UPDATE: &str = "/permission/admin/manage/identity/rolemgt/update";
 const ROLEMGT_DELETE: &str = "/permission/admin/manage/identity/rolemgt/delete";
 const USERPROFILE_VIEW: &str = "/permission/admin/manage/identity/userprofile/view";
+/// UserAdmin's service-level permission, for its operations without their own.
+const USERMGT_OR_ROLEMGT: &str =
+    "/permission/admin/manage/identity/usermgt,/permission/admin/manage/identity/rolemgt";
+const ROLEMGT_OR_USERMGT_VIEW: &str =
+    "/permission/admin/manage/identity/rolemgt/view,/permission/admin/manage/identity/usermgt/view";
+const ROLEMGT_OR_USERMGT_UPDATE: &str =
+    "/permission/admin/manage/identity/rolemgt/update,/permission/admin/manage/identity/usermgt/update";
+const USERSTORE_CONFIG_VIEW: &str = "/permission/admin/manage/identity/userstore/config/view";
+const ASSOCIATION_CREATE: &str = "/permission/admin/manage/identity/user/association/create";
+const ASSOCIATION_DELETE: &str = "/permission/admin/manage/identity/user/association/delete";
+const ASSOCIATION_VIEW: &str = "/permission/admin/manage/identity/user/association/view";
+const IDENTITYMGT_VIEW: &str = "/permission/admin/manage/identity/identitymgt/view";
+const IDENTITYMGT_UPDATE: &str = "/permission/admin/manage/identity/identitymgt/update";
+const IDENTITYMGT_DELETE: &str = "/permission/admin/manage/identity/identitymgt/delete";
 /// What AuthenticationAdmin.login requires of the user it logs in.
 pub const ADMIN_LOGIN: &str = "/permission/admin/login";
-/// Logging out needs only the session being ended.
+/// Logging out needs only the session being ended; changePasswordByUser not even that.
 const NO_PERMISSION: &str = "";
 
 macro_rules! operations {
-    ($($variant:ident = $name:literal [$($field:ident : $ty:ident $($rep:ident)?),*] -> $out:tt, $permission:ident;)*) => {
-        /// Every operation of RemoteUserStoreManagerService.
+    ($($service:ident { $($variant:ident = $name:literal [$($field:ident : $ty:ident $($rep:ident)?),*] -> $out:tt, $permission:ident;)* })*) => {
+        /// Every operation of every service, named after what it does (UserAdmin's and the
+        /// identity service's namesakes of RemoteUserStoreManagerService's carry a prefix).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Operation {
-            $(
+            $($(
                 #[doc = concat!("`", $name, "`")]
                 $variant,
-            )*
+            )*)*
         }
 
-        /// The catalogue, in the reference WSDL's order; index = `Operation as usize`.
+        /// The catalogue, each service in its reference WSDL's order; index =
+        /// `Operation as usize`.
         pub static CATALOGUE: &[OperationSpec] = &[
-            $(OperationSpec {
+            $($(OperationSpec {
                 operation: Operation::$variant,
+                service: &$service,
                 name: $name,
                 input: &[$(Field {
                     name: stringify!($field),
@@ -691,67 +774,152 @@ macro_rules! operations {
                 }),*],
                 output: operations!(@output $out),
                 permission: $permission,
-            },)*
+            },)*)*
         ];
     };
     (@repeated) => { false };
     (@repeated many) => { true };
     (@output none) => { None };
+    (@output ($kind:ident $ty:ident)) => { Some(OutputType::$kind(&$ty)) };
     (@output $out:ident) => { Some(OutputType::$out) };
 }
 
 operations! {
-    Authenticate = "authenticate" [userName: String, credential: String] -> Boolean, IDENTITY;
-    GetUserList = "getUserList" [claimUri: String, claimValue: String, profile: String] -> StringArray, USERMGT_LIST;
-    GetUserClaimValue = "getUserClaimValue" [userName: String, claim: String, profileName: String] -> String, USERMGT_VIEW;
-    GetUserListOfRole = "getUserListOfRole" [roleName: String] -> StringArray, ROLEMGT_VIEW;
-    IsReadOnly = "isReadOnly" [] -> Boolean, USERMGT_VIEW;
-    UpdateCredential = "updateCredential" [userName: String, newCredential: String, oldCredential: String] -> none, USERMGT_UPDATE;
-    SetUserClaimValue = "setUserClaimValue" [userName: String, claimURI: String, claimValue: String, profileName: String] -> none, USERMGT_UPDATE;
-    GetUserClaimValuesForClaims = "getUserClaimValuesForClaims" [userName: String, claims: String many, profileName: String] -> ClaimValueArray, USERMGT_VIEW;
-    DeleteUserClaimValues = "deleteUserClaimValues" [userName: String, claims: String many, profileName: String] -> none, USERMGT_DELETE;
-    DeleteUserClaimValue = "deleteUserClaimValue" [userName: String, claimURI: String, profileName: String] -> none, USERMGT_DELETE;
-    IsExistingUser = "isExistingUser" [userName: String] -> Boolean, IDENTITY;
-    UpdateCredentialByAdmin = "updateCredentialByAdmin" [userName: String, newCredential: String] -> none, USERMGT_UPDATE;
-    GetRoleNames = "getRoleNames" [] -> StringArray, USERMGT_VIEW;
-    GetTenantId = "getTenantId" [] -> Int, USERMGT_VIEW;
-    GetProperties = "getProperties" [tenant: Tenant] -> StringTable, USERMGT_VIEW;
-    GetUserId = "getUserId" [username: String] -> Int, USERMGT_VIEW;
-    GetAllProfileNames = "getAllProfileNames" [] -> StringArray, USERPROFILE_VIEW;
-    GetPasswordExpirationTime = "getPasswordExpirationTime" [username: String] -> Long, USERMGT_VIEW;
-    DeleteRole = "deleteRole" [roleName: String] -> none, ROLEMGT_DELETE;
-    ListUsers = "listUsers" [filter: String, maxItemLimit: Int] -> StringArray, USERMGT_LIST;
-    DeleteUser = "deleteUser" [userName: String] -> none, USERMGT_DELETE;
-    GetRoleListOfUser = "getRoleListOfUser" [userName: String] -> StringArray, ROLEMGT_VIEW;
-    IsExistingRole = "isExistingRole" [roleName: String] -> Boolean, ROLEMGT_VIEW;
-    UpdateRoleName = "updateRoleName" [roleName: String, newRoleName: String] -> none, ROLEMGT_UPDATE;
-    UpdateRoleListOfUser = "updateRoleListOfUser" [userName: String, deletedRoles: String many, newRoles: String many] -> none, USERMGT_UPDATE;
-    GetUserClaimValues = "getUserClaimValues" [userName: String, profileName: String] -> ClaimArray, USERMGT_VIEW;
-    GetHybridRoles = "getHybridRoles" [] -> StringArray, ROLEMGT_VIEW;
-    AddUserClaimValues = "addUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none, USERMGT_UPDATE;
-    AddUser = "addUser" [userName: String, credential: String, roleList: String many, claims: ClaimValue many, profileName: String, requirePasswordChange: Boolean] -> none, USERMGT_CREATE;
-    AddRole = "addRole" [roleName: String, userList: String many, permissions: Permission many] -> none, ROLEMGT_CREATE;
-    UpdateUserListOfRole = "updateUserListOfRole" [roleName: String, deletedUsers: String many, newUsers: String many] -> none, ROLEMGT_UPDATE;
-    GetTenantIdOfUser = "getTenantIdofUser" [username: String] -> Int, USERMGT_VIEW;
-    SetUserClaimValues = "setUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none, USERMGT_UPDATE;
-    AddUserClaimValue = "addUserClaimValue" [userName: String, claimURI: String, claimValue: String, profileName: String] -> none, USERMGT_UPDATE;
-    GetProfileNames = "getProfileNames" [userName: String] -> StringArray, USERPROFILE_VIEW;
-    Login = "login" [username: String, password: String, remoteAddress: String] -> Boolean, ADMIN_LOGIN;
-    Logout = "logout" [] -> none, NO_PERMISSION;
+    USER_STORE_SERVICE {
+        Authenticate = "authenticate" [userName: String, credential: String] -> Boolean, IDENTITY;
+        GetUserList = "getUserList" [claimUri: String, claimValue: String, profile: String] -> StringArray, USERMGT_LIST;
+        GetUserClaimValue = "getUserClaimValue" [userName: String, claim: String, profileName: String] -> String, USERMGT_VIEW;
+        GetUserListOfRole = "getUserListOfRole" [roleName: String] -> StringArray, ROLEMGT_VIEW;
+        IsReadOnly = "isReadOnly" [] -> Boolean, USERMGT_VIEW;
+        UpdateCredential = "updateCredential" [userName: String, newCredential: String, oldCredential: String] -> none, USERMGT_UPDATE;
+        SetUserClaimValue = "setUserClaimValue" [userName: String, claimURI: String, claimValue: String, profileName: String] -> none, USERMGT_UPDATE;
+        GetUserClaimValuesForClaims = "getUserClaimValuesForClaims" [userName: String, claims: String many, profileName: String] -> ClaimValueArray, USERMGT_VIEW;
+        DeleteUserClaimValues = "deleteUserClaimValues" [userName: String, claims: String many, profileName: String] -> none, USERMGT_DELETE;
+        DeleteUserClaimValue = "deleteUserClaimValue" [userName: String, claimURI: String, profileName: String] -> none, USERMGT_DELETE;
+        IsExistingUser = "isExistingUser" [userName: String] -> Boolean, IDENTITY;
+        UpdateCredentialByAdmin = "updateCredentialByAdmin" [userName: String, newCredential: String] -> none, USERMGT_UPDATE;
+        GetRoleNames = "getRoleNames" [] -> StringArray, USERMGT_VIEW;
+        GetTenantId = "getTenantId" [] -> Int, USERMGT_VIEW;
+        GetProperties = "getProperties" [tenant: Tenant] -> StringTable, USERMGT_VIEW;
+        GetUserId = "getUserId" [username: String] -> Int, USERMGT_VIEW;
+        GetAllProfileNames = "getAllProfileNames" [] -> StringArray, USERPROFILE_VIEW;
+        GetPasswordExpirationTime = "getPasswordExpirationTime" [username: String] -> Long, USERMGT_VIEW;
+        DeleteRole = "deleteRole" [roleName: String] -> none, ROLEMGT_DELETE;
+        ListUsers = "listUsers" [filter: String, maxItemLimit: Int] -> StringArray, USERMGT_LIST;
+        DeleteUser = "deleteUser" [userName: String] -> none, USERMGT_DELETE;
+        GetRoleListOfUser = "getRoleListOfUser" [userName: String] -> StringArray, ROLEMGT_VIEW;
+        IsExistingRole = "isExistingRole" [roleName: String] -> Boolean, ROLEMGT_VIEW;
+        UpdateRoleName = "updateRoleName" [roleName: String, newRoleName: String] -> none, ROLEMGT_UPDATE;
+        UpdateRoleListOfUser = "updateRoleListOfUser" [userName: String, deletedRoles: String many, newRoles: String many] -> none, USERMGT_UPDATE;
+        GetUserClaimValues = "getUserClaimValues" [userName: String, profileName: String] -> ClaimArray, USERMGT_VIEW;
+        GetHybridRoles = "getHybridRoles" [] -> StringArray, ROLEMGT_VIEW;
+        AddUserClaimValues = "addUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none, USERMGT_UPDATE;
+        AddUser = "addUser" [userName: String, credential: String, roleList: String many, claims: ClaimValue many, profileName: String, requirePasswordChange: Boolean] -> none, USERMGT_CREATE;
+        AddRole = "addRole" [roleName: String, userList: String many, permissions: Permission many] -> none, ROLEMGT_CREATE;
+        UpdateUserListOfRole = "updateUserListOfRole" [roleName: String, deletedUsers: String many, newUsers: String many] -> none, ROLEMGT_UPDATE;
+        GetTenantIdOfUser = "getTenantIdofUser" [username: String] -> Int, USERMGT_VIEW;
+        SetUserClaimValues = "setUserClaimValues" [userName: String, claims: ClaimValue many, profileName: String] -> none, USERMGT_UPDATE;
+        AddUserClaimValue = "addUserClaimValue" [userName: String, claimURI: String, claimValue: String, profileName: String] -> none, USERMGT_UPDATE;
+        GetProfileNames = "getProfileNames" [userName: String] -> StringArray, USERPROFILE_VIEW;
+    }
+    AUTHENTICATION_ADMIN {
+        Login = "login" [username: String, password: String, remoteAddress: String] -> Boolean, ADMIN_LOGIN;
+        Logout = "logout" [] -> none, NO_PERMISSION;
+    }
+    USER_ADMIN {
+        GetUsersOfRole = "getUsersOfRole" [roleName: String, filter: String, limit: Int] -> (Beans FLAGGED_NAME), USERMGT_VIEW;
+        GetAllPermittedRoleNames = "getAllPermittedRoleNames" [filter: String, permission: String, limit: Int] -> (Beans FLAGGED_NAME), USERMGT_OR_ROLEMGT;
+        AdminAddUser = "addUser" [userName: String, password: String, roles: String many, claims: ClaimValue many, profileName: String] -> Void, USERMGT_CREATE;
+        AddRemoveUsersOfRole = "addRemoveUsersOfRole" [roleName: String, newUsers: String many, deletedUsers: String many] -> Void, ROLEMGT_OR_USERMGT_UPDATE;
+        ChangePasswordByUser = "changePasswordByUser" [userName: String, oldPassword: String, newPassword: String] -> Void, NO_PERMISSION;
+        IsSharedRolesEnabled = "isSharedRolesEnabled" [] -> Boolean, ROLEMGT_OR_USERMGT_VIEW;
+        ListUserByClaim = "listUserByClaim" [claimValue: ClaimValue, filter: String, maxLimit: Int] -> (Beans FLAGGED_NAME), USERMGT_LIST;
+        GetRolesOfUser = "getRolesOfUser" [userName: String, filter: String, limit: Int] -> (Beans FLAGGED_NAME), ROLEMGT_OR_USERMGT_VIEW;
+        UpdateUsersOfRole = "updateUsersOfRole" [roleName: String, userList: FlaggedName many] -> Void, ROLEMGT_UPDATE;
+        ListAllUsers = "listAllUsers" [filter: String, limit: Int] -> (Beans FLAGGED_NAME), USERMGT_LIST;
+        GetAllUiPermissions = "getAllUIPermissions" [] -> (Bean UI_PERMISSION_NODE), ROLEMGT_VIEW;
+        HasMultipleUserStores = "hasMultipleUserStores" [] -> Boolean, USERSTORE_CONFIG_VIEW;
+        UpdateRolesOfUser = "updateRolesOfUser" [userName: String, newRoleList: String many] -> Void, ROLEMGT_OR_USERMGT_UPDATE;
+        GetAllSharedRoleNames = "getAllSharedRoleNames" [filter: String, limit: Int] -> (Beans FLAGGED_NAME), ROLEMGT_VIEW;
+        SetRoleUiPermission = "setRoleUIPermission" [roleName: String, rawResources: String many] -> Void, ROLEMGT_UPDATE;
+        GetRolePermissions = "getRolePermissions" [roleName: String] -> (Bean UI_PERMISSION_NODE), ROLEMGT_VIEW;
+        GetRolesOfCurrentUser = "getRolesOfCurrentUser" [] -> (Beans FLAGGED_NAME), ADMIN_LOGIN;
+        ListUserByClaimWithPermission = "listUserByClaimWithPermission" [claimValue: ClaimValue, filter: String, permission: String, maxLimit: Int] -> (Beans FLAGGED_NAME), USERMGT_OR_ROLEMGT;
+        AdminDeleteRole = "deleteRole" [roleName: String] -> Void, ROLEMGT_DELETE;
+        AddRemoveRolesOfUser = "addRemoveRolesOfUser" [userName: String, newRoles: String many, deletedRoles: String many] -> Void, ROLEMGT_OR_USERMGT_UPDATE;
+        AddInternalRole = "addInternalRole" [roleName: String, userList: String many, permissions: String many] -> Void, ROLEMGT_CREATE;
+        ChangePassword = "changePassword" [userName: String, newPassword: String] -> Void, USERMGT_UPDATE;
+        ListAllUsersWithPermission = "listAllUsersWithPermission" [filter: String, permission: String, limit: Int] -> (Beans FLAGGED_NAME), USERMGT_OR_ROLEMGT;
+        GetUserRealmInfo = "getUserRealmInfo" [] -> (Bean USER_REALM_INFO), ADMIN_LOGIN;
+        AdminListUsers = "listUsers" [filter: String, limit: Int] -> StringArray, USERMGT_LIST;
+        AdminDeleteUser = "deleteUser" [userName: String] -> Void, USERMGT_DELETE;
+        GetAllRolesNames = "getAllRolesNames" [filter: String, limit: Int] -> (Beans FLAGGED_NAME), ROLEMGT_VIEW;
+        AdminUpdateRoleName = "updateRoleName" [roleName: String, newRoleName: String] -> Void, ROLEMGT_UPDATE;
+        AdminAddRole = "addRole" [roleName: String, userList: String many, permissions: String many, isSharedRole: Boolean] -> Void, ROLEMGT_CREATE;
+        BulkImportUsers = "bulkImportUsers" [userStoreDomain: String, fileName: String, handler: Base64, defaultPassword: String] -> Void, USERMGT_CREATE;
+    }
+    AUTHORIZATION_SERVICE {
+        DenyUser = "denyUser" [userName: String, resourceId: String, action: String] -> none, IDENTITY;
+        GetAllowedUiResourcesForUser = "getAllowedUIResourcesForUser" [userName: String, permissionRootPath: String] -> StringArray, IDENTITY;
+        ResetPermissionOnUpdateRole = "resetPermissionOnUpdateRole" [roleName: String, newRoleName: String] -> none, IDENTITY;
+        RefreshAllowedRolesForResource = "refreshAllowedRolesForResource" [resourceId: String] -> none, IDENTITY;
+        AuthorizeRole = "authorizeRole" [roleName: String, resourceId: String, action: String] -> none, IDENTITY;
+        DenyRole = "denyRole" [roleName: String, resourceId: String, action: String] -> none, IDENTITY;
+        ClearRoleActionOnAllResources = "clearRoleActionOnAllResources" [roleName: String, action: String] -> none, IDENTITY;
+        IsUserAuthorized = "isUserAuthorized" [userName: String, resourceId: String, action: String] -> Boolean, IDENTITY;
+        GetAllowedUiResourcesForRole = "getAllowedUIResourcesForRole" [roleName: String, permissionRootPath: String] -> StringArray, IDENTITY;
+        GetExplicitlyDeniedUsersForResource = "getExplicitlyDeniedUsersForResource" [resourceId: String, action: String] -> StringArray, IDENTITY;
+        AuthorizeUser = "authorizeUser" [userName: String, resourceId: String, action: String] -> none, IDENTITY;
+        ClearRoleAuthorization = "clearRoleAuthorization" [roleName: String, resourceId: String, action: String] -> none, IDENTITY;
+        ClearAllUserAuthorization = "clearAllUserAuthorization" [userName: String] -> none, IDENTITY;
+        ClearUserAuthorization = "clearUserAuthorization" [userName: String, resourceId: String, action: String] -> none, IDENTITY;
+        GetAllowedRolesForResource = "getAllowedRolesForResource" [resourceId: String, action: String] -> StringArray, IDENTITY;
+        ClearResourceAuthorizations = "clearResourceAuthorizations" [resourceId: String] -> none, IDENTITY;
+        GetDeniedRolesForResource = "getDeniedRolesForResource" [resourceId: String, action: String] -> StringArray, IDENTITY;
+        IsRoleAuthorized = "isRoleAuthorized" [roleName: String, resourceId: String, action: String] -> Boolean, IDENTITY;
+        GetExplicitlyAllowedUsersForResource = "getExplicitlyAllowedUsersForResource" [resourceId: String, action: String] -> StringArray, IDENTITY;
+        ClearAllRoleAuthorization = "clearAllRoleAuthorization" [roleName: String] -> none, IDENTITY;
+    }
+    PROFILE_SERVICE {
+        RemoveAssociateId = "removeAssociateID" [idpID: String, associatedID: String] -> none, ADMIN_LOGIN;
+        GetProfileFieldsForInternalStore = "getProfileFieldsForInternalStore" [] -> (Bean USER_PROFILE_DTO), USERSTORE_CONFIG_VIEW;
+        IsAddProfileEnabledForDomain = "isAddProfileEnabledForDomain" [domain: String] -> Boolean, USERSTORE_CONFIG_VIEW;
+        GetUserProfiles = "getUserProfiles" [username: String] -> (Beans USER_PROFILE_DTO), ADMIN_LOGIN;
+        IsAddProfileEnabled = "isAddProfileEnabled" [] -> Boolean, USERSTORE_CONFIG_VIEW;
+        ProfileIsReadOnlyUserStore = "isReadOnlyUserStore" [] -> Boolean, USERSTORE_CONFIG_VIEW;
+        GetUserProfile = "getUserProfile" [username: String, profileName: String] -> (Bean USER_PROFILE_DTO), ADMIN_LOGIN;
+        SetUserProfile = "setUserProfile" [username: String, profile: UserProfile] -> none, ADMIN_LOGIN;
+        AssociateId = "associateID" [idpID: String, associatedID: String] -> none, ADMIN_LOGIN;
+        DeleteUserProfile = "deleteUserProfile" [username: String, profileName: String] -> none, ADMIN_LOGIN;
+        GetNameAssociatedWith = "getNameAssociatedWith" [idpID: String, associatedID: String] -> String, ASSOCIATION_VIEW;
+        AssociateIdForUser = "associateIDForUser" [username: String, idpID: String, associatedID: String] -> Void, ASSOCIATION_CREATE;
+        RemoveAssociateIdForUser = "removeAssociateIDForUser" [username: String, idpID: String, associatedID: String] -> Void, ASSOCIATION_DELETE;
+        GetAssociatedIds = "getAssociatedIDs" [] -> (Beans ASSOCIATED_ACCOUNT_DTO), ADMIN_LOGIN;
+        GetAssociatedIdsForUser = "getAssociatedIDsForUser" [username: String] -> (Beans ASSOCIATED_ACCOUNT_DTO), ASSOCIATION_VIEW;
+    }
+    IDENTITY_MGT_SERVICE {
+        GetAllChallengeQuestions = "getAllChallengeQuestions" [] -> (Beans CHALLENGE_QUESTION_DTO), ADMIN_LOGIN;
+        GetChallengeQuestionsOfUser = "getChallengeQuestionsOfUser" [userName: String] -> (Beans USER_CHALLENGES_DTO), ADMIN_LOGIN;
+        DisableUserAccount = "disableUserAccount" [userName: String, notificationType: String] -> Void, IDENTITYMGT_UPDATE;
+        IdentityIsReadOnlyUserStore = "isReadOnlyUserStore" [userName: String, tenantDomain: String] -> Boolean, IDENTITYMGT_VIEW;
+        UpdateUserIdentityClaims = "updateUserIdentityClaims" [userIdentityClaims: IdentityClaim many] -> Void, ADMIN_LOGIN;
+        SetChallengeQuestionsOfUser = "setChallengeQuestionsOfUser" [userName: String, challengesDTOs: Challenge many] -> Void, ADMIN_LOGIN;
+        IdentityDeleteUser = "deleteUser" [userName: String] -> Void, IDENTITYMGT_DELETE;
+        GetAllPromotedUserChallenge = "getAllPromotedUserChallenge" [] -> (Beans USER_CHALLENGES_SET_DTO), IDENTITYMGT_VIEW;
+        SetChallengeQuestions = "setChallengeQuestions" [challengeQuestionDTOs: ChallengeQuestion many] -> Void, IDENTITYMGT_VIEW;
+        GetAllUserIdentityClaims = "getAllUserIdentityClaims" [] -> (Beans USER_IDENTITY_CLAIM_DTO), ADMIN_LOGIN;
+        UnlockUserAccount = "unlockUserAccount" [userName: String, notificationType: String] -> Void, IDENTITYMGT_UPDATE;
+        ResetUserPassword = "resetUserPassword" [userName: String, newPassword: String] -> Void, IDENTITYMGT_UPDATE;
+        EnableUserAccount = "enableUserAccount" [userName: String, notificationType: String] -> Void, IDENTITYMGT_UPDATE;
+        LockUserAccount = "lockUserAccount" [userName: String] -> Void, IDENTITYMGT_UPDATE;
+        ChangeUserPassword = "changeUserPassword" [newPassword: String, oldPassword: String] -> Void, ADMIN_LOGIN;
+    }
 }
 
 impl Operation {
     /// This operation's catalogue entry.
     pub fn spec(self) -> &'static OperationSpec {
         &CATALOGUE[self as usize]
-    }
-
-    /// Look an operation up by its wrapper element's local name (case-sensitive, as in XML).
-    pub fn from_name(name: &str) -> Option<Operation> {
-        CATALOGUE
-            .iter()
-            .find(|spec| spec.name == name)
-            .map(|spec| spec.operation)
     }
 
     /// The wrapper element name.
@@ -766,13 +934,28 @@ mod tests {
 
     #[test]
     fn catalogue_index_matches_operation() {
-        assert_eq!(CATALOGUE.len(), 37);
+        assert_eq!(CATALOGUE.len(), 37 + 30 + 20 + 15 + 15);
         assert_eq!(AUTHENTICATION_CONTRACT.operations().count(), 2);
         assert_eq!(CURRENT_CONTRACT.operations().count(), 35);
         assert_eq!(CARBON40_CONTRACT.operations().count(), 32);
+        assert_eq!(USER_ADMIN_CONTRACT.operations().count(), 30);
+        assert_eq!(AUTHORIZATION_CONTRACT.operations().count(), 20);
+        assert_eq!(PROFILE_CONTRACT.operations().count(), 15);
+        assert_eq!(IDENTITY_MGT_CONTRACT.operations().count(), 15);
         for (index, spec) in CATALOGUE.iter().enumerate() {
             assert_eq!(spec.operation as usize, index, "{}", spec.name);
-            assert_eq!(Operation::from_name(spec.name), Some(spec.operation));
+            let contract = [
+                &CURRENT_CONTRACT,
+                &AUTHENTICATION_CONTRACT,
+                &USER_ADMIN_CONTRACT,
+                &AUTHORIZATION_CONTRACT,
+                &PROFILE_CONTRACT,
+                &IDENTITY_MGT_CONTRACT,
+            ]
+            .into_iter()
+            .find(|c| std::ptr::eq(c.service, spec.service))
+            .expect("every service has a contract");
+            assert_eq!(contract.operation_named(spec.name), Some(spec.operation));
         }
     }
 }
