@@ -68,7 +68,9 @@ impl From<&ServiceError> for ScimError {
                 ScimError::bad_request("invalidValue", detail.clone())
             }
             ServiceError::PreconditionFailed { .. } => ScimError::status(412, error.to_string()),
-            ServiceError::NullArgument { .. } => {
+            ServiceError::NullArgument { .. }
+            | ServiceError::Refused(_)
+            | ServiceError::Summarized { .. } => {
                 ScimError::bad_request("invalidValue", error.to_string())
             }
             ServiceError::Store(store) => match store {

@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::access::{self, Caller};
+use super::bean::Bean;
 use super::catalogue::Operation;
-use super::catalogue::ADMIN_LOGIN;
+use super::catalogue::{ADMIN_LOGIN, AUTHENTICATION_ADMIN, USER_STORE_SERVICE};
 use super::faults::{self, MessageSet};
 use super::params::Params;
 use super::request::{Request, Sessions};
@@ -28,6 +29,12 @@ const UNKNOWN_ID: i32 = -1;
 pub enum Reply {
     /// In-only operation succeeded (HTTP 202, empty body).
     Accepted,
+    /// A void operation that Axis2 runs in-out succeeded (HTTP 200, nil `return`).
+    Void,
+    /// One bean, or nil.
+    Bean(Option<Bean>),
+    /// Repeated beans.
+    Beans(Vec<Bean>),
     /// `xs:boolean`.
     Boolean(bool),
     /// `xs:int`.
@@ -286,7 +293,8 @@ impl Service {
             return Ok(());
         }
         tracing::warn!(
-            "Access Denied. Failed authorization attempt to access service 'RemoteUserStoreManagerService' operation '{}' by '{}'",
+            "Access Denied. Failed authorization attempt to access service '{}' operation '{}' by '{}'",
+            operation.spec().service.name,
             operation.name(),
             caller.name
         );
@@ -306,6 +314,18 @@ impl Service {
     ) -> (Option<String>, Result<Reply, ServiceError>) {
         if let Err(denied) = self.authorize(caller, operation) {
             return (None, Err(denied));
+        }
+        let service = operation.spec().service;
+        if !std::ptr::eq(service, &USER_STORE_SERVICE)
+            && !std::ptr::eq(service, &AUTHENTICATION_ADMIN)
+        {
+            let target = ["userName", "username", "roleName", "resourceId"]
+                .iter()
+                .find_map(|p| params.text(p).map(|v| format!("{p}:{}", v.trim())));
+            return (
+                Some(target.unwrap_or_else(|| "-".to_string())),
+                self.call_admin(caller, operation, params),
+            );
         }
         let request = match Request::decode(operation, params) {
             Ok(request) => request,
@@ -548,7 +568,7 @@ impl Service {
     }
 
     /// WSO2's rule: a limit below 0 or above the configured maximum means the maximum.
-    fn list_limit(&self, requested: Option<i32>) -> usize {
+    pub(super) fn list_limit(&self, requested: Option<i32>) -> usize {
         let max = self.settings.max_user_list_length;
         match requested {
             Some(n) if n >= 0 && (n as usize) <= max => n as usize,

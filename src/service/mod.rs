@@ -3,6 +3,8 @@
 //! [`ServiceError`] into envelopes.
 
 pub mod access;
+mod admin;
+pub mod bean;
 pub mod catalogue;
 mod dispatch;
 pub mod faults;
@@ -14,6 +16,7 @@ pub mod session;
 use thiserror::Error;
 
 pub use access::Caller;
+pub use bean::{Bean, FieldValue};
 pub use catalogue::{Operation, OperationSpec, CATALOGUE};
 pub use dispatch::{AuthFailure, Reply, Service, ServiceSettings, SUPER_TENANT_ID};
 pub use params::{ParamValue, Params};
@@ -45,6 +48,18 @@ pub enum ServiceError {
         method: &'static str,
         /// Its parameters' Java types.
         arg_types: &'static [&'static str],
+    },
+    /// An admin service refused in its own words (the one table: [`faults::Refusal`]).
+    #[error("{}", .0.text())]
+    Refused(faults::Refusal),
+    /// UserIdentityManagementAdminService's summary of a failure: the cause is logged, never
+    /// sent.
+    #[error("{summary}")]
+    Summarized {
+        /// The service's own text.
+        summary: String,
+        /// What failed underneath.
+        cause: Box<ServiceError>,
     },
     /// The caller authenticated, but their permissions do not grant the operation's.
     #[error("Access Denied.")]

@@ -140,15 +140,15 @@ pub enum Request {
     },
 }
 
-fn lookup_user(params: &Params, name: &str) -> Result<UserName, ServiceError> {
+pub(super) fn lookup_user(params: &Params, name: &str) -> Result<UserName, ServiceError> {
     Ok(UserName::lookup(params.text(name).unwrap_or(""))?)
 }
 
-fn lookup_role(params: &Params, name: &str) -> Result<RoleName, ServiceError> {
+pub(super) fn lookup_role(params: &Params, name: &str) -> Result<RoleName, ServiceError> {
     Ok(RoleName::lookup(params.text(name).unwrap_or(""))?)
 }
 
-fn lookup_users(params: &Params, name: &str) -> Result<Vec<UserName>, ServiceError> {
+pub(super) fn lookup_users(params: &Params, name: &str) -> Result<Vec<UserName>, ServiceError> {
     Ok(params
         .texts(name)
         .into_iter()
@@ -156,7 +156,7 @@ fn lookup_users(params: &Params, name: &str) -> Result<Vec<UserName>, ServiceErr
         .collect::<Result<_, _>>()?)
 }
 
-fn lookup_roles(params: &Params, name: &str) -> Result<Vec<RoleName>, ServiceError> {
+pub(super) fn lookup_roles(params: &Params, name: &str) -> Result<Vec<RoleName>, ServiceError> {
     Ok(params
         .texts(name)
         .into_iter()
@@ -164,7 +164,7 @@ fn lookup_roles(params: &Params, name: &str) -> Result<Vec<RoleName>, ServiceErr
         .collect::<Result<_, _>>()?)
 }
 
-fn profile(params: &Params, name: &str) -> Result<ProfileName, ServiceError> {
+pub(super) fn profile(params: &Params, name: &str) -> Result<ProfileName, ServiceError> {
     Ok(ProfileName::from_request(params.text(name))?)
 }
 
@@ -180,7 +180,7 @@ fn claim_uris(params: &Params, name: &str) -> Result<Vec<ClaimUri>, ServiceError
         .collect::<Result<_, _>>()?)
 }
 
-fn claim_values(params: &Params, name: &str) -> Result<Vec<ClaimValue>, ServiceError> {
+pub(super) fn claim_values(params: &Params, name: &str) -> Result<Vec<ClaimValue>, ServiceError> {
     params
         .records(name)
         .into_iter()
@@ -217,7 +217,7 @@ fn permissions(params: &Params, name: &str) -> Vec<Permission> {
         .collect()
 }
 
-fn password(params: &Params, name: &str) -> Password {
+pub(super) fn password(params: &Params, name: &str) -> Password {
     Password::new(params.text(name).unwrap_or("").to_string())
 }
 
@@ -470,6 +470,15 @@ impl Request {
                 value: params.text("claimValue").unwrap_or("").to_string(),
                 profile: profile(params, "profile")?,
             },
+            // The other admin services run through `Service::call_admin`.
+            other => {
+                return Err(ServiceError::BadRequest(format!(
+                    "{} is an operation of {}, served at /services/{}",
+                    other.name(),
+                    other.spec().service.name,
+                    other.spec().service.name
+                )))
+            }
         })
     }
 }
