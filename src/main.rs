@@ -81,6 +81,11 @@ enum Command {
         /// Print AuthenticationAdmin's WSDL instead (the login service).
         #[arg(long)]
         authentication_admin: bool,
+        /// Print another admin service's WSDL instead: UserAdmin,
+        /// RemoteAuthorizationManagerService, UserProfileMgtService or
+        /// UserIdentityManagementAdminService.
+        #[arg(long, value_name = "NAME")]
+        service: Option<String>,
     },
     /// Load users (password or argon2 hash, roles, claims) from JSON Lines or CSV.
     ///
@@ -496,11 +501,25 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             url,
             version,
             authentication_admin,
+            service,
         } => {
-            let contract = if authentication_admin {
-                &userstore::service::catalogue::AUTHENTICATION_CONTRACT
-            } else {
-                version.contract()
+            use userstore::service::catalogue::{ADMIN_CONTRACTS, AUTHENTICATION_CONTRACT};
+            let contract = match service {
+                Some(name) => *ADMIN_CONTRACTS
+                    .iter()
+                    .find(|c| c.service.name == name)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--service must be one of: {}",
+                            ADMIN_CONTRACTS
+                                .iter()
+                                .map(|c| c.service.name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })?,
+                None if authentication_admin => &AUTHENTICATION_CONTRACT,
+                None => version.contract(),
             };
             print!("{}", userstore::soap::wsdl_document(contract, &url));
             done

@@ -1,6 +1,9 @@
-//! Which service a request path addresses: Axis2's paths for RemoteUserStoreManagerService and
-//! AuthenticationAdmin (the bare name, or the name plus a port suffix, with or without a
-//! trailing `/`), and for the HTTP binding the operation named after the port.
+//! Which service a request path addresses: Axis2's paths for RemoteUserStoreManagerService,
+//! AuthenticationAdmin and the other admin services (the bare name, or the name plus a port
+//! suffix, with or without a trailing `/`), and for the HTTP binding the operation named after
+//! the port.
+
+use crate::service::catalogue::{Contract, ADMIN_CONTRACTS};
 
 /// The services served under `/services/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,6 +12,8 @@ pub enum ServicePath {
     UserStore,
     /// Carbon's AuthenticationAdmin (login, logout).
     AuthenticationAdmin,
+    /// One of the other admin services (UserAdmin, RemoteAuthorizationManagerService, ...).
+    Admin(&'static Contract),
 }
 
 /// A recognised endpoint path.
@@ -41,30 +46,37 @@ const SERVICES: [(&str, ServicePath); 2] = [
 /// The endpoint `path` addresses, if it is one of the services' paths.
 pub fn endpoint(path: &str) -> Option<Endpoint> {
     let rest = path.strip_prefix("/services/")?;
-    SERVICES.iter().find_map(|(name, service)| {
-        let after = rest.strip_prefix(name)?;
-        let plain = |bare_operation| {
-            Some(Endpoint {
-                service: *service,
-                bare_operation,
+    let admin = ADMIN_CONTRACTS
+        .iter()
+        .map(|contract| (contract.service.name, ServicePath::Admin(contract)));
+    SERVICES
+        .iter()
+        .copied()
+        .chain(admin)
+        .find_map(|(name, service)| {
+            let after = rest.strip_prefix(name)?;
+            let plain = |bare_operation| {
+                Some(Endpoint {
+                    service,
+                    bare_operation,
+                })
+            };
+            if after.is_empty() || after == "/" {
+                return plain(None);
+            }
+            let port = after.strip_prefix('.')?.strip_prefix(name)?;
+            let port_only = port.strip_suffix('/').unwrap_or(port);
+            if SOAP_PORTS.contains(&port_only) || HTTP_PORTS.contains(&port_only) {
+                return plain(None);
+            }
+            HTTP_PORTS.iter().find_map(|http| {
+                let operation = port.strip_prefix(http)?.strip_prefix('/')?;
+                let operation = operation.strip_suffix('/').unwrap_or(operation);
+                (!operation.is_empty() && !operation.contains('/'))
+                    .then(|| plain(Some(operation.to_string())))
+                    .flatten()
             })
-        };
-        if after.is_empty() || after == "/" {
-            return plain(None);
-        }
-        let port = after.strip_prefix('.')?.strip_prefix(name)?;
-        let port_only = port.strip_suffix('/').unwrap_or(port);
-        if SOAP_PORTS.contains(&port_only) || HTTP_PORTS.contains(&port_only) {
-            return plain(None);
-        }
-        HTTP_PORTS.iter().find_map(|http| {
-            let operation = port.strip_prefix(http)?.strip_prefix('/')?;
-            let operation = operation.strip_suffix('/').unwrap_or(operation);
-            (!operation.is_empty() && !operation.contains('/'))
-                .then(|| plain(Some(operation.to_string())))
-                .flatten()
         })
-    })
 }
 
 #[cfg(test)]
@@ -95,6 +107,13 @@ mod tests {
                 .map(|e| e.service),
             Some(ServicePath::AuthenticationAdmin)
         );
+        assert_eq!(
+            endpoint("/services/UserAdmin.UserAdminHttpsSoap11Endpoint/").map(|e| e.service),
+            Some(ServicePath::Admin(
+                &crate::service::catalogue::USER_ADMIN_CONTRACT
+            ))
+        );
+        assert!(endpoint("/services/RemoteAuthorizationManagerService").is_some());
         assert_eq!(
             endpoint("/services/RemoteUserStoreManagerService.RemoteUserStoreManagerServiceHttpsEndpoint/isExistingUser")
                 .and_then(|e| e.bare_operation),

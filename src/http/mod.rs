@@ -68,6 +68,7 @@ impl HttpSettings {
         match service {
             endpoint::ServicePath::UserStore => self.wsdl_version.contract(),
             endpoint::ServicePath::AuthenticationAdmin => &AUTHENTICATION_CONTRACT,
+            endpoint::ServicePath::Admin(contract) => contract,
         }
     }
 }

@@ -88,24 +88,30 @@ pub(super) async fn call(
         };
         return authentication_admin(body, binding, session, form, client, state, contract).await;
     }
-    let (caller, new_session) = match identity::identify(&req, client, &state).await {
-        Ok(identified) => identified,
-        Err(Refusal::NoCredentials) => return Outcome::refused(unauthorized()),
-        Err(Refusal::BadToken) => return Outcome::refused(super::bearer_unauthorized()),
-        Err(Refusal::Refused | Refusal::PasswordChangeRequired(_)) => {
-            return Outcome::refused(fault_response(
-                version,
-                &Fault::handler(soap::AUTHENTICATION_FAULT, auth::INVALID_CREDENTIALS),
-            ))
-        }
-        Err(Refusal::SystemError) => {
-            return Outcome::plain(fault_response(
-                version,
-                &Fault::handler(
-                    soap::AUTHENTICATION_SYSTEM_FAULT,
-                    AUTHENTICATION_SYSTEM_ERROR,
-                ),
-            ))
+    let identified = identity::identify(&req, client, &state).await;
+    // The body is read here when the caller could not be identified, later otherwise.
+    let (caller, new_session, early_body) = match identified {
+        Ok((caller, session)) => (caller, session, Err(req)),
+        Err(refusal) => {
+            // UserAdmin's changePasswordByUser is open to callers without credentials: it
+            // checks the old password itself.
+            let open = contract
+                .operations()
+                .any(|spec| !spec.needs_authentication());
+            if !open {
+                return refused(refusal, version);
+            }
+            let body = match read_body(req, &state).await {
+                Ok(body) => body,
+                Err(response) => return Outcome::plain(response),
+            };
+            let limits = state.settings.decode_limits;
+            match soap::decode_request(&body, &binding, limits, contract) {
+                Ok(envelope) if !envelope.operation.spec().needs_authentication() => {
+                    (Caller::anonymous(), None, Ok(body))
+                }
+                _ => return refused(refusal, version),
+            }
         }
     };
     let mut outcome = Outcome {
@@ -115,12 +121,15 @@ pub(super) async fn call(
         refused_login: false,
     };
     let actor = caller.clone();
-    let body = match read_body(req, &state).await {
+    let body = match early_body {
         Ok(body) => body,
-        Err(response) => {
-            outcome.response = response;
-            return outcome;
-        }
+        Err(req) => match read_body(req, &state).await {
+            Ok(body) => body,
+            Err(response) => {
+                outcome.response = response;
+                return outcome;
+            }
+        },
     };
     // Small bodies are decoded here and cheap reads answered here; hashing, writes and large
     // bodies go to the blocking pool so they never hold up the executor, writes that hash no
@@ -194,6 +203,25 @@ pub(super) async fn call(
         set_session_cookie(&mut outcome.response, &id, form.secure);
     }
     outcome
+}
+
+/// The answer to a caller that could not be identified, as Carbon's authenticators give it.
+fn refused(refusal: Refusal, version: SoapVersion) -> Outcome {
+    match refusal {
+        Refusal::NoCredentials => Outcome::refused(unauthorized()),
+        Refusal::BadToken => Outcome::refused(super::bearer_unauthorized()),
+        Refusal::Refused | Refusal::PasswordChangeRequired(_) => Outcome::refused(fault_response(
+            version,
+            &Fault::handler(soap::AUTHENTICATION_FAULT, auth::INVALID_CREDENTIALS),
+        )),
+        Refusal::SystemError => Outcome::plain(fault_response(
+            version,
+            &Fault::handler(
+                soap::AUTHENTICATION_SYSTEM_FAULT,
+                AUTHENTICATION_SYSTEM_ERROR,
+            ),
+        )),
+    }
 }
 
 /// The body, within the size limit.
