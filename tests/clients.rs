@@ -230,3 +230,65 @@ fn gsoap_cpp_client_generated_from_reference_wsdl() {
         &[("GSOAP_AUTH_WSDL", &auth)],
     );
 }
+
+/// The four admin services beside RemoteUserStoreManagerService through zeep, from WSO2's
+/// reference WSDLs (address overridden) over SOAP 1.1 and from the WSDLs userstore serves over
+/// SOAP 1.2.
+#[test]
+fn zeep_drives_the_other_admin_services() {
+    let server = wsdl_server();
+    let base = format!("http://{}", server.addr);
+    let reference = repo().join("../shared/reference/services");
+    for (wsdl_dir, binding, prefix) in [
+        (reference.to_string_lossy().into_owned(), "soap11", "zr"),
+        ("served".to_string(), "soap12", "zs"),
+    ] {
+        run(
+            "python3",
+            &args(&[
+                "tests/clients/zeep/admin_services.py",
+                "--base",
+                &base,
+                "--user",
+                "admin",
+                "--password",
+                ADMIN_PASSWORD,
+                "--wsdl-dir",
+                &wsdl_dir,
+                "--binding",
+                binding,
+                "--prefix",
+                prefix,
+            ]),
+        );
+    }
+}
+
+/// The four admin services through node-soap, from WSO2's reference WSDLs over SOAP 1.1 and
+/// from the served WSDLs over SOAP 1.2.
+#[test]
+fn node_soap_drives_the_other_admin_services() {
+    let server = wsdl_server();
+    let base = format!("http://{}", server.addr);
+    let reference = repo().join("../shared/reference/services");
+    let reference = reference.to_string_lossy().into_owned();
+    for (wsdl_dir, soap12, prefix) in [(reference.as_str(), false, "nr"), ("served", true, "ns")] {
+        let mut list = args(&[
+            "tests/clients/node/admin_services.js",
+            "--base",
+            &base,
+            "--user",
+            "admin",
+            "--password",
+            ADMIN_PASSWORD,
+            "--wsdl-dir",
+            wsdl_dir,
+            "--prefix",
+            prefix,
+        ]);
+        if soap12 {
+            list.push("--soap12".into());
+        }
+        run("node", &list);
+    }
+}

@@ -47,7 +47,11 @@ impl Service {
         if matches!(spec.output, None | Some(OutputType::Void)) {
             self.credentials.clear();
         }
-        result
+        // A void operation WSO2 publishes in-only is answered 202, whatever its handler says.
+        match result {
+            Ok(Reply::Void) if spec.output.is_none() => Ok(Reply::Accepted),
+            other => other,
+        }
     }
 
     /// Whether `caller` is the realm's admin user (UserAdmin trusts no one else with the

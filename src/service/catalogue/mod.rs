@@ -830,7 +830,7 @@ operations! {
         GetUsersOfRole = "getUsersOfRole" [roleName: String, filter: String, limit: Int] -> (Beans FLAGGED_NAME), USERMGT_VIEW;
         GetAllPermittedRoleNames = "getAllPermittedRoleNames" [filter: String, permission: String, limit: Int] -> (Beans FLAGGED_NAME), USERMGT_OR_ROLEMGT;
         AdminAddUser = "addUser" [userName: String, password: String, roles: String many, claims: ClaimValue many, profileName: String] -> Void, USERMGT_CREATE;
-        AddRemoveUsersOfRole = "addRemoveUsersOfRole" [roleName: String, newUsers: String many, deletedUsers: String many] -> Void, ROLEMGT_OR_USERMGT_UPDATE;
+        AddRemoveUsersOfRole = "addRemoveUsersOfRole" [roleName: String, newUsers: String many, deletedUsers: String many] -> none, ROLEMGT_OR_USERMGT_UPDATE;
         ChangePasswordByUser = "changePasswordByUser" [userName: String, oldPassword: String, newPassword: String] -> Void, NO_PERMISSION;
         IsSharedRolesEnabled = "isSharedRolesEnabled" [] -> Boolean, ROLEMGT_OR_USERMGT_VIEW;
         ListUserByClaim = "listUserByClaim" [claimValue: ClaimValue, filter: String, maxLimit: Int] -> (Beans FLAGGED_NAME), USERMGT_LIST;
@@ -839,24 +839,24 @@ operations! {
         ListAllUsers = "listAllUsers" [filter: String, limit: Int] -> (Beans FLAGGED_NAME), USERMGT_LIST;
         GetAllUiPermissions = "getAllUIPermissions" [] -> (Bean UI_PERMISSION_NODE), ROLEMGT_VIEW;
         HasMultipleUserStores = "hasMultipleUserStores" [] -> Boolean, USERSTORE_CONFIG_VIEW;
-        UpdateRolesOfUser = "updateRolesOfUser" [userName: String, newRoleList: String many] -> Void, ROLEMGT_OR_USERMGT_UPDATE;
+        UpdateRolesOfUser = "updateRolesOfUser" [userName: String, newRoleList: String many] -> none, ROLEMGT_OR_USERMGT_UPDATE;
         GetAllSharedRoleNames = "getAllSharedRoleNames" [filter: String, limit: Int] -> (Beans FLAGGED_NAME), ROLEMGT_VIEW;
-        SetRoleUiPermission = "setRoleUIPermission" [roleName: String, rawResources: String many] -> Void, ROLEMGT_UPDATE;
+        SetRoleUiPermission = "setRoleUIPermission" [roleName: String, rawResources: String many] -> none, ROLEMGT_UPDATE;
         GetRolePermissions = "getRolePermissions" [roleName: String] -> (Bean UI_PERMISSION_NODE), ROLEMGT_VIEW;
         GetRolesOfCurrentUser = "getRolesOfCurrentUser" [] -> (Beans FLAGGED_NAME), ADMIN_LOGIN;
         ListUserByClaimWithPermission = "listUserByClaimWithPermission" [claimValue: ClaimValue, filter: String, permission: String, maxLimit: Int] -> (Beans FLAGGED_NAME), USERMGT_OR_ROLEMGT;
-        AdminDeleteRole = "deleteRole" [roleName: String] -> Void, ROLEMGT_DELETE;
-        AddRemoveRolesOfUser = "addRemoveRolesOfUser" [userName: String, newRoles: String many, deletedRoles: String many] -> Void, ROLEMGT_OR_USERMGT_UPDATE;
-        AddInternalRole = "addInternalRole" [roleName: String, userList: String many, permissions: String many] -> Void, ROLEMGT_CREATE;
+        AdminDeleteRole = "deleteRole" [roleName: String] -> none, ROLEMGT_DELETE;
+        AddRemoveRolesOfUser = "addRemoveRolesOfUser" [userName: String, newRoles: String many, deletedRoles: String many] -> none, ROLEMGT_OR_USERMGT_UPDATE;
+        AddInternalRole = "addInternalRole" [roleName: String, userList: String many, permissions: String many] -> none, ROLEMGT_CREATE;
         ChangePassword = "changePassword" [userName: String, newPassword: String] -> Void, USERMGT_UPDATE;
         ListAllUsersWithPermission = "listAllUsersWithPermission" [filter: String, permission: String, limit: Int] -> (Beans FLAGGED_NAME), USERMGT_OR_ROLEMGT;
         GetUserRealmInfo = "getUserRealmInfo" [] -> (Bean USER_REALM_INFO), ADMIN_LOGIN;
         AdminListUsers = "listUsers" [filter: String, limit: Int] -> StringArray, USERMGT_LIST;
         AdminDeleteUser = "deleteUser" [userName: String] -> Void, USERMGT_DELETE;
         GetAllRolesNames = "getAllRolesNames" [filter: String, limit: Int] -> (Beans FLAGGED_NAME), ROLEMGT_VIEW;
-        AdminUpdateRoleName = "updateRoleName" [roleName: String, newRoleName: String] -> Void, ROLEMGT_UPDATE;
-        AdminAddRole = "addRole" [roleName: String, userList: String many, permissions: String many, isSharedRole: Boolean] -> Void, ROLEMGT_CREATE;
-        BulkImportUsers = "bulkImportUsers" [userStoreDomain: String, fileName: String, handler: Base64, defaultPassword: String] -> Void, USERMGT_CREATE;
+        AdminUpdateRoleName = "updateRoleName" [roleName: String, newRoleName: String] -> none, ROLEMGT_UPDATE;
+        AdminAddRole = "addRole" [roleName: String, userList: String many, permissions: String many, isSharedRole: Boolean] -> none, ROLEMGT_CREATE;
+        BulkImportUsers = "bulkImportUsers" [userStoreDomain: String, fileName: String, handler: Base64, defaultPassword: String] -> none, USERMGT_CREATE;
     }
     AUTHORIZATION_SERVICE {
         DenyUser = "denyUser" [userName: String, resourceId: String, action: String] -> none, IDENTITY;
