@@ -258,6 +258,49 @@ fn accept_json_gets_axis2_mapped_json() {
 }
 
 #[test]
+fn accept_json_gets_faults_in_axis2_json_too() {
+    let s = Server::start();
+    let json_fault = |soap: Soap, op: &str, inner: &str| {
+        let mut headers = soap.headers(op);
+        headers.push(("Accept".into(), "application/json".into()));
+        headers.push(basic("admin", ADMIN_PASSWORD));
+        let r = s.post(SERVICE_PATH, &headers, soap.envelope(op, inner).as_bytes());
+        assert_eq!(r.status, 500, "{}", r.body);
+        assert!(r
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/json"));
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
+    };
+    // A two-way operation: the declared exception in the detail.
+    let fault = json_fault(
+        Soap::V11,
+        "getUserClaimValue",
+        "<ser:userName>nobody</ser:userName><ser:claim>http://wso2.org/claims/country</ser:claim>",
+    );
+    assert_eq!(fault["Fault"]["faultcode"], "soapenv:Server");
+    assert_eq!(
+        fault["Fault"]["faultstring"],
+        "30007 - UserNotFound: User nobody does not exist in: PRIMARY"
+    );
+    assert!(
+        fault["Fault"]["detail"]["RemoteUserStoreManagerServiceUserStoreException"].is_object()
+    );
+    // An in-only operation over SOAP 1.2: code, reason, empty detail.
+    let fault = json_fault(
+        Soap::V12,
+        "deleteUser",
+        "<ser:userName>nobody</ser:userName>",
+    );
+    assert_eq!(fault["Fault"]["Code"]["Value"], "soapenv:Receiver");
+    assert_eq!(
+        fault["Fault"]["Reason"]["Text"],
+        "30007 - UserNotFound: User nobody does not exist in: PRIMARY"
+    );
+    assert_eq!(fault["Fault"]["Detail"], "");
+}
+
+#[test]
 fn the_http_binding_takes_and_answers_bare_elements() {
     let s = Server::start();
     let path = "/services/RemoteUserStoreManagerService.RemoteUserStoreManagerServiceHttpsEndpoint/isExistingUser";

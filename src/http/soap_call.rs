@@ -348,7 +348,17 @@ fn respond(
         Err(error) => {
             let reason = service.fault_text(error, spec.operation);
             let fault = Fault::from_service_error(error, reason, spec, contract);
-            fault_response(version, &fault)
+            if form.json {
+                let mut response = Response::new(Full::new(Bytes::from(fault.to_json(version))));
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                response.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=UTF-8"),
+                );
+                response
+            } else {
+                fault_response(version, &fault)
+            }
         }
     }
 }

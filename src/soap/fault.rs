@@ -189,6 +189,54 @@ impl Fault {
         };
         write_envelope(version, "", &body)
     }
+
+    /// The fault in Axis2's JSON (`Accept: application/json`): the Fault element as Jettison's
+    /// mapped convention writes it, prefixes dropped from element names, every value a string,
+    /// an empty element an empty string.
+    pub fn to_json(&self, version: SoapVersion) -> String {
+        use serde_json::{json, Value};
+        let local = self.code.local_name(version);
+        let code = match self.code {
+            FaultCode::Handler(_) => format!("{HANDLER_PREFIX}:{local}"),
+            _ => format!("soapenv:{local}"),
+        };
+        let detail = match self.detail {
+            Detail::Empty => Value::String(String::new()),
+            Detail::Declared { service, .. } => {
+                let exception = service.fault_type;
+                let fields: serde_json::Map<String, Value> = exception
+                    .all_fields()
+                    .iter()
+                    .map(|f| {
+                        let value = match f.name {
+                            "message" => Value::String(self.reason.clone()),
+                            _ => Value::Null,
+                        };
+                        (f.name.to_string(), value)
+                    })
+                    .collect();
+                let bean = if fields.is_empty() {
+                    Value::String(String::new())
+                } else {
+                    Value::Object(fields)
+                };
+                json!({ service.fault_name: { exception.name: bean } })
+            }
+        };
+        let fault = match version {
+            SoapVersion::V11 => json!({
+                "faultcode": code,
+                "faultstring": self.reason,
+                "detail": detail,
+            }),
+            SoapVersion::V12 => json!({
+                "Code": { "Value": code },
+                "Reason": { "Text": self.reason },
+                "Detail": detail,
+            }),
+        };
+        json!({ "Fault": fault }).to_string()
+    }
 }
 
 impl Fault {
