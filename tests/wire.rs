@@ -62,6 +62,11 @@ fn a_basic_login_opens_a_session_that_ends_with_the_password() {
     let session = session_of(&r).expect("a verified Basic login returns JSESSIONID");
     assert_eq!(session.len(), 32, "128 random bits, hex");
     assert!(!session.contains("Olga"));
+    // Every Basic request without a session cookie gets a new one, as Carbon's servlet
+    // container gives it, whether or not the credentials came from the verification cache.
+    let again = s.call_as("olga", "Olga-pw-1", Soap::V11, "getRoleNames", "");
+    let second = session_of(&again).expect("a cached Basic login returns JSESSIONID too");
+    assert_ne!(second, session);
     // The cookie alone authenticates.
     let r = with_cookie(
         &s,

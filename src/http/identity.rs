@@ -77,7 +77,12 @@ pub(super) async fn identify(
             let login = user.clone();
             tokio::task::spawn_blocking(move || service.refresh_caller(&login, password));
         }
-        return Ok((hit.caller, None));
+        // As Carbon's servlet container does, every Basic request without a live session
+        // cookie gets a new JSESSIONID, cached verification or not.
+        let session = state
+            .service
+            .open_cached_session(&user, hit.password_set_at_ms);
+        return Ok((hit.caller, session));
     }
     let service = state.service.clone();
     let login = user.clone();

@@ -134,9 +134,8 @@ impl Service {
         self.credentials.get(&user, password)
     }
 
-    /// Check HTTP Basic credentials and learn the caller's permissions; a login verified
-    /// here (not found in the credential cache) also opens a session, whose id is returned for
-    /// the `JSESSIONID` cookie. Blocking: runs an argon2 verification (also for unknown users,
+    /// Check HTTP Basic credentials and learn the caller's permissions; the login opens a
+    /// session, whose id is returned for the `JSESSIONID` cookie. Blocking: runs an argon2 verification (also for unknown users,
     /// to hide who exists).
     pub fn authenticate_caller(
         &self,
@@ -148,13 +147,29 @@ impl Service {
         };
         // Another request may have verified the same credentials while this one waited.
         if let Some(hit) = self.credentials.get(&user, &password) {
-            return Ok((hit.caller, None));
+            return Ok((
+                hit.caller,
+                Some(self.open_verified_session(&user, hit.password_set_at_ms)),
+            ));
         }
-        let caller = self.verify_caller(&user, &password)?;
-        let session = self
-            .open_session(&user)
-            .map_err(|e| AuthFailure::Failed(e.into()))?;
-        Ok((caller, session))
+        let (caller, password_set_at_ms) = self.verify_caller(&user, &password)?;
+        Ok((
+            caller,
+            Some(self.open_verified_session(&user, password_set_at_ms)),
+        ))
+    }
+
+    /// A session for a user whose credentials were just verified (or found verified in the
+    /// cache): Carbon's servlet container gives every Basic request without a session cookie
+    /// a new `JSESSIONID`. No database read.
+    fn open_verified_session(&self, user: &UserName, password_set_at_ms: i64) -> String {
+        self.sessions.open(user, password_set_at_ms)
+    }
+
+    /// [`Self::open_verified_session`] for the login name of a credential-cache hit.
+    pub fn open_cached_session(&self, user: &str, password_set_at_ms: i64) -> Option<String> {
+        let user = UserName::lookup(super_tenant_name(user)).ok()?;
+        Some(self.open_verified_session(&user, password_set_at_ms))
     }
 
     /// A session for a user who just logged in; `None` when the user vanished meanwhile.
@@ -259,7 +274,13 @@ impl Service {
         }
     }
 
-    fn verify_caller(&self, user: &UserName, password: &Password) -> Result<Caller, AuthFailure> {
+    /// Check credentials; the caller and when their password was set, remembered in the
+    /// credential cache.
+    fn verify_caller(
+        &self,
+        user: &UserName,
+        password: &Password,
+    ) -> Result<(Caller, i64), AuthFailure> {
         match self.store.authenticate(user, password) {
             Ok(outcome) if outcome.is_success() => {}
             Ok(AuthOutcome::PasswordChangeRequired) => {
@@ -283,8 +304,15 @@ impl Service {
         let caller = self
             .caller_of(user, None)
             .map_err(|e| AuthFailure::Failed(e.into()))?;
-        self.credentials.insert(user, password, &caller);
-        Ok(caller)
+        let password_set_at_ms = self
+            .store
+            .find_user(user)
+            .map_err(|e| AuthFailure::Failed(e.into()))?
+            .ok_or(AuthFailure::Unauthenticated(AuthOutcome::UnknownUser))?
+            .password_changed_at_ms;
+        self.credentials
+            .insert(user, password, &caller, password_set_at_ms);
+        Ok((caller, password_set_at_ms))
     }
 
     /// Carbon's authorization handler: the caller's permissions must grant the operation's.

@@ -9,7 +9,7 @@
 //! would queue for argon2 at once (behind any login load) each time the TTL ran out. The bound
 //! stays the same: nothing is trusted longer than the TTL after its last verification.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,7 @@ const MAX_ENTRIES: usize = 10_000;
 struct Entry {
     digest: [u8; 32],
     caller: Caller,
+    password_set_at_ms: i64,
     expires: Instant,
     refresh_at: Instant,
     refreshing: bool,
@@ -37,6 +38,9 @@ pub struct CachedCaller {
     /// The entry is due for its background re-verification and this hit is the one to start
     /// it (at most one per entry).
     pub refresh_due: bool,
+    /// When the user's password was set, as verified (a session opened from the hit ends
+    /// when it changes).
+    pub password_set_at_ms: i64,
 }
 
 /// Verified credentials, by user-name key.
@@ -81,11 +85,18 @@ impl CredentialCache {
         Some(CachedCaller {
             caller: entry.caller.clone(),
             refresh_due,
+            password_set_at_ms: entry.password_set_at_ms,
         })
     }
 
-    /// Remember credentials that were just verified.
-    pub fn insert(&self, user: &UserName, password: &Password, caller: &Caller) {
+    /// Remember credentials that were just verified, with when the password was set.
+    pub fn insert(
+        &self,
+        user: &UserName,
+        password: &Password,
+        caller: &Caller,
+        password_set_at_ms: i64,
+    ) {
         if self.ttl.is_zero() {
             return;
         }
@@ -93,6 +104,7 @@ impl CredentialCache {
         let entry = Entry {
             digest: self.digest(user, password),
             caller: caller.clone(),
+            password_set_at_ms,
             expires: now + self.ttl,
             refresh_at: now + self.ttl * 3 / 4,
             refreshing: false,
@@ -140,7 +152,16 @@ pub struct Session {
 /// account locks or is deleted (checked at every use, so changes by other processes count).
 pub struct SessionRegistry {
     idle_timeout: Duration,
-    sessions: Mutex<HashMap<String, Session>>,
+    sessions: Mutex<Sessions>,
+}
+
+/// The sessions by id, and their ids in the order they were opened: the oldest are looked at
+/// first when idle ones are swept or one must make room, so opening a session costs O(1)
+/// amortised however many are live (a Basic request opens one every time).
+#[derive(Default)]
+struct Sessions {
+    by_id: HashMap<String, Session>,
+    opened: VecDeque<String>,
 }
 
 impl SessionRegistry {
@@ -148,11 +169,11 @@ impl SessionRegistry {
     pub fn new(idle_timeout: Duration) -> Self {
         Self {
             idle_timeout,
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(Sessions::default()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Sessions> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -164,17 +185,21 @@ impl SessionRegistry {
         let id: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
         let now = Instant::now();
         let mut sessions = self.lock();
-        sessions.retain(|_, s| now.duration_since(s.last_used) < self.idle_timeout);
-        if sessions.len() >= MAX_SESSIONS {
-            let oldest = sessions
-                .iter()
-                .min_by_key(|(_, s)| s.last_used)
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                sessions.remove(&oldest);
+        let Sessions { by_id, opened } = &mut *sessions;
+        // Drop, from the oldest, ids whose session ended or went idle, and beyond the bound the
+        // oldest live one.
+        while let Some(front) = opened.front() {
+            let stale = by_id
+                .get(front)
+                .is_none_or(|s| now.duration_since(s.last_used) >= self.idle_timeout);
+            if !stale && by_id.len() < MAX_SESSIONS {
+                break;
+            }
+            if let Some(front) = opened.pop_front() {
+                by_id.remove(&front);
             }
         }
-        sessions.insert(
+        by_id.insert(
             id.clone(),
             Session {
                 user: user.to_string(),
@@ -183,6 +208,12 @@ impl SessionRegistry {
                 last_used: now,
             },
         );
+        opened.push_back(id.clone());
+        // Ids of sessions closed behind a live one wait in the queue; compact it when they
+        // outnumber the bound (rarely, so still O(1) amortised).
+        if opened.len() > 2 * MAX_SESSIONS {
+            opened.retain(|id| by_id.contains_key(id));
+        }
         id
     }
 
@@ -190,9 +221,9 @@ impl SessionRegistry {
     pub fn touch(&self, id: &str) -> Option<Session> {
         let now = Instant::now();
         let mut sessions = self.lock();
-        let session = sessions.get_mut(id)?;
+        let session = sessions.by_id.get_mut(id)?;
         if now.duration_since(session.last_used) >= self.idle_timeout {
-            sessions.remove(id);
+            sessions.by_id.remove(id);
             return None;
         }
         session.last_used = now;
@@ -201,17 +232,19 @@ impl SessionRegistry {
 
     /// End session `id`.
     pub fn close(&self, id: &str) {
-        self.lock().remove(id);
+        self.lock().by_id.remove(id);
     }
 
     /// End every session of the user with this name key.
     pub fn close_all_of(&self, user_key: &str) {
-        self.lock().retain(|_, s| s.key != user_key);
+        self.lock().by_id.retain(|_, s| s.key != user_key);
     }
 
     /// End every session.
     pub fn clear(&self) {
-        self.lock().clear();
+        let mut sessions = self.lock();
+        sessions.by_id.clear();
+        sessions.opened.clear();
     }
 }
 
@@ -232,7 +265,7 @@ mod tests {
         let cache = CredentialCache::new(Duration::from_millis(50));
         let user = UserName::lookup("Admin").unwrap();
         let right = Password::new("right-pw".into());
-        cache.insert(&user, &right, &caller());
+        cache.insert(&user, &right, &caller(), 0);
         assert_eq!(
             cache.get(&user, &right).map(|hit| hit.caller),
             Some(caller())
@@ -240,7 +273,7 @@ mod tests {
         assert_eq!(cache.get(&user, &Password::new("wrong-pw".into())), None);
         cache.forget(user.key());
         assert_eq!(cache.get(&user, &right), None);
-        cache.insert(&user, &right, &caller());
+        cache.insert(&user, &right, &caller(), 0);
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(cache.get(&user, &right), None, "expired");
     }
@@ -250,7 +283,7 @@ mod tests {
         let cache = CredentialCache::new(Duration::from_millis(80));
         let user = UserName::lookup("admin").unwrap();
         let pw = Password::new("pw-pw-pw".into());
-        cache.insert(&user, &pw, &caller());
+        cache.insert(&user, &pw, &caller(), 0);
         assert!(!cache.get(&user, &pw).unwrap().refresh_due);
         std::thread::sleep(Duration::from_millis(65));
         assert!(
@@ -258,7 +291,7 @@ mod tests {
             "due after 60 ms"
         );
         assert!(!cache.get(&user, &pw).unwrap().refresh_due, "only once");
-        cache.insert(&user, &pw, &caller());
+        cache.insert(&user, &pw, &caller(), 0);
         assert!(
             !cache.get(&user, &pw).unwrap().refresh_due,
             "a new verification restarts"
@@ -284,11 +317,27 @@ mod tests {
     }
 
     #[test]
+    fn sessions_stay_bounded_and_the_oldest_make_room() {
+        let registry = SessionRegistry::new(Duration::from_secs(60));
+        let user = UserName::lookup("bob").unwrap();
+        let first = registry.open(&user, 0);
+        let closed = registry.open(&user, 0);
+        registry.close(&closed);
+        for _ in 0..MAX_SESSIONS + 5 {
+            registry.open(&user, 0);
+        }
+        let sessions = registry.lock();
+        assert!(sessions.by_id.len() <= MAX_SESSIONS);
+        assert!(sessions.opened.len() <= 2 * MAX_SESSIONS);
+        assert!(!sessions.by_id.contains_key(&first), "the oldest made room");
+    }
+
+    #[test]
     fn zero_ttl_disables() {
         let cache = CredentialCache::new(Duration::ZERO);
         let user = UserName::lookup("admin").unwrap();
         let pw = Password::new("pw-pw-pw".into());
-        cache.insert(&user, &pw, &caller());
+        cache.insert(&user, &pw, &caller(), 0);
         assert_eq!(cache.get(&user, &pw), None);
     }
 }
