@@ -1058,6 +1058,22 @@ fn one_account_through_every_service(backend: Backend) {
         Some("Cross")
     );
 
+    // The role claim is computed from the roles, as WSO2's getUserClaimValue computes it.
+    add_role(&server, "crossrole", &["crossuser"], &[]);
+    assert_eq!(
+        server.claim_value("crossuser", "role").as_deref(),
+        Some("crossrole,Internal/everyone")
+    );
+    accepted(admin(
+        &server,
+        "addRemoveRolesOfUser",
+        "<s:userName>crossuser</s:userName><s:deletedRoles>crossrole</s:deletedRoles>",
+    ));
+    assert_eq!(
+        server.claim_value("crossuser", "role").as_deref(),
+        Some("Internal/everyone")
+    );
+
     ok(identity(
         &server,
         "lockUserAccount",

@@ -71,6 +71,7 @@ fn scenario_on(s: &Server, soap: Soap) {
     const LASTNAME: &str = "http://wso2.org/claims/lastname";
     const FORCED_RESET: &str = "http://wso2.org/claims/identity/adminForcedPasswordReset";
     const USER_ID: &str = "http://wso2.org/claims/userid";
+    const ROLE: &str = "http://wso2.org/claims/role";
 
     // A fresh store: the admin role, the everyone role, the super tenant, writable.
     assert_eq!(
@@ -234,9 +235,11 @@ fn scenario_on(s: &Server, soap: Soap) {
             Some(COUNTRY.to_string()),
             Some(FORCED_RESET.to_string()),
             Some(ORG.to_string()),
+            Some(ROLE.to_string()),
             Some(USER_ID.to_string())
         ],
-        "requirePasswordChange is reported through WSO2's identity claim; every user has an id"
+        "requirePasswordChange is reported through WSO2's identity claim; the role claim is \
+         computed from the roles; every user has an id"
     );
     let values = elements_in(&r.body, DAO_NS, "value");
     assert_eq!(
@@ -247,18 +250,23 @@ fn scenario_on(s: &Server, soap: Soap) {
             Some("Intuit".to_string())
         ]
     );
-    assert!(is_uuid(values[3].as_deref().unwrap()), "{values:?}");
+    assert_eq!(
+        values[3].as_deref(),
+        Some("Internal/everyone,teacher"),
+        "the role claim is getRoleListOfUser joined with ','"
+    );
+    assert!(is_uuid(values[4].as_deref().unwrap()), "{values:?}");
     // WSO2's service copies only URI and value into the DTO; the descriptive fields are nil.
     for nil_field in ["description", "dialectURI", "displayTag", "regEx"] {
         assert_eq!(
             elements_in(&r.body, DAO_NS, nil_field),
-            [None, None, None, None],
+            [None, None, None, None, None],
             "{nil_field}"
         );
     }
     assert_eq!(
         elements_in(&r.body, DAO_NS, "displayOrder"),
-        vec![Some("0".to_string()); 4]
+        vec![Some("0".to_string()); 5]
     );
     let r = s.call(
         soap,
@@ -364,7 +372,11 @@ fn scenario_on(s: &Server, soap: Soap) {
     let r = s.call(soap, "getUserClaimValues", &user("nilasini"));
     assert_eq!(
         elements_in(&r.body, DAO_NS, "claimUri"),
-        [Some(FORCED_RESET.to_string()), Some(USER_ID.to_string())]
+        [
+            Some(FORCED_RESET.to_string()),
+            Some(ROLE.to_string()),
+            Some(USER_ID.to_string())
+        ]
     );
 
     // Appending to a multi-valued claim: addUserClaimValue joins with ',' and checks nothing;
@@ -693,6 +705,7 @@ fn carbon40_contract_answers_claims_in_the_old_types() {
         elements_in(&r.body, api_ns, "claimUri"),
         [
             Some(COUNTRY.to_string()),
+            Some("http://wso2.org/claims/role".to_string()),
             Some("http://wso2.org/claims/userid".to_string())
         ]
     );

@@ -15,12 +15,14 @@ use super::ServiceError;
 use crate::store::names::EVERYONE_ROLE;
 use crate::store::policy::claims;
 use crate::store::{
-    AppendRule, AuthOutcome, ClaimValue, NameKind, OutsideChange, Password, Protected, RoleName,
-    StoreError, UserName, UserStore,
+    AppendRule, AuthOutcome, ClaimUri, ClaimValue, NameKind, OutsideChange, Password, ProfileName,
+    Protected, RoleName, StoreError, UserName, UserStore,
 };
 
 /// WSO2's super-tenant id, the only tenant of this store.
 pub const SUPER_TENANT_ID: i32 = -1234;
+/// WSO2's role claim (`UserCoreConstants.ROLE_CLAIM`), computed from the user's roles.
+const ROLE_CLAIM: &str = "http://wso2.org/claims/role";
 /// What WSO2's id look-ups answer for a user that does not exist.
 const UNKNOWN_ID: i32 = -1;
 
@@ -420,6 +422,15 @@ impl Service {
                 user,
                 claim,
                 profile,
+            } if claim.as_str() == ROLE_CLAIM => {
+                // The user must exist whatever the claim, as WSO2 checks.
+                store.claim_value(&user, &claim, &profile)?;
+                Reply::Text(self.role_claim(&user)?.map(|c| c.value))
+            }
+            Request::GetUserClaimValue {
+                user,
+                claim,
+                profile,
             } => Reply::Text(store.claim_value(&user, &claim, &profile)?),
             Request::GetUserListOfRole { role } => Reply::Texts(store.users_of_role(&role)?),
             Request::IsReadOnly => Reply::Boolean(store.is_read_only()),
@@ -440,7 +451,7 @@ impl Service {
                 claims,
                 profile,
             } => {
-                let all = store.claim_values(&user, &profile)?;
+                let all = self.claims_with_roles(&user, &profile)?;
                 Reply::ClaimValues(
                     all.into_iter()
                         .filter(|c| claims.contains(&c.uri))
@@ -532,7 +543,7 @@ impl Service {
                 Reply::Accepted
             }
             Request::GetUserClaimValues { user, profile } => {
-                let mut listed = store.claim_values(&user, &profile)?;
+                let mut listed = self.claims_with_roles(&user, &profile)?;
                 listed.retain(|c| !claims::is_bookkeeping(c.uri.as_str()));
                 Reply::Claims(listed)
             }
@@ -593,6 +604,32 @@ impl Service {
             } => Reply::Texts(store.users_with_claim(&claim, &value, &profile)?),
         };
         Ok(reply)
+    }
+
+    /// WSO2's role claim of `user`: the names of its roles (getRoleListOfUser's, the
+    /// everyone role included) joined with `,`, computed at every read and never stored.
+    fn role_claim(&self, user: &UserName) -> Result<Option<ClaimValue>, ServiceError> {
+        let roles = self.store.roles_of_user(user)?;
+        if roles.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(ClaimValue {
+            uri: ClaimUri::parse(ROLE_CLAIM)?,
+            value: roles.join(","),
+        }))
+    }
+
+    /// A user's claims in `profile` with the computed role claim in its place (by URI).
+    fn claims_with_roles(
+        &self,
+        user: &UserName,
+        profile: &ProfileName,
+    ) -> Result<Vec<ClaimValue>, ServiceError> {
+        let mut claims = self.store.claim_values(user, profile)?;
+        claims.retain(|c| c.uri.as_str() != ROLE_CLAIM);
+        claims.extend(self.role_claim(user)?);
+        claims.sort_by(|a, b| a.uri.as_str().cmp(b.uri.as_str()));
+        Ok(claims)
     }
 
     /// WSO2's rule: a limit below 0 or above the configured maximum means the maximum.

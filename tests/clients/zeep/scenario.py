@@ -51,6 +51,7 @@ GIVEN_NAME = "http://wso2.org/claims/givenname"
 LAST_NAME = "http://wso2.org/claims/lastname"
 EMAIL = "http://wso2.org/claims/emailaddress"
 USER_ID = "http://wso2.org/claims/userid"
+ROLE = "http://wso2.org/claims/role"
 NICKNAME = "http://wso2.org/claims/nickname"
 
 
@@ -233,7 +234,9 @@ def run(args):
           f"getUserClaimValues: every user has a UUID in {USER_ID}, got {ids!r}")
     got = {c.claimUri: c.value for c in claims if c.claimUri != USER_ID}
     expect_equal(len(got), len(claims) - len(ids), "getUserClaimValues: duplicate claimUri entries")
-    expect_equal(got, {GIVEN_NAME: "Alice", LAST_NAME: "Liddell"}, f"getUserClaimValues({alice})")
+    # WSO2 computes the role claim from the user's roles (getRoleListOfUser, joined with ",").
+    expect_equal(got, {GIVEN_NAME: "Alice", LAST_NAME: "Liddell", ROLE: ",".join(roles)},
+                 f"getUserClaimValues({alice})")
     ok(f"{len(claims)} claims")
 
     if args.contract == "current":
