@@ -292,3 +292,27 @@ fn node_soap_drives_the_other_admin_services() {
         run("node", &list);
     }
 }
+
+/// The four admin services through a gSOAP C++ client generated from WSO2's reference WSDLs
+/// and from the served ones, over SOAP 1.1 and 1.2.
+#[test]
+fn gsoap_drives_the_other_admin_services() {
+    let server = wsdl_server();
+    let base = format!("http://{}", server.addr);
+    let reference = repo().join("../shared/reference/services");
+    for source in [
+        reference.to_string_lossy().into_owned(),
+        "served".to_string(),
+    ] {
+        run(
+            "bash",
+            &args(&[
+                "tests/clients/gsoap/admin_services.sh",
+                &base,
+                "admin",
+                ADMIN_PASSWORD,
+                &source,
+            ]),
+        );
+    }
+}
