@@ -103,6 +103,28 @@ fn accepted(r: HttpResponse) {
     assert_eq!(r.status, 202, "{}", r.body);
 }
 
+/// getAllRolesNames(filter, limit) as the admin.
+fn all_roles(server: &Server, filter: &str, limit: i32) -> HttpResponse {
+    let inner = format!("<s:filter>{filter}</s:filter><s:limit>{limit}</s:limit>");
+    ok(admin(server, "getAllRolesNames", &inner))
+}
+
+/// getRolesOfUser(user, filter, limit) as the admin.
+fn roles_of(server: &Server, user: &str, filter: &str, limit: i32) -> HttpResponse {
+    let inner = format!(
+        "<s:userName>{user}</s:userName><s:filter>{filter}</s:filter><s:limit>{limit}</s:limit>"
+    );
+    ok(admin(server, "getRolesOfUser", &inner))
+}
+
+/// getUsersOfRole(role, filter, limit) as the admin.
+fn members_of(server: &Server, role: &str, filter: &str, limit: i32) -> HttpResponse {
+    let inner = format!(
+        "<s:roleName>{role}</s:roleName><s:filter>{filter}</s:filter><s:limit>{limit}</s:limit>"
+    );
+    ok(admin(server, "getUsersOfRole", &inner))
+}
+
 /// The itemNames of a FlaggedName list, in order.
 fn items(r: &HttpResponse) -> Vec<String> {
     elements_in(&r.body, BEANS_NS, "itemName")
@@ -185,11 +207,7 @@ fn user_admin_follows_the_product_is_user_management_test() {
         &["testAdminUser"],
         &["/permission/admin/login"],
     );
-    let r = ok(admin(
-        &server,
-        "getRolesOfUser",
-        "<s:userName>testAdminUser</s:userName><s:filter>loginRole</s:filter><s:limit>-1</s:limit>",
-    ));
+    let r = roles_of(&server, "testAdminUser", "loginRole", -1);
     assert!(
         items(&r)
             .iter()
@@ -219,39 +237,19 @@ fn user_admin_follows_the_product_is_user_management_test() {
         ["testAdminUser", "false"],
         "the list ends in the pagination tail"
     );
-    let r = ok(admin(
-        &server,
-        "getAllRolesNames",
-        "<s:filter>admin</s:filter><s:limit>-1</s:limit>",
-    ));
+    let r = all_roles(&server, "admin", -1);
     assert_eq!(items(&r)[0], "admin");
-    let r = ok(admin(
-        &server,
-        "getAllRolesNames",
-        "<s:filter>umRole1</s:filter><s:limit>-1</s:limit>",
-    ));
+    let r = all_roles(&server, "umRole1", -1);
     assert_eq!(items(&r)[0], "umRole1");
-    let r = ok(admin(
-        &server,
-        "getRolesOfUser",
-        "<s:userName>testAdminUser</s:userName><s:filter>admin</s:filter><s:limit>-1</s:limit>",
-    ));
+    let r = roles_of(&server, "testAdminUser", "admin", -1);
     assert_eq!(items(&r)[0], "admin");
-    let r = ok(admin(
-        &server,
-        "getUsersOfRole",
-        "<s:roleName>admin</s:roleName><s:filter>*</s:filter><s:limit>100</s:limit>",
-    ));
+    let r = members_of(&server, "admin", "*", 100);
     assert!(
         selected(&r).contains(&"testAdminUser".to_string()),
         "{}",
         r.body
     );
-    let r = ok(admin(
-        &server,
-        "getAllRolesNames",
-        "<s:filter>Internal/everyone</s:filter><s:limit>100</s:limit>",
-    ));
+    let r = all_roles(&server, "Internal/everyone", 100);
     assert!(
         items(&r).contains(&"Internal/everyone".to_string()),
         "{}",
@@ -264,11 +262,7 @@ fn user_admin_follows_the_product_is_user_management_test() {
         "addInternalRole",
         "<s:roleName>umRole6</s:roleName><s:permissions>login</s:permissions>",
     ));
-    let r = ok(admin(
-        &server,
-        "getAllRolesNames",
-        "<s:filter>umRole6</s:filter><s:limit>0</s:limit>",
-    ));
+    let r = all_roles(&server, "umRole6", 0);
     assert!(
         items(&r).contains(&"Internal/umRole6".to_string()),
         "{}",
@@ -279,26 +273,14 @@ fn user_admin_follows_the_product_is_user_management_test() {
         "deleteRole",
         "<s:roleName>Internal/umRole6</s:roleName>",
     ));
-    let r = ok(admin(
-        &server,
-        "getAllRolesNames",
-        "<s:filter>umRole6</s:filter><s:limit>0</s:limit>",
-    ));
+    let r = all_roles(&server, "umRole6", 0);
     assert_eq!(items(&r), ["false"]);
 
     // addRemoveUsersOfRole, then getUsersOfRole with limit 0 lists members only.
     accepted(admin(&server, "addRemoveUsersOfRole", "<s:roleName>admin</s:roleName><s:newUsers>user1</s:newUsers><s:deletedUsers>user2</s:deletedUsers>"));
-    let r = ok(admin(
-        &server,
-        "getUsersOfRole",
-        "<s:roleName>admin</s:roleName><s:filter>user1</s:filter><s:limit>0</s:limit>",
-    ));
+    let r = members_of(&server, "admin", "user1", 0);
     assert!(items(&r).contains(&"user1".to_string()));
-    let r = ok(admin(
-        &server,
-        "getUsersOfRole",
-        "<s:roleName>admin</s:roleName><s:filter>user2</s:filter><s:limit>0</s:limit>",
-    ));
+    let r = members_of(&server, "admin", "user2", 0);
     assert!(!items(&r).contains(&"user2".to_string()));
     accepted(admin(
         &server,
@@ -307,17 +289,9 @@ fn user_admin_follows_the_product_is_user_management_test() {
     ));
 
     accepted(admin(&server, "addRemoveRolesOfUser", "<s:userName>user1</s:userName><s:newRoles>umRole1</s:newRoles><s:deletedRoles>umRole2</s:deletedRoles>"));
-    let r = ok(admin(
-        &server,
-        "getRolesOfUser",
-        "<s:userName>user1</s:userName><s:filter>umRole1</s:filter><s:limit>0</s:limit>",
-    ));
+    let r = roles_of(&server, "user1", "umRole1", 0);
     assert!(items(&r).contains(&"umRole1".to_string()));
-    let r = ok(admin(
-        &server,
-        "getRolesOfUser",
-        "<s:userName>user1</s:userName><s:filter>umRole2</s:filter><s:limit>0</s:limit>",
-    ));
+    let r = roles_of(&server, "user1", "umRole2", 0);
     assert!(!items(&r).contains(&"umRole2".to_string()));
 
     // updateUsersOfRole by FlaggedName flags.
@@ -335,11 +309,7 @@ fn user_admin_follows_the_product_is_user_management_test() {
             flagged("user2", true)
         ),
     ));
-    let r = ok(admin(
-        &server,
-        "getUsersOfRole",
-        "<s:roleName>umRole1</s:roleName><s:filter>user2</s:filter><s:limit>100</s:limit>",
-    ));
+    let r = members_of(&server, "umRole1", "user2", 100);
     assert_eq!(
         elements_in(&r.body, BEANS_NS, "selected")[0].as_deref(),
         Some("true")
@@ -353,11 +323,7 @@ fn user_admin_follows_the_product_is_user_management_test() {
             flagged("user2", false)
         ),
     ));
-    let r = ok(admin(
-        &server,
-        "getUsersOfRole",
-        "<s:roleName>umRole1</s:roleName><s:filter>*</s:filter><s:limit>0</s:limit>",
-    ));
+    let r = members_of(&server, "umRole1", "*", 0);
     assert_eq!(items(&r), ["false"]);
 
     // updateRolesOfUser sets the whole list.
@@ -376,11 +342,7 @@ fn user_admin_follows_the_product_is_user_management_test() {
         "updateRolesOfUser",
         &format!("<s:userName>user3</s:userName>{roles}"),
     ));
-    let r = ok(admin(
-        &server,
-        "getRolesOfUser",
-        "<s:userName>user3</s:userName><s:filter>umRole1</s:filter><s:limit>0</s:limit>",
-    ));
+    let r = roles_of(&server, "user3", "umRole1", 0);
     assert!(items(&r).contains(&"umRole1".to_string()));
 
     // Passwords: an admin reset, and a user's own change without credentials.
@@ -433,11 +395,7 @@ fn user_admin_follows_the_product_is_user_management_test() {
         "updateRoleName",
         "<s:roleName>umRole7</s:roleName><s:newRoleName>umRole7_1</s:newRoleName>",
     ));
-    let r = ok(admin(
-        &server,
-        "getAllRolesNames",
-        "<s:filter>umRole7</s:filter><s:limit>10</s:limit>",
-    ));
+    let r = all_roles(&server, "umRole7", 10);
     assert!(!items(&r).contains(&"umRole7".to_string()));
     add_role(&server, "umRole4", &[], &[]);
     accepted(admin(

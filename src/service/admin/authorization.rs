@@ -224,12 +224,7 @@ pub(super) fn run(
             let root = text(params, "permissionRootPath").filter(|r| !r.is_empty());
             Reply::Texts(allowed_resources(&as_rules(&rules), root))
         }
-        other => {
-            return Err(ServiceError::BadRequest(format!(
-                "{} is not an operation of RemoteAuthorizationManagerService",
-                other.name()
-            )))
-        }
+        other => return Err(super::elsewhere(other)),
     })
 }
 

@@ -275,11 +275,6 @@ fn execute(
             store.set_challenge_questions(&questions)?;
             Reply::Void
         }
-        other => {
-            return Err(ServiceError::BadRequest(format!(
-                "{} is not an operation of UserIdentityManagementAdminService",
-                other.name()
-            )))
-        }
+        other => return Err(super::elsewhere(other)),
     })
 }

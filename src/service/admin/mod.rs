@@ -91,6 +91,16 @@ impl Service {
     }
 }
 
+/// The error for an operation dispatched to a service it does not belong to (never, while
+/// `call_admin` dispatches by the catalogue's service).
+fn elsewhere(operation: Operation) -> ServiceError {
+    ServiceError::BadRequest(format!(
+        "{} is an operation of {}",
+        operation.name(),
+        operation.spec().service.name
+    ))
+}
+
 /// Stored rules of one holder as the access decision reads them.
 fn as_rules(rules: &[StoredRule]) -> Vec<PermissionRule> {
     rules

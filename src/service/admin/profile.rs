@@ -293,11 +293,6 @@ pub(super) fn run(
             let (idp, id) = association(params);
             Reply::Text(store.associated_user(idp, id)?)
         }
-        other => {
-            return Err(ServiceError::BadRequest(format!(
-                "{} is not an operation of UserProfileMgtService",
-                other.name()
-            )))
-        }
+        other => return Err(super::elsewhere(other)),
     })
 }

@@ -386,12 +386,7 @@ pub(super) fn run(
             bulk_import(service, params)?;
             Reply::Void
         }
-        other => {
-            return Err(ServiceError::BadRequest(format!(
-                "{} is not an operation of UserAdmin",
-                other.name()
-            )))
-        }
+        other => return Err(super::elsewhere(other)),
     })
 }
 
