@@ -148,18 +148,23 @@ pub(super) fn lookup_role(params: &Params, name: &str) -> Result<RoleName, Servi
     Ok(RoleName::lookup(params.text(name).unwrap_or(""))?)
 }
 
-pub(super) fn lookup_users(params: &Params, name: &str) -> Result<Vec<UserName>, ServiceError> {
-    Ok(params
+/// The items of a repeated name parameter; empty items (`<newRoles/>`, which SOAP tools
+/// leave in their templates) name nothing and are skipped.
+fn name_items<'a>(params: &'a Params, name: &str) -> impl Iterator<Item = &'a str> {
+    params
         .texts(name)
         .into_iter()
+        .filter(|item| !item.trim().is_empty())
+}
+
+pub(super) fn lookup_users(params: &Params, name: &str) -> Result<Vec<UserName>, ServiceError> {
+    Ok(name_items(params, name)
         .map(UserName::lookup)
         .collect::<Result<_, _>>()?)
 }
 
 pub(super) fn lookup_roles(params: &Params, name: &str) -> Result<Vec<RoleName>, ServiceError> {
-    Ok(params
-        .texts(name)
-        .into_iter()
+    Ok(name_items(params, name)
         .map(RoleName::lookup)
         .collect::<Result<_, _>>()?)
 }
