@@ -371,7 +371,30 @@ fn user_admin_follows_the_product_is_user_management_test() {
         r.fault_string(),
         "The current password you entered is incorrect. "
     );
+    // Two-way operations carry the declared UserAdminException with its message.
     assert!(r.body.contains("UserAdminUserAdminException"), "{}", r.body);
+    assert!(
+        r.body.contains("<ax2644:message>The current password"),
+        "{}",
+        r.body
+    );
+    // Without credentials it is a login: wrong old passwords count towards the lock, and a
+    // locked account cannot change its password here, the right one included.
+    for _ in 0..5 {
+        let r = call(&server, "UserAdmin", USER_ADMIN_NS, BEANS_NS, None, Soap::V11, "changePasswordByUser", "<s:userName>user6</s:userName><s:oldPassword>guess</s:oldPassword><s:newPassword>passwordS2@</s:newPassword>");
+        assert_eq!(r.status, 500);
+    }
+    assert_eq!(
+        server
+            .claim_value("user6", "identity/accountLocked")
+            .as_deref(),
+        Some("true")
+    );
+    let r = call(&server, "UserAdmin", USER_ADMIN_NS, BEANS_NS, None, Soap::V11, "changePasswordByUser", "<s:userName>user6</s:userName><s:oldPassword>passwordS1@</s:oldPassword><s:newPassword>passwordS2@</s:newPassword>");
+    assert_eq!(
+        r.fault_string(),
+        "The current password you entered is incorrect. "
+    );
     // Other operations still need credentials.
     assert_eq!(
         call(

@@ -19,8 +19,8 @@ use crate::service::ServiceError;
 use crate::store::admin::Subject;
 use crate::store::names::{EVERYONE_ROLE, PRIMARY_DOMAIN_NAME};
 use crate::store::{
-    ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, Password, Permission, ProfileName,
-    Protected, RoleName, StoreError, UserFilter, UserName,
+    AuthOutcome, ClaimUri, ClaimValue, CreateRoleRequest, CreateUserRequest, Password, Permission,
+    ProfileName, Protected, RoleName, StoreError, UserFilter, UserName,
 };
 
 /// The user WSO2 reserves for anonymous access; UserAdmin refuses to touch it.
@@ -281,11 +281,15 @@ pub(super) fn run(
             let name = super_tenant_name(params.text("userName").unwrap_or("").trim());
             let user =
                 UserName::lookup(name).map_err(|_| refused(Refusal::WrongCurrentPassword))?;
-            match store.update_credential(
-                &user,
-                &password(params, "newPassword"),
-                &password(params, "oldPassword"),
-            ) {
+            // Open to callers without credentials, so the old password is checked as a login
+            // is: a wrong one counts towards the lock, and a locked or disabled account cannot
+            // change its password here (one that must change it may).
+            let old = password(params, "oldPassword");
+            match store.authenticate(&user, &old)? {
+                AuthOutcome::Success | AuthOutcome::PasswordChangeRequired => {}
+                _ => return Err(refused(Refusal::WrongCurrentPassword)),
+            }
+            match store.update_credential(&user, &password(params, "newPassword"), &old) {
                 Err(StoreError::WrongOldCredential | StoreError::UserNotFound(_)) => {
                     return Err(refused(Refusal::WrongCurrentPassword))
                 }
