@@ -1039,6 +1039,27 @@ fn one_account_through_every_service(backend: Backend) {
         Some("Cross")
     );
 
+    // When the password was last set, as WSO2's identity claim reports it, and after a change.
+    let before: i64 = server
+        .claim_value("crossuser", "identity/lastPasswordUpdateTime")
+        .expect("set at creation")
+        .parse()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let r = call(&server, "UserAdmin", USER_ADMIN_NS, BEANS_NS, None, Soap::V11, "changePasswordByUser", "<s:userName>crossuser</s:userName><s:oldPassword>passWord1@</s:oldPassword><s:newPassword>passWord9@</s:newPassword>");
+    ok(r);
+    let after: i64 = server
+        .claim_value("crossuser", "identity/lastPasswordUpdateTime")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(after > before, "{before} then {after}");
+    ok(admin(
+        &server,
+        "changePassword",
+        "<s:userName>crossuser</s:userName><s:newPassword>passWord1@</s:newPassword>",
+    ));
+
     // The role claim is computed from the roles, as WSO2's getUserClaimValue computes it.
     add_role(&server, "crossrole", &["crossuser"], &[]);
     assert_eq!(

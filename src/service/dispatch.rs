@@ -23,6 +23,8 @@ use crate::store::{
 pub const SUPER_TENANT_ID: i32 = -1234;
 /// WSO2's role claim (`UserCoreConstants.ROLE_CLAIM`), computed from the user's roles.
 const ROLE_CLAIM: &str = "http://wso2.org/claims/role";
+/// WSO2's last-password-update identity claim, computed from the account when asked for.
+const PASSWORD_UPDATE_TIME_CLAIM: &str = "http://wso2.org/claims/identity/lastPasswordUpdateTime";
 /// What WSO2's id look-ups answer for a user that does not exist.
 const UNKNOWN_ID: i32 = -1;
 
@@ -431,6 +433,16 @@ impl Service {
                 user,
                 claim,
                 profile,
+            } if claim.as_str() == PASSWORD_UPDATE_TIME_CLAIM => {
+                match store.claim_value(&user, &claim, &profile)? {
+                    Some(stored) => Reply::Text(Some(stored)),
+                    None => Reply::Text(Some(self.password_update_time(&user)?.value)),
+                }
+            }
+            Request::GetUserClaimValue {
+                user,
+                claim,
+                profile,
             } => Reply::Text(store.claim_value(&user, &claim, &profile)?),
             Request::GetUserListOfRole { role } => Reply::Texts(store.users_of_role(&role)?),
             Request::IsReadOnly => Reply::Boolean(store.is_read_only()),
@@ -451,7 +463,12 @@ impl Service {
                 claims,
                 profile,
             } => {
-                let all = self.claims_with_roles(&user, &profile)?;
+                let mut all = self.claims_with_roles(&user, &profile)?;
+                let is_update_time = |uri: &ClaimUri| uri.as_str() == PASSWORD_UPDATE_TIME_CLAIM;
+                if claims.iter().any(is_update_time) && !all.iter().any(|c| is_update_time(&c.uri))
+                {
+                    all.push(self.password_update_time(&user)?);
+                }
                 Reply::ClaimValues(
                     all.into_iter()
                         .filter(|c| claims.contains(&c.uri))
@@ -617,6 +634,20 @@ impl Service {
             uri: ClaimUri::parse(ROLE_CLAIM)?,
             value: roles.join(","),
         }))
+    }
+
+    /// WSO2's `identity/lastPasswordUpdateTime` where none was moved in: when the password was
+    /// last set (ms since the epoch), read from the account itself, so it is right whoever
+    /// changed the password.
+    fn password_update_time(&self, user: &UserName) -> Result<ClaimValue, ServiceError> {
+        let record = self
+            .store
+            .find_user(user)?
+            .ok_or_else(|| StoreError::UserNotFound(user.to_string()))?;
+        Ok(ClaimValue {
+            uri: ClaimUri::parse(PASSWORD_UPDATE_TIME_CLAIM)?,
+            value: record.password_changed_at_ms.to_string(),
+        })
     }
 
     /// A user's claims in `profile` with the computed role claim in its place (by URI).
