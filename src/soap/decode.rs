@@ -8,6 +8,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
 use super::fault::Detail;
+use super::xml::is_xml_char;
 use super::{action_operation_name, Binding, Fault, FaultCode, SoapVersion, XSI_NAMESPACE};
 use crate::service::catalogue::Contract;
 use crate::service::{Operation, ParamValue, Params};
@@ -427,11 +428,6 @@ impl<'a> Decoder<'a> {
 
 /// Most attributes accepted on one element (SOAP needs a handful).
 const MAX_ATTRIBUTES: usize = 64;
-
-/// Whether XML 1.0 allows the character (its `Char` production).
-pub(crate) fn is_xml_char(c: char) -> bool {
-    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
 
 /// Decode a request body. The error carries the version to answer in: the envelope's when it
 /// was recognised, else the one the Content-Type announced, else 1.1.

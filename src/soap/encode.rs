@@ -4,58 +4,11 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use super::xml::{escape, open_envelope, CLOSE_ENVELOPE, XML_DECLARATION};
 use super::{Addressing, SoapVersion, XSI_NAMESPACE};
 use crate::service::catalogue::{ComplexType, Contract, OperationSpec, XsdType, CLAIM_VALUE};
 use crate::service::{Bean, FieldValue, Reply};
 use crate::store::ClaimValue;
-
-/// Escape text for element content (`<`, `>`, `&`; quotes stay readable as Axis2 writes them).
-/// Characters XML 1.0 forbids are replaced with U+FFFD so a reply is always well-formed; the
-/// decoder refuses them, so only data from outside the API could carry them.
-pub(crate) fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().all(super::decode::is_xml_char) {
-        return quick_xml::escape::partial_escape(text);
-    }
-    let clean: String = text
-        .chars()
-        .map(|c| {
-            if super::decode::is_xml_char(c) {
-                c
-            } else {
-                '\u{FFFD}'
-            }
-        })
-        .collect();
-    std::borrow::Cow::Owned(quick_xml::escape::partial_escape(&clean).into_owned())
-}
-
-const XML_DECLARATION: &str = "<?xml version='1.0' encoding='UTF-8'?>";
-
-/// Write the XML declaration and an envelope of `version` up to its open Body, with an
-/// optional header block.
-fn open_envelope(out: &mut String, version: SoapVersion, header: &str) {
-    out.push_str(XML_DECLARATION);
-    out.push_str("<soapenv:Envelope xmlns:soapenv=\"");
-    out.push_str(version.namespace());
-    out.push_str("\">");
-    if !header.is_empty() {
-        out.push_str("<soapenv:Header>");
-        out.push_str(header);
-        out.push_str("</soapenv:Header>");
-    }
-    out.push_str("<soapenv:Body>");
-}
-
-const CLOSE_ENVELOPE: &str = "</soapenv:Body></soapenv:Envelope>";
-
-/// Wrap a body fragment in an envelope of `version`, with an optional header block.
-pub(crate) fn write_envelope(version: SoapVersion, header: &str, body: &str) -> String {
-    let mut out = String::with_capacity(body.len() + header.len() + 160);
-    open_envelope(&mut out, version, header);
-    out.push_str(body);
-    out.push_str(CLOSE_ENVELOPE);
-    out
-}
 
 /// How a reply is framed: its SOAP version, the request's WS-Addressing headers to answer,
 /// and whether it goes out bare (the HTTP binding) instead of in an envelope.

@@ -1,7 +1,7 @@
 //! SOAP faults as Axis2 writes them: `faultcode`/`faultstring` unprefixed, a `detail` element
 //! always present, and the codes Carbon's handlers use.
 
-use super::encode::{escape, write_envelope};
+use super::xml::{escape, write_envelope};
 use super::{SoapVersion, XSI_NAMESPACE};
 use crate::service::catalogue::{ComplexType, Contract, OperationSpec, ServiceInfo};
 use crate::service::ServiceError;

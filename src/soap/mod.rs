@@ -5,6 +5,7 @@ mod decode;
 mod encode;
 mod fault;
 pub mod wsdl;
+mod xml;
 
 pub use decode::{
     decode_request, Addressing, DecodeError, DecodeLimits, Envelope, WSA_NAMESPACE,

@@ -354,7 +354,7 @@ fn bindings(out: &mut String, contract: &Contract) {
 }
 
 fn service(out: &mut String, contract: &Contract, base_url: &str) {
-    let base = crate::soap::encode::escape(base_url.trim_end_matches('/')).into_owned();
+    let base = super::xml::escape(base_url.trim_end_matches('/')).into_owned();
     let name = contract.service.name;
     let _ = writeln!(out, "  <wsdl:service name=\"{name}\">");
     for binding in Binding::ALL {
