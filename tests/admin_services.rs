@@ -1265,3 +1265,40 @@ fn every_service_serves_its_generated_wsdl_and_both_soap_versions() {
         assert_eq!(strings(&ok(r), USER_ADMIN_NS), ["admin"]);
     }
 }
+
+/// The admin services' changes land in the same audit trail, named with their service, the
+/// caller as actor, and no password in it.
+#[test]
+fn admin_service_changes_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let mut server = Server::start_with(Options {
+        env: vec![("USERSTORE_AUDIT__FILE".into(), audit.display().to_string())],
+        ..Default::default()
+    });
+    add_user(&server, "audited", "Audited-pw-1", &[], &[]);
+    ok(identity(
+        &server,
+        "lockUserAccount",
+        "<s:userName>audited</s:userName>",
+    ));
+    server.stop();
+    let text = std::fs::read_to_string(&audit).unwrap();
+    assert!(
+        !text.contains("Audited-pw-1"),
+        "the audit log leaks a password"
+    );
+    for action in [
+        "UserAdmin.addUser",
+        "UserIdentityManagementAdminService.lockUserAccount",
+    ] {
+        assert!(
+            text.lines()
+                .any(|line| line.contains(&format!("\"action\":\"{action}\""))
+                    && line.contains("\"who\":\"admin\"")
+                    && line.contains("\"target\":\"user:audited\"")
+                    && line.contains("\"outcome\":\"success\"")),
+            "{action} in {text}"
+        );
+    }
+}

@@ -15,7 +15,7 @@ use super::{
     audit, auth, blocking, blocking_read, blocking_write, fault_response, header, internal_error,
     text_response, unauthorized, xml_response, AppState, ClientInfo, Outcome,
 };
-use crate::service::catalogue::Contract;
+use crate::service::catalogue::{Contract, OutputType};
 use crate::service::{Caller, Operation, OperationSpec, Reply, Service, ServiceError};
 use crate::soap::{self, Binding, Fault, Framing, SoapVersion};
 
@@ -181,19 +181,29 @@ pub(super) async fn call(
         }
     };
     outcome.operation = Some(executed.spec.name);
-    // In-only operations are exactly the state-changing ones; authenticate is a login attempt.
+    // The state-changing operations are exactly the void ones (in-only, or answered with a nil
+    // return); authenticate is a login attempt.
     let spec = executed.spec;
-    if spec.output.is_none() || spec.operation == Operation::Authenticate {
+    if matches!(spec.output, None | Some(OutputType::Void))
+        || spec.operation == Operation::Authenticate
+    {
         let label = match &executed.result {
             Ok(Reply::Boolean(false)) => "failure",
             Ok(_) => "success",
             Err(ServiceError::AccessDenied { .. }) => "denied",
             Err(_) => "error",
         };
+        // The other admin services' operations carry their service's name (UserAdmin's
+        // addUser is not RemoteUserStoreManagerService's).
+        let action = if endpoint.service == ServicePath::UserStore {
+            spec.name.to_string()
+        } else {
+            format!("{}.{}", spec.service.name, spec.name)
+        };
         audit::operation(
             client.peer,
             &actor,
-            spec.name,
+            &action,
             executed.target.as_deref().unwrap_or("-"),
             label,
         );

@@ -351,9 +351,15 @@ impl Service {
         if !std::ptr::eq(service, &USER_STORE_SERVICE)
             && !std::ptr::eq(service, &AUTHENTICATION_ADMIN)
         {
-            let target = ["userName", "username", "roleName", "resourceId"]
-                .iter()
-                .find_map(|p| params.text(p).map(|v| format!("{p}:{}", v.trim())));
+            // What it acts on, for the audit log, as the user-store operations name it.
+            let target = [
+                ("userName", "user"),
+                ("username", "user"),
+                ("roleName", "role"),
+                ("resourceId", "resource"),
+            ]
+            .iter()
+            .find_map(|(param, kind)| params.text(param).map(|v| format!("{kind}:{}", v.trim())));
             return (
                 Some(target.unwrap_or_else(|| "-".to_string())),
                 self.call_admin(caller, operation, params),
