@@ -1039,6 +1039,24 @@ fn one_account_through_every_service(backend: Backend) {
         Some("Cross")
     );
 
+    // A login records its time (WSO2's identity/lastLoginTime).
+    assert_eq!(
+        server.claim_value("crossuser", "identity/lastLoginTime"),
+        None
+    );
+    let r = server.call(
+        Soap::V11,
+        "authenticate",
+        "<ser:userName>crossuser</ser:userName><ser:credential>passWord1@</ser:credential>",
+    );
+    assert_eq!(r.return_text(), "true");
+    let logged_in: i64 = server
+        .claim_value("crossuser", "identity/lastLoginTime")
+        .expect("a login records its time")
+        .parse()
+        .unwrap();
+    assert!(logged_in > 1_700_000_000_000, "{logged_in}");
+
     // When the password was last set, as WSO2's identity claim reports it, and after a change.
     let before: i64 = server
         .claim_value("crossuser", "identity/lastPasswordUpdateTime")

@@ -29,13 +29,18 @@ pub mod claims {
     pub const ADMIN_FORCED_PASSWORD_RESET: &str =
         "http://wso2.org/claims/identity/adminForcedPasswordReset";
 
-    /// Counters the lock machinery keeps: readable one by one, but left out of a user's claim
-    /// listing (getUserClaimValues), where they would look like profile data.
+    /// When the user last logged in (ms since the epoch; recorded at most once a minute).
+    pub const LAST_LOGIN_TIME: &str = "http://wso2.org/claims/identity/lastLoginTime";
+
+    /// What the login machinery keeps (lock counters, the last login): readable one by one,
+    /// but left out of a user's claim listing (getUserClaimValues), where they would look like
+    /// profile data.
     pub fn is_bookkeeping(uri: &str) -> bool {
         [
             UNLOCK_TIME,
             FAILED_LOGIN_ATTEMPTS,
             FAILED_LOGIN_LOCKOUT_COUNT,
+            LAST_LOGIN_TIME,
         ]
         .contains(&uri)
     }

@@ -405,7 +405,13 @@ struct LoginState {
     lockout_count: u32,
     must_change_password: bool,
     password_changed_at_ms: i64,
+    /// WSO2's `identity/lastLoginTime`, when one was recorded.
+    last_login_ms: Option<i64>,
 }
+
+/// A login records its time (WSO2's `identity/lastLoginTime`) only when the recorded one is at
+/// least this old, so a client that logs in on every call does not make every login a write.
+const LAST_LOGIN_RESOLUTION_MS: i64 = 60 * 1000;
 
 /// How long a required password change leaves the old password working: WSO2's JDBC store
 /// refuses the login once the flag is older than 24 hours.
@@ -457,10 +463,11 @@ fn login_state(conn: &dyn Conn, user: &UserName) -> StoreResult<Option<LoginStat
         lockout_count: 0,
         must_change_password: false,
         password_changed_at_ms,
+        last_login_ms: None,
     };
     conn.query(
         "SELECT claim_uri, value FROM user_claims
-         WHERE user_id = ?1 AND profile = ?2 AND claim_uri IN (?3, ?4, ?5, ?6, ?7, ?8)",
+         WHERE user_id = ?1 AND profile = ?2 AND claim_uri IN (?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         &[
             id.into(),
             DEFAULT_PROFILE.into(),
@@ -470,6 +477,7 @@ fn login_state(conn: &dyn Conn, user: &UserName) -> StoreResult<Option<LoginStat
             claims::FAILED_LOGIN_ATTEMPTS.into(),
             claims::FAILED_LOGIN_LOCKOUT_COUNT.into(),
             claims::ADMIN_FORCED_PASSWORD_RESET.into(),
+            claims::LAST_LOGIN_TIME.into(),
         ],
         &mut |row| {
             let uri = row.text(0)?;
@@ -482,6 +490,7 @@ fn login_state(conn: &dyn Conn, user: &UserName) -> StoreResult<Option<LoginStat
                 claims::FAILED_LOGIN_ATTEMPTS => state.failed_attempts = number(),
                 claims::FAILED_LOGIN_LOCKOUT_COUNT => state.lockout_count = number(),
                 claims::ADMIN_FORCED_PASSWORD_RESET => state.must_change_password = is_true(&value),
+                claims::LAST_LOGIN_TIME => state.last_login_ms = value.trim().parse().ok(),
                 _ => {}
             }
             Ok(true)
@@ -768,7 +777,10 @@ impl<D: Database> SqlStore<D> {
         let rehash = self.hasher.needs_rehash(&state.hash);
         let expired_lock = state.has_expired_lock(now);
         let counters = state.failed_attempts > 0 || state.lockout_count > 0;
-        if !rehash && !counters && !expired_lock {
+        let record_time = state
+            .last_login_ms
+            .is_none_or(|last| now - last >= LAST_LOGIN_RESOLUTION_MS);
+        if !rehash && !counters && !expired_lock && !record_time {
             return Ok(());
         }
         let new_hash = if rehash {
@@ -785,6 +797,15 @@ impl<D: Database> SqlStore<D> {
                 cleared.extend([claims::ACCOUNT_LOCKED, claims::UNLOCK_TIME]);
             }
             clear_claims(tx, state.id, &cleared)?;
+            if record_time {
+                set_claim(
+                    tx,
+                    state.id,
+                    DEFAULT_PROFILE,
+                    claims::LAST_LOGIN_TIME,
+                    &now.to_string(),
+                )?;
+            }
             if let Some(hash) = &new_hash {
                 // Same password, stronger hash: the password-change time stays as it was.
                 tx.execute(
