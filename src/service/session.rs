@@ -147,6 +147,51 @@ pub struct Session {
     last_used: Instant,
 }
 
+/// A new session id: 128 bits from the thread's CSPRNG (ChaCha, seeded and reseeded from the
+/// OS; a Basic request opens a session every time, so no system call per id).
+fn new_session_id() -> u128 {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    u128::from_le_bytes(bytes)
+}
+
+/// A session id as the `JSESSIONID` cookie carries it: 32 upper-case hex digits, as Tomcat
+/// writes them.
+fn session_cookie_value(id: u128) -> String {
+    format!("{id:032X}")
+}
+
+/// The id a cookie value names, if it has the form of one.
+fn parse_session_id(value: &str) -> Option<u128> {
+    if value.len() != 32 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u128::from_str_radix(value, 16).ok()
+}
+
+/// Session ids are uniformly random: their low bits are the hash (no SipHash per request).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u128(&mut self, id: u128) {
+        self.0 = id as u64;
+    }
+}
+
+type ById = HashMap<u128, Session, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// Live sessions by id. Ids are 128 random bits (never derived from a password); a session
 /// ends when idle longer than its timeout, at logout, or when its user's password changes, the
 /// account locks or is deleted (checked at every use, so changes by other processes count).
@@ -160,8 +205,8 @@ pub struct SessionRegistry {
 /// amortised however many are live (a Basic request opens one every time).
 #[derive(Default)]
 struct Sessions {
-    by_id: HashMap<String, Session>,
-    opened: VecDeque<String>,
+    by_id: ById,
+    opened: VecDeque<u128>,
 }
 
 impl SessionRegistry {
@@ -179,10 +224,7 @@ impl SessionRegistry {
 
     /// Open a session for `user`; returns its id, for the `JSESSIONID` cookie.
     pub fn open(&self, user: &UserName, password_set_at_ms: i64) -> String {
-        use rand::RngCore;
-        let mut bytes = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let id: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        let id = new_session_id();
         let now = Instant::now();
         let mut sessions = self.lock();
         let Sessions { by_id, opened } = &mut *sessions;
@@ -200,7 +242,7 @@ impl SessionRegistry {
             }
         }
         by_id.insert(
-            id.clone(),
+            id,
             Session {
                 user: user.to_string(),
                 key: user.key().to_string(),
@@ -208,22 +250,24 @@ impl SessionRegistry {
                 last_used: now,
             },
         );
-        opened.push_back(id.clone());
+        opened.push_back(id);
         // Ids of sessions closed behind a live one wait in the queue; compact it when they
         // outnumber the bound (rarely, so still O(1) amortised).
         if opened.len() > 2 * MAX_SESSIONS {
             opened.retain(|id| by_id.contains_key(id));
         }
-        id
+        drop(sessions);
+        session_cookie_value(id)
     }
 
     /// The live session `id`, marked as used now.
     pub fn touch(&self, id: &str) -> Option<Session> {
+        let id = parse_session_id(id)?;
         let now = Instant::now();
         let mut sessions = self.lock();
-        let session = sessions.by_id.get_mut(id)?;
+        let session = sessions.by_id.get_mut(&id)?;
         if now.duration_since(session.last_used) >= self.idle_timeout {
-            sessions.by_id.remove(id);
+            sessions.by_id.remove(&id);
             return None;
         }
         session.last_used = now;
@@ -232,7 +276,9 @@ impl SessionRegistry {
 
     /// End session `id`.
     pub fn close(&self, id: &str) {
-        self.lock().by_id.remove(id);
+        if let Some(id) = parse_session_id(id) {
+            self.lock().by_id.remove(&id);
+        }
     }
 
     /// End every session of the user with this name key.
@@ -329,7 +375,12 @@ mod tests {
         let sessions = registry.lock();
         assert!(sessions.by_id.len() <= MAX_SESSIONS);
         assert!(sessions.opened.len() <= 2 * MAX_SESSIONS);
-        assert!(!sessions.by_id.contains_key(&first), "the oldest made room");
+        assert!(
+            !sessions
+                .by_id
+                .contains_key(&parse_session_id(&first).unwrap()),
+            "the oldest made room"
+        );
     }
 
     #[test]
