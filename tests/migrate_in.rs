@@ -727,6 +727,27 @@ fn a_secondary_user_store_comes_across_under_its_domain() {
         listed.contains(&"EXT/jürgen".to_string()) && !listed.contains(&"jürgen".to_string()),
         "{listed:?}"
     );
+    // PRIMARY/* (or /*) lists the primary store alone, * every store, as WSO2 searches them.
+    for (filter, secondary) in [("PRIMARY/*", false), ("/*", false), ("*", true)] {
+        let listed = s
+            .call(
+                Soap::V11,
+                "listUsers",
+                &format!(
+                    "<ser:filter>{filter}</ser:filter><ser:maxItemLimit>100</ser:maxItemLimit>"
+                ),
+            )
+            .return_texts();
+        assert!(
+            listed.contains(&"alice".to_string()),
+            "{filter}: {listed:?}"
+        );
+        assert_eq!(
+            listed.contains(&"EXT/jürgen".to_string()),
+            secondary,
+            "{filter}: {listed:?}"
+        );
+    }
     let roles = s
         .call(
             Soap::V11,

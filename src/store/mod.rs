@@ -172,23 +172,32 @@ pub enum UserFilter {
     All,
     /// Names matching a wildcard pattern (a secondary store's users by `DOMAIN/pattern`).
     Wildcard(String),
+    /// The primary store's users alone (`PRIMARY/pattern`, `/pattern`): names without a
+    /// domain, matching the pattern when there is one.
+    Primary(Option<String>),
 }
 
 impl UserFilter {
-    /// Interpret a filter: trimmed; absent, empty or `*` means all users; `PRIMARY/pattern`
-    /// and `/pattern` search the primary store; `DOMAIN/pattern` a secondary store's users
-    /// moved in from WSO2 (nobody, where there are none).
+    /// Interpret a filter: trimmed; absent, empty or `*` means all users (a secondary store's
+    /// with their `DOMAIN/`, as WSO2 lists every store); `PRIMARY/pattern` and `/pattern`
+    /// search the primary store alone; `DOMAIN/pattern` a secondary store's users moved in
+    /// from WSO2 (nobody, where there are none).
     pub fn from_request(raw: Option<&str>) -> Self {
         let pattern = raw.map(str::trim).unwrap_or("");
-        let pattern = match pattern.split_once('/') {
-            Some(("", rest)) => rest,
-            Some((domain, rest)) if domain.eq_ignore_ascii_case(names::PRIMARY_DOMAIN_NAME) => rest,
-            Some(_) => return UserFilter::Wildcard(pattern.to_string()),
-            None => pattern,
-        };
-        match pattern {
-            "" | "*" => UserFilter::All,
-            pattern => UserFilter::Wildcard(pattern.to_string()),
+        match pattern.split_once('/') {
+            Some((domain, rest))
+                if domain.is_empty() || domain.eq_ignore_ascii_case(names::PRIMARY_DOMAIN_NAME) =>
+            {
+                UserFilter::Primary(match rest {
+                    "" | "*" => None,
+                    rest => Some(rest.to_string()),
+                })
+            }
+            Some(_) => UserFilter::Wildcard(pattern.to_string()),
+            None => match pattern {
+                "" | "*" => UserFilter::All,
+                pattern => UserFilter::Wildcard(pattern.to_string()),
+            },
         }
     }
 }

@@ -1017,44 +1017,50 @@ impl<D: Database> UserBackend for SqlStore<D> {
 
     fn list_users(&self, filter: &UserFilter, limit: usize) -> StoreResult<Vec<String>> {
         let limit = bound(limit);
-        let mut names = self.db.read(|conn| match filter {
-            UserFilter::All => conn.texts(
-                "SELECT name FROM users ORDER BY name_key LIMIT ?1",
+        // The primary store's users are the names without a domain.
+        let (wildcard, primary_only) = match filter {
+            UserFilter::All => (None, false),
+            UserFilter::Wildcard(wildcard) => (Some(wildcard), false),
+            UserFilter::Primary(wildcard) => (wildcard.as_ref(), true),
+        };
+        let primary = if primary_only {
+            " AND name_key NOT LIKE '%/%'"
+        } else {
+            ""
+        };
+        let mut names = self.db.read(|conn| match wildcard {
+            None => conn.texts(
+                &format!("SELECT name FROM users WHERE 1 = 1{primary} ORDER BY name_key LIMIT ?1"),
                 &[limit.into()],
             ),
-            UserFilter::Wildcard(wildcard) => {
+            Some(wildcard) => {
                 let wildcard = wildcard.to_lowercase();
                 let pattern = wildcard_pattern(conn.dialect(), &wildcard, true);
                 // The pattern's literal start bounds the index scan. SQLite would find that
                 // range itself, but only by planning the statement again for each pattern bound
                 // to it (a sixth of a listUsers profile); `GLOB (?1 || '')` keeps it from trying.
                 let range = wildcard_key_range(&wildcard, true);
-                let sql = match (conn.dialect(), range.is_some()) {
+                let matching = match (conn.dialect(), range.is_some()) {
                     (Dialect::Sqlite, true) => {
-                        "SELECT name FROM users
-                         WHERE name_key >= ?2 AND name_key < ?3 AND name_key GLOB (?1 || '')
-                         ORDER BY name_key LIMIT ?4"
+                        "name_key >= ?2 AND name_key < ?3 AND name_key GLOB (?1 || '')"
                     }
-                    (Dialect::Sqlite, false) => {
-                        "SELECT name FROM users WHERE name_key GLOB (?1 || '')
-                         ORDER BY name_key LIMIT ?2"
-                    }
+                    (Dialect::Sqlite, false) => "name_key GLOB (?1 || '')",
                     (Dialect::Postgres, true) => {
-                        "SELECT name FROM users
-                         WHERE name_key >= ?2 AND name_key < ?3 AND name_key LIKE ?1 ESCAPE '\\'
-                         ORDER BY name_key LIMIT ?4"
+                        "name_key >= ?2 AND name_key < ?3 AND name_key LIKE ?1 ESCAPE '\\'"
                     }
-                    (Dialect::Postgres, false) => {
-                        "SELECT name FROM users WHERE name_key LIKE ?1 ESCAPE '\\'
-                         ORDER BY name_key LIMIT ?2"
-                    }
+                    (Dialect::Postgres, false) => "name_key LIKE ?1 ESCAPE '\\'",
                 };
+                let limit_at = if range.is_some() { 4 } else { 2 };
+                let sql = format!(
+                    "SELECT name FROM users WHERE {matching}{primary}
+                     ORDER BY name_key LIMIT ?{limit_at}"
+                );
                 let mut args: Vec<Arg<'_>> = vec![pattern.as_str().into()];
                 if let Some((from, below)) = &range {
                     args.extend([Arg::Text(from), Arg::Text(below)]);
                 }
                 args.push(limit.into());
-                conn.texts(sql, &args)
+                conn.texts(&sql, &args)
             }
         })?;
         sort_like_java(&mut names);
