@@ -93,15 +93,21 @@ fn denied(s: &Server, user: &str, password: &str, op: &str, body: &[u8]) -> bool
     is_denied
 }
 
-/// Every row of every table, to show that denied calls wrote nothing.
+/// Every row of every table, to show that denied calls wrote nothing. The time of the
+/// caller's last login is left out: logging in records it, whatever the call then does.
 fn snapshot(s: &Server) -> Vec<String> {
-    s.table_rows(&[
+    let mut rows = s.table_rows(&[
         "users",
         "roles",
         "user_roles",
         "role_permissions",
         "user_claims",
-    ])
+    ]);
+    // SQLite's rows show text as bytes, PostgreSQL's as text.
+    let last_login = "http://wso2.org/claims/identity/lastLoginTime";
+    let as_bytes = format!("{:?}", last_login.as_bytes());
+    rows.retain(|row| !row.contains(last_login) && !row.contains(&as_bytes));
+    rows
 }
 
 fn permission_matrix_of_three_roles_over_every_operation(backend: Backend) {
