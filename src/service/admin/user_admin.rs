@@ -645,9 +645,17 @@ fn users_of_role(service: &Service, params: &Params) -> Result<Vec<Bean>, Servic
             .collect()
     } else {
         let limit = service.list_limit(Some(limit(params)?));
+        // The users of the role's own store, as WSO2 searches them: a PRIMARY role's with
+        // `/filter`, a secondary store's `DOMAIN/role` with `DOMAIN/filter`; a hybrid role may
+        // hold anyone's, and a filter naming its domain says itself where to search.
+        let scoped = match role.as_str().split_once('/') {
+            _ if role.is_hybrid_domain() || filter.contains('/') => filter.to_string(),
+            Some((domain, _)) => format!("{domain}/{filter}"),
+            None => format!("/{filter}"),
+        };
         service
             .store
-            .list_users(&UserFilter::from_request(Some(filter)), limit)?
+            .list_users(&UserFilter::from_request(Some(&scoped)), limit)?
             .into_iter()
             .map(|u| {
                 let member = members.iter().any(|m| m.eq_ignore_ascii_case(&u));
