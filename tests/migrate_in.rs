@@ -579,6 +579,24 @@ fn a_required_password_change_stops_logins_after_a_day() {
         .as_str()
         .unwrap()
         .contains("Password change required."));
+    // Until then /Me takes a PATCH of the password and nothing else.
+    let rename = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {"op": "replace", "path": "password", "value": "Nina-new-2"},
+            {"op": "replace", "path": "name.familyName", "value": "Intruder"}
+        ]
+    });
+    let (status, _, _) = s.scim_with("PATCH", "/scim2/Me", &nina, Some(&rename));
+    assert_eq!(status, 403);
+    let replace = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "nina",
+        "password": "Nina-new-2"
+    });
+    let (status, _, _) = s.scim_with("PUT", "/scim2/Me", &nina, Some(&replace));
+    assert_eq!(status, 403);
+    assert!(!authenticate(&s, "nina", "Nina-new-2"));
     // The user changes it through /Me, and logs in with the new one.
     let change = serde_json::json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],

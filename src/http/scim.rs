@@ -226,39 +226,42 @@ pub(super) async fn handle(
     }
     let changes_own_password =
         (method == Method::PUT || method == Method::PATCH) && rest.trim_end_matches('/') == "/Me";
-    let (caller, new_session) = match identity::identify(&req, client, &state).await {
-        Ok(identified) => identified,
-        // Whoever must change the password may still change it (WSO2's JDBC store refuses
-        // every other login then).
-        Err(Refusal::PasswordChangeRequired(caller)) if changes_own_password => (caller, None),
-        Err(refusal) => {
-            let mut response = match refusal {
-                Refusal::NoCredentials | Refusal::Refused => {
-                    error_response(&ScimError::status(401, "authentication required"))
-                }
-                Refusal::PasswordChangeRequired(_) => error_response(&ScimError::status(
-                    401,
-                    "Password change required. Change it with PUT or PATCH /scim2/Me.",
-                )),
-                Refusal::BadToken => error_response(&ScimError::status(
-                    401,
-                    "the token is unknown, revoked or expired, or its user may not log in",
-                )),
-                Refusal::SystemError => error_response(&ScimError::status(
-                    500,
-                    "authentication failed with a system error",
-                )),
-            };
-            let challenge = match refusal {
-                Refusal::BadToken => auth::BEARER_CHALLENGE,
-                _ => auth::BASIC_CHALLENGE,
-            };
-            response
-                .headers_mut()
-                .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-            return Outcome::refused(response);
-        }
-    };
+    let (caller, new_session, password_change_only) =
+        match identity::identify(&req, client, &state).await {
+            Ok((caller, session)) => (caller, session, false),
+            // Whoever must change the password may still change it, and only it (WSO2's JDBC store
+            // refuses every other login then).
+            Err(Refusal::PasswordChangeRequired(caller)) if changes_own_password => {
+                (caller, None, true)
+            }
+            Err(refusal) => {
+                let mut response = match refusal {
+                    Refusal::NoCredentials | Refusal::Refused => {
+                        error_response(&ScimError::status(401, "authentication required"))
+                    }
+                    Refusal::PasswordChangeRequired(_) => error_response(&ScimError::status(
+                        401,
+                        "Password change required. Change it with PATCH /scim2/Me (path password).",
+                    )),
+                    Refusal::BadToken => error_response(&ScimError::status(
+                        401,
+                        "the token is unknown, revoked or expired, or its user may not log in",
+                    )),
+                    Refusal::SystemError => error_response(&ScimError::status(
+                        500,
+                        "authentication failed with a system error",
+                    )),
+                };
+                let challenge = match refusal {
+                    Refusal::BadToken => auth::BEARER_CHALLENGE,
+                    _ => auth::BASIC_CHALLENGE,
+                };
+                response
+                    .headers_mut()
+                    .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+                return Outcome::refused(response);
+            }
+        };
     let who = caller.name.clone();
     let view = View {
         base: base_url(&req, client, &state),
@@ -268,16 +271,15 @@ pub(super) async fn handle(
             query_param(&req, "excludedAttributes").as_deref(),
         ),
     };
-    let (operation, result) = route(
-        Input::Http(req),
-        method,
-        &rest,
-        caller,
-        &view,
-        client,
-        &state,
-    )
-    .await;
+    let input = if password_change_only {
+        match password_patch(&method, req, &state).await {
+            Ok(input) => input,
+            Err(error) => return Outcome::plain(error_response(&error)),
+        }
+    } else {
+        Input::Http(req)
+    };
+    let (operation, result) = route(input, method, &rest, caller, &view, client, &state).await;
     let mut response = match result {
         Ok(response) => response,
         Err(error) => error_response(&error),
@@ -294,6 +296,53 @@ pub(super) async fn handle(
 }
 
 type ScimResult = Result<Response<Full<Bytes>>, ScimError>;
+
+/// The request of a caller who must change the password before anything else: a PATCH of
+/// `/Me` whose every operation sets the password (by path, or as the only attribute of its
+/// value) passes, read; anything else is refused.
+async fn password_patch(
+    method: &Method,
+    req: HttpRequest<Incoming>,
+    state: &AppState,
+) -> Result<Input, ScimError> {
+    let refused = || {
+        ScimError::status(
+            403,
+            "until the required password change, /Me accepts only a PATCH of password",
+        )
+    };
+    if method != Method::PATCH {
+        return Err(refused());
+    }
+    let version = header(&req, IF_MATCH).map(str::to_string);
+    let body = json_body(req, state).await?;
+    let is_password = |key: &str| key.eq_ignore_ascii_case("password");
+    let only_password = body
+        .get("Operations")
+        .and_then(Value::as_array)
+        .is_some_and(|operations| {
+            !operations.is_empty()
+                && operations
+                    .iter()
+                    .all(|op| match op.get("path").and_then(Value::as_str) {
+                        Some(path) => is_password(path.trim()),
+                        None => op
+                            .get("value")
+                            .and_then(Value::as_object)
+                            .is_some_and(|value| {
+                                value.keys().any(|k| is_password(k))
+                                    && value.keys().all(|k| is_password(k) || k == "schemas")
+                            }),
+                    })
+        });
+    if !only_password {
+        return Err(refused());
+    }
+    Ok(Input::Given {
+        body: Some(body),
+        version,
+    })
+}
 
 /// What a route reads its request from: the HTTP request, or one operation of a Bulk request.
 enum Input {
