@@ -56,14 +56,18 @@ fn bean<'a>(ty: &'static ComplexType, claim: &'a ClaimValue) -> Item<'a> {
     Item::Bean(ty, values)
 }
 
-/// The complex type of an operation's `<return>` beans.
-fn bean_type(contract: &Contract, spec: &OperationSpec) -> &'static ComplexType {
+/// The complex type of an operation's `<return>` beans; `None` (logged) if a handler answered
+/// beans where the catalogue declares none, so the reply carries a nil `return` instead.
+fn bean_type(contract: &Contract, spec: &OperationSpec) -> Option<&'static ComplexType> {
     match spec.output.map(|o| o.xsd(contract)) {
-        Some(XsdType::Complex(ty)) => ty,
-        _ => unreachable!(
-            "{} returns beans but its catalogue output is not a bean",
-            spec.name
-        ),
+        Some(XsdType::Complex(ty)) => Some(ty),
+        _ => {
+            tracing::error!(
+                operation = spec.name,
+                "a bean reply for an operation whose catalogue output is not a bean"
+            );
+            None
+        }
     }
 }
 
@@ -73,11 +77,14 @@ fn items<'a>(contract: &Contract, spec: &OperationSpec, reply: &'a Reply) -> Vec
     match reply {
         Reply::Accepted => Vec::new(),
         Reply::Void | Reply::Bean(None) => vec![Item::Text(None)],
-        Reply::Bean(Some(bean)) => vec![Item::Tree(bean_type(contract, spec), bean)],
-        Reply::Beans(beans) => {
-            let ty = bean_type(contract, spec);
-            beans.iter().map(|b| Item::Tree(ty, b)).collect()
-        }
+        Reply::Bean(Some(bean)) => match bean_type(contract, spec) {
+            Some(ty) => vec![Item::Tree(ty, bean)],
+            None => vec![Item::Text(None)],
+        },
+        Reply::Beans(beans) => match bean_type(contract, spec) {
+            Some(ty) => beans.iter().map(|b| Item::Tree(ty, b)).collect(),
+            None => Vec::new(),
+        },
         Reply::Boolean(b) => scalar(b.to_string()),
         Reply::Int(i) => scalar(i.to_string()),
         Reply::Long(l) => scalar(l.to_string()),
