@@ -70,19 +70,14 @@ pub(super) async fn identify(
     let Some((user, password)) = auth::basic_credentials(header(req, AUTHORIZATION)) else {
         return Err(Refusal::NoCredentials);
     };
-    if let Some(hit) = state.service.cached_caller(&user, &password) {
+    if let Some((hit, session)) = state.service.cached_caller(&user, &password) {
         if hit.refresh_due {
             // Re-verify before the entry expires, off the request's path.
             let service = state.service.clone();
             let login = user.clone();
             tokio::task::spawn_blocking(move || service.refresh_caller(&login, password));
         }
-        // As Carbon's servlet container does, every Basic request without a live session
-        // cookie gets a new JSESSIONID, cached verification or not.
-        let session = state
-            .service
-            .open_cached_session(&user, hit.password_set_at_ms);
-        return Ok((hit.caller, session));
+        return Ok((hit.caller, Some(session)));
     }
     let service = state.service.clone();
     let login = user.clone();

@@ -131,16 +131,20 @@ impl Service {
         }
     }
 
-    /// The caller, if these exact credentials were verified recently; never blocks. When the
-    /// hit says `refresh_due`, the transport should run `refresh_caller` in the background.
-    pub fn cached_caller(&self, user: &str, password: &Password) -> Option<CachedCaller> {
+    /// The caller, if these exact credentials were verified recently, with the session this
+    /// login opens (Carbon's servlet container gives every Basic request without a session
+    /// cookie a new `JSESSIONID`); never blocks. When the hit says `refresh_due`, the transport
+    /// should run `refresh_caller` in the background.
+    pub fn cached_caller(&self, user: &str, password: &Password) -> Option<(CachedCaller, String)> {
         let user = UserName::lookup(super_tenant_name(user)).ok()?;
-        self.credentials.get(&user, password)
+        let hit = self.credentials.get(&user, password)?;
+        let session = self.sessions.open(&user, hit.password_set_at_ms);
+        Some((hit, session))
     }
 
     /// Check HTTP Basic credentials and learn the caller's permissions; the login opens a
-    /// session, whose id is returned for the `JSESSIONID` cookie. Blocking: runs an argon2 verification (also for unknown users,
-    /// to hide who exists).
+    /// session, whose id is returned for the `JSESSIONID` cookie. Blocking: runs an argon2
+    /// verification (also for unknown users, to hide who exists).
     pub fn authenticate_caller(
         &self,
         user: &str,
@@ -150,30 +154,11 @@ impl Service {
             return Err(AuthFailure::Unauthenticated(AuthOutcome::UnknownUser));
         };
         // Another request may have verified the same credentials while this one waited.
-        if let Some(hit) = self.credentials.get(&user, &password) {
-            return Ok((
-                hit.caller,
-                Some(self.open_verified_session(&user, hit.password_set_at_ms)),
-            ));
-        }
-        let (caller, password_set_at_ms) = self.verify_caller(&user, &password)?;
-        Ok((
-            caller,
-            Some(self.open_verified_session(&user, password_set_at_ms)),
-        ))
-    }
-
-    /// A session for a user whose credentials were just verified (or found verified in the
-    /// cache): Carbon's servlet container gives every Basic request without a session cookie
-    /// a new `JSESSIONID`. No database read.
-    fn open_verified_session(&self, user: &UserName, password_set_at_ms: i64) -> String {
-        self.sessions.open(user, password_set_at_ms)
-    }
-
-    /// [`Self::open_verified_session`] for the login name of a credential-cache hit.
-    pub fn open_cached_session(&self, user: &str, password_set_at_ms: i64) -> Option<String> {
-        let user = UserName::lookup(super_tenant_name(user)).ok()?;
-        Some(self.open_verified_session(&user, password_set_at_ms))
+        let (caller, password_set_at_ms) = match self.credentials.get(&user, &password) {
+            Some(hit) => (hit.caller, hit.password_set_at_ms),
+            None => self.verify_caller(&user, &password)?,
+        };
+        Ok((caller, Some(self.sessions.open(&user, password_set_at_ms))))
     }
 
     /// A session for a user who just logged in; `None` when the user vanished meanwhile.

@@ -125,11 +125,7 @@ pub(super) fn run(
         Op::UpdateUsersOfRole => {
             let role = lookup_role(params, "roleName")?;
             guard_role_members(service, caller, &role, Refusal::AdminRoleMembers)?;
-            let members: Vec<String> = store
-                .users_of_role(&role)?
-                .iter()
-                .filter_map(|m| UserName::lookup(m).ok().map(|u| u.key().to_string()))
-                .collect();
+            let members = member_keys(service, &role)?;
             let is_member = |user: &UserName| members.iter().any(|m| m == user.key());
             let (mut added, mut deleted) = (Vec::new(), Vec::new());
             for item in params.records("userList") {
@@ -158,11 +154,7 @@ pub(super) fn run(
             let role = lookup_role(params, "roleName")?;
             guard_role_members(service, caller, &role, Refusal::AdminRoleMembersPrivilege)?;
             let (admin, admin_role) = store.realm_admin();
-            let members: Vec<String> = store
-                .users_of_role(&role)?
-                .iter()
-                .filter_map(|m| UserName::lookup(m).ok().map(|u| u.key().to_string()))
-                .collect();
+            let members = member_keys(service, &role)?;
             let added: Vec<UserName> = lookup_users(params, "newUsers")?
                 .into_iter()
                 .filter(|u| !members.contains(&u.key().to_string()))
@@ -392,6 +384,16 @@ pub(super) fn run(
         }
         other => return Err(super::elsewhere(other)),
     })
+}
+
+/// The name keys of a role's members, to compare requested users with.
+fn member_keys(service: &Service, role: &RoleName) -> Result<Vec<String>, ServiceError> {
+    Ok(service
+        .store
+        .users_of_role(role)?
+        .iter()
+        .filter_map(|m| UserName::lookup(m).ok().map(|u| u.key().to_string()))
+        .collect())
 }
 
 /// The user an operation names, refusing the anonymous user as WSO2 does.
